@@ -1,0 +1,73 @@
+// The transactional outbox: a service adds the messages it must publish to the same staged
+// write as the state change that caused them; the relay publishes them in order with the
+// idempotent producer and deletes each one only after the broker acknowledged it. A crash
+// can therefore publish a message twice (consumers dedupe by event_id), never lose one.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/kafka.h"
+#include "common/store.h"
+#include "loyalty/v1/internal.pb.h"
+
+namespace loyalty {
+
+inline constexpr char kOutboxCf[] = "outbox";
+
+class Outbox {
+ public:
+  // Continues the key sequence after the last record left in the store.
+  explicit Outbox(Store& store);
+
+  // Call inside Store::Stage: the staging order is the publishing order.
+  void Add(StagedWrite& write, const loyalty::v1::internal::OutboxRecord& record);
+
+ private:
+  std::atomic<uint64_t> next_key_{0};
+};
+
+class OutboxRelay {
+ public:
+  OutboxRelay(Store& store, KafkaProducer& producer, prometheus::Registry& registry);
+  ~OutboxRelay();
+
+  void Start();
+  void Stop();
+  // Wakes the relay after a commit that added records.
+  void Notify();
+  // Records still waiting in the outbox (approximate, for tests and metrics).
+  uint64_t Pending() const;
+
+ private:
+  void Run();
+  struct PassResult {
+    size_t sent = 0;
+    size_t acked = 0;
+  };
+  // Publishes up to one batch from the cursor and deletes what the broker acknowledged.
+  PassResult PublishBatch();
+
+  Store& store_;
+  KafkaProducer& producer_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool notified_ = false;
+  std::string cursor_;  // the first key not yet published
+
+  prometheus::Family<prometheus::Counter>& published_family_;
+  prometheus::Counter& failures_;
+  prometheus::Gauge& pending_;
+};
+
+}  // namespace loyalty

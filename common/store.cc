@@ -1,0 +1,177 @@
+#include "common/store.h"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include <cstdlib>
+
+#include "common/log.h"
+
+namespace loyalty {
+
+void StagedWrite::Put(std::string_view cf, std::string_view key, std::string_view value) {
+  store_.open_group_.Put(store_.Handle(cf), rocksdb::Slice(key.data(), key.size()),
+                         rocksdb::Slice(value.data(), value.size()));
+}
+
+void StagedWrite::Delete(std::string_view cf, std::string_view key) {
+  store_.open_group_.Delete(store_.Handle(cf), rocksdb::Slice(key.data(), key.size()));
+}
+
+void StagedWrite::PutVisible(std::string_view cf, std::string_view key, std::string_view value) {
+  Put(cf, key, value);
+  store_.visible_open_[{std::string(cf), std::string(key)}] = std::string(value);
+}
+
+StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                             const std::vector<std::string>& column_families,
+                                             StoreOptions options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_background_jobs = 2;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+  rocksdb::ColumnFamilyOptions cf_options(db_options);
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (const auto& name : column_families) descriptors.emplace_back(name, cf_options);
+
+  std::unique_ptr<Store> store(new Store());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &store->handles_, &raw);
+  if (!s.ok()) return Internal("opening RocksDB at " + path + ": " + s.ToString());
+  store->db_.reset(raw);
+  for (size_t i = 0; i < descriptors.size(); ++i) {
+    store->by_name_[descriptors[i].name] = store->handles_[i];
+  }
+  store->write_options_.sync = options.sync;
+  return store;
+}
+
+Store::~Store() {
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  if (db_) db_->Close();
+}
+
+rocksdb::ColumnFamilyHandle* Store::Handle(std::string_view cf) const {
+  auto it = by_name_.find(cf);
+  if (it == by_name_.end()) {
+    LogError("unknown column family", {{"cf", std::string(cf)}});
+    std::abort();
+  }
+  return it->second;
+}
+
+bool Store::Get(std::string_view cf, std::string_view key, std::string* value) const {
+  {
+    std::lock_guard lock(group_mu_);
+    if (!visible_open_.empty() || !visible_writing_.empty()) {
+      std::pair<std::string, std::string> k{std::string(cf), std::string(key)};
+      if (auto it = visible_open_.find(k); it != visible_open_.end()) {
+        *value = it->second;
+        return true;
+      }
+      if (auto it = visible_writing_.find(k); it != visible_writing_.end()) {
+        *value = it->second;
+        return true;
+      }
+    }
+  }
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), Handle(cf), rocksdb::Slice(key.data(), key.size()), value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) {
+    LogError("RocksDB read failed", {{"error", s.ToString()}});
+    std::abort();
+  }
+  return true;
+}
+
+void Store::Scan(std::string_view cf, std::string_view from, std::string_view to,
+                 const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Handle(cf)));
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (!to.empty() && key >= to) break;
+    if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+}
+
+void Store::ScanBackward(std::string_view cf, std::string_view prefix, std::string_view before,
+                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Handle(cf)));
+  if (before.empty()) {
+    // Seek to the first key after every key with this prefix, then step back.
+    std::string upper(prefix);
+    while (!upper.empty() && static_cast<uint8_t>(upper.back()) == 0xff) upper.pop_back();
+    if (upper.empty()) {
+      it->SeekToLast();
+    } else {
+      upper.back() = static_cast<char>(static_cast<uint8_t>(upper.back()) + 1);
+      it->SeekForPrev(upper);
+      if (it->Valid() && it->key() == rocksdb::Slice(upper)) it->Prev();
+    }
+  } else {
+    it->SeekForPrev(rocksdb::Slice(before.data(), before.size()));
+    if (it->Valid() && it->key() == rocksdb::Slice(before.data(), before.size())) it->Prev();
+  }
+  for (; it->Valid(); it->Prev()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+}
+
+uint64_t Store::Stage(const std::function<void(StagedWrite&)>& changes) {
+  std::lock_guard lock(group_mu_);
+  StagedWrite staged(*this);
+  changes(staged);
+  return ++staged_;
+}
+
+void Store::WaitDurable(uint64_t ticket) {
+  std::unique_lock lock(group_mu_);
+  while (durable_ < ticket) {
+    if (writing_) {
+      group_cv_.wait(lock);
+      continue;
+    }
+    // Lead: write every group staged so far in one synced write.
+    writing_ = true;
+    rocksdb::WriteBatch batch;
+    std::swap(batch, open_group_);
+    visible_writing_.swap(visible_open_);
+    uint64_t upto = staged_;
+    lock.unlock();
+    rocksdb::Status s = batch.Count() > 0 ? db_->Write(write_options_, &batch) : rocksdb::Status::OK();
+    if (!s.ok()) {
+      LogError("RocksDB write failed; stopping so that a restart recovers from disk",
+               {{"error", s.ToString()}});
+      std::abort();
+    }
+    lock.lock();
+    visible_writing_.clear();
+    durable_ = upto;
+    writing_ = false;
+    group_cv_.notify_all();
+  }
+}
+
+uint64_t Store::GetIntProperty(std::string_view property) const {
+  uint64_t total = 0;
+  for (auto* h : handles_) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(h, rocksdb::Slice(property.data(), property.size()), &v)) total += v;
+  }
+  return total;
+}
+
+}  // namespace loyalty

@@ -1,0 +1,131 @@
+#include "services/accrual/accrual_metrics.h"
+
+namespace loyalty::accrual {
+namespace {
+
+// Award sources become label values only from this list, so labels stay bounded.
+std::string SourceLabel(const std::string& source) {
+  static const std::set<std::string> known = {"welcome", "referral", "goodwill", "redemption",
+                                              "activity", "campaign", "draw"};
+  return known.count(source) ? source : "other";
+}
+
+}  // namespace
+
+AccrualMetrics::AccrualMetrics(prometheus::Registry& registry)
+    : points_(prometheus::BuildCounter()
+                  .Name("accrual_points_total")
+                  .Help("Points moved, by operation: earned, clawed_back, awarded, adjusted_up, "
+                        "adjusted_down, held, captured, voided, hold_expired")
+                  .Register(registry)),
+      consumed_(prometheus::BuildCounter()
+                    .Name("kafka_messages_consumed_total")
+                    .Help("Input messages read and processed, by topic")
+                    .Register(registry)),
+      duplicates_(prometheus::BuildCounter()
+                      .Name("kafka_messages_duplicate_total")
+                      .Help("Input messages already applied before, which changed nothing")
+                      .Register(registry)
+                      .Add({})),
+      dead_lettered_(prometheus::BuildCounter()
+                         .Name("kafka_messages_dead_lettered_total")
+                         .Help("Input messages sent to <topic>.dlq, by topic and reason kind")
+                         .Register(registry)),
+      purchases_(prometheus::BuildCounter()
+                     .Name("accrual_purchases_total")
+                     .Help("Purchases applied, by whether the buyer is a member")
+                     .Register(registry)),
+      refunds_parked_(prometheus::BuildCounter()
+                          .Name("accrual_refunds_parked_total")
+                          .Help("Refunds that arrived before their purchase and waited for it")
+                          .Register(registry)
+                          .Add({})),
+      lag_(prometheus::BuildGauge()
+               .Name("kafka_consumer_lag")
+               .Help("Messages between the committed position and the end of the partition")
+               .Register(registry)),
+      batch_seconds_(prometheus::BuildHistogram()
+                         .Name("kafka_batch_commit_seconds")
+                         .Help("Time to apply a batch of input messages and sync it to disk")
+                         .Register(registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                      0.25, 0.5, 1, 2.5})),
+      batch_size_(prometheus::BuildHistogram()
+                      .Name("kafka_batch_messages")
+                      .Help("Input messages per committed batch")
+                      .Register(registry)
+                      .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 500, 1000,
+                                                                       2000, 5000})),
+      members_(prometheus::BuildGauge()
+                   .Name("accrual_members")
+                   .Help("Members enrolled (erased members included)")
+                   .Register(registry)
+                   .Add({})),
+      open_holds_(prometheus::BuildGauge()
+                      .Name("accrual_holds_open")
+                      .Help("Holds neither captured, voided nor expired")
+                      .Register(registry)
+                      .Add({})) {}
+
+prometheus::Counter& AccrualMetrics::Points(const std::string& operation,
+                                            const std::string& source) {
+  return points_.Add({{"operation", operation}, {"source", source}});
+}
+
+void AccrualMetrics::Observe(const std::vector<LedgerFacts>& facts) {
+  std::lock_guard lock(mu_);
+  for (const auto& f : facts) {
+    double points = static_cast<double>(f.points);
+    switch (f.kind) {
+      case v1::LEDGER_KIND_EARN: Points("earned", "purchase").Increment(points); break;
+      case v1::LEDGER_KIND_CLAWBACK: Points("clawed_back", "refund").Increment(points); break;
+      case v1::LEDGER_KIND_AWARD: Points("awarded", SourceLabel(f.source)).Increment(points); break;
+      case v1::LEDGER_KIND_ADJUST:
+        Points(f.points >= 0 ? "adjusted_up" : "adjusted_down").Increment(std::abs(points));
+        break;
+      case v1::LEDGER_KIND_HOLD: Points("held").Increment(points); break;
+      case v1::LEDGER_KIND_CAPTURE: Points("captured").Increment(points); break;
+      case v1::LEDGER_KIND_VOID: Points("voided").Increment(points); break;
+      case v1::LEDGER_KIND_HOLD_EXPIRED: Points("hold_expired").Increment(points); break;
+      default: break;
+    }
+  }
+}
+
+void AccrualMetrics::ObserveBatch(const std::vector<KafkaMessage>& batch,
+                                  const BatchResult& result, double commit_seconds) {
+  std::lock_guard lock(mu_);
+  std::map<std::string, int64_t> per_topic;
+  for (const auto& m : batch) ++per_topic[m.topic];
+  for (const auto& [topic, n] : per_topic) {
+    consumed_.Add({{"topic", topic}}).Increment(static_cast<double>(n));
+  }
+  duplicates_.Increment(static_cast<double>(result.duplicates));
+  for (const auto& [key, n] : result.dead_lettered) {
+    auto bar = key.find('|');
+    dead_lettered_.Add({{"topic", key.substr(0, bar)}, {"reason", key.substr(bar + 1)}})
+        .Increment(static_cast<double>(n));
+  }
+  purchases_.Add({{"member", "true"}}).Increment(static_cast<double>(result.purchases_applied));
+  purchases_.Add({{"member", "false"}})
+      .Increment(static_cast<double>(result.non_member_purchases));
+  refunds_parked_.Increment(static_cast<double>(result.refunds_parked));
+  batch_seconds_.Observe(commit_seconds);
+  batch_size_.Observe(static_cast<double>(batch.size()));
+}
+
+void AccrualMetrics::SetLag(const std::map<TopicPartition, int64_t>& lag) {
+  std::lock_guard lock(mu_);
+  for (const auto& [tp, n] : lag) {
+    lag_.Add({{"topic", tp.first}, {"partition", std::to_string(tp.second)}})
+        .Set(static_cast<double>(n));
+  }
+}
+
+void AccrualMetrics::SetGauges(int64_t members, int64_t open_holds) {
+  members_.Set(static_cast<double>(members));
+  open_holds_.Set(static_cast<double>(open_holds));
+}
+
+}  // namespace loyalty::accrual

@@ -1,0 +1,47 @@
+// Prometheus metrics of accrual: points moved (from durable ledger facts), Kafka input
+// (consumed, duplicates, dead letters, lag, batch commit latency), members and open holds.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "services/accrual/core/accrual_core.h"
+
+namespace loyalty::accrual {
+
+class AccrualMetrics {
+ public:
+  explicit AccrualMetrics(prometheus::Registry& registry);
+
+  void Observe(const std::vector<LedgerFacts>& facts);
+  void ObserveBatch(const std::vector<KafkaMessage>& batch, const BatchResult& result,
+                    double commit_seconds);
+  void SetLag(const std::map<TopicPartition, int64_t>& lag);
+  void SetGauges(int64_t members, int64_t open_holds);
+
+ private:
+  prometheus::Counter& Points(const std::string& operation, const std::string& source = "none");
+
+  prometheus::Family<prometheus::Counter>& points_;
+  prometheus::Family<prometheus::Counter>& consumed_;
+  prometheus::Counter& duplicates_;
+  prometheus::Family<prometheus::Counter>& dead_lettered_;
+  prometheus::Family<prometheus::Counter>& purchases_;
+  prometheus::Counter& refunds_parked_;
+  prometheus::Family<prometheus::Gauge>& lag_;
+  prometheus::Histogram& batch_seconds_;
+  prometheus::Histogram& batch_size_;
+  prometheus::Gauge& members_;
+  prometheus::Gauge& open_holds_;
+  std::mutex mu_;
+};
+
+}  // namespace loyalty::accrual

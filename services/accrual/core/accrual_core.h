@@ -1,0 +1,137 @@
+// The accrual domain core: members, the points ledger, earning from purchases, claw-back
+// from refunds, and two-phase holds. No gRPC or Kafka here: it takes a Store, an Outbox and
+// a Clock, so tests drive it directly.
+//
+// Concurrency: one mutex orders all changes. A change updates the in-memory state, stages
+// its writes (ledger, member, dedupe record, outbox events) as one group, releases the
+// mutex and waits until the group is durable before it answers. Concurrent callers share
+// one synced write (group commit) and a later change is never durable without the ones it
+// saw.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/kafka.h"
+#include "common/outbox.h"
+#include "common/status.h"
+#include "common/store.h"
+#include "loyalty/v1/accrual.pb.h"
+#include "loyalty/v1/events.pb.h"
+#include "loyalty/v1/internal.pb.h"
+#include "loyalty/v1/purchases.pb.h"
+#include "services/accrual/core/accrual_config.h"
+
+namespace loyalty::accrual {
+
+inline constexpr char kPurchasesTopic[] = "loyalty.purchases.v1";
+inline constexpr char kRefundsTopic[] = "loyalty.refunds.v1";
+inline constexpr char kEventsTopic[] = "loyalty.events.v1";
+
+// The column families accrual keeps.
+std::vector<std::string> AccrualColumnFamilies();
+
+// The points moved by one ledger entry, reported after it is durable (for metrics).
+struct LedgerFacts {
+  v1::LedgerKind kind = v1::LEDGER_KIND_UNSPECIFIED;
+  int64_t points = 0;  // earned, clawed back, awarded, adjusted (signed), held, captured, released
+  std::string source;  // for awards: welcome, referral, ...
+};
+
+// What one batch of input messages did, for metrics and tests.
+struct BatchResult {
+  int64_t purchases_applied = 0;
+  int64_t refunds_applied = 0;
+  int64_t refunds_parked = 0;   // waiting for their purchase
+  int64_t duplicates = 0;
+  int64_t non_member_purchases = 0;
+  int64_t points_earned = 0;    // base points of applied purchases
+  int64_t points_clawed_back = 0;
+  std::map<std::string, int64_t> dead_lettered;  // by "<topic>|<reason kind>"
+};
+
+class AccrualCore {
+ public:
+  AccrualCore(Store& store, Outbox& outbox, const Clock& clock, AccrualConfig config);
+
+  // Called after every durable change with the ledger entries it made (wakes the outbox
+  // relay, feeds metrics). Retried idempotent calls report nothing.
+  using CommitObserver = std::function<void(const std::vector<LedgerFacts>&)>;
+  void SetOnCommit(CommitObserver on_commit) { on_commit_ = std::move(on_commit); }
+
+  StatusOr<v1::Member> EnrollMember(const v1::EnrollMemberRequest& request);
+  StatusOr<v1::Member> GetMember(const std::string& member_id);
+  StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id);
+  StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& request);
+  StatusOr<v1::LedgerEntry> AwardPoints(const v1::AwardPointsRequest& request);
+  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest& request);
+  StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest& request);
+  StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest& request);
+  StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest& request);
+  StatusOr<v1::EraseMemberResponse> EraseMember(const v1::EraseMemberRequest& request);
+
+  // Applies messages of loyalty.purchases.v1 and loyalty.refunds.v1, with their offsets,
+  // in one durable write. Bad messages become dead-letter records in the same write.
+  BatchResult ApplyBatch(const std::vector<KafkaMessage>& messages);
+  // The offset of the next message to read, per partition, as last made durable.
+  std::map<TopicPartition, int64_t> StoredOffsets() const;
+
+  // Releases every open hold whose time has passed; returns how many.
+  int ExpireHolds();
+  int64_t MemberCount() const;
+  int64_t OpenHolds() const;
+
+ private:
+  struct Txn;
+  using MemberRecord = v1::internal::MemberRecord;
+
+  MemberRecord* FindMember(const std::string& member_id);
+  StatusOr<MemberRecord*> FindActiveMember(const std::string& field, const std::string& id);
+  const TierRule& TierOf(const MemberRecord& member) const;
+
+  // Appends a ledger entry (sequence, time and balance filled in) and its event.
+  v1::LedgerEntry AddEntry(Txn& txn, MemberRecord& member, v1::LedgerEntry entry,
+                           v1::LoyaltyEvent event, std::string source = "");
+  void AddEvent(Txn& txn, MemberRecord& member, v1::LoyaltyEvent event);
+  // Stages the transaction; returns the ticket to wait for.
+  uint64_t Stage(Txn& txn);
+  void Finish(uint64_t ticket, const std::vector<LedgerFacts>& facts);
+
+  // Idempotent call: returns the remembered response for a retried key.
+  template <typename Response, typename Request>
+  StatusOr<Response> Idempotent(const char* method, const Request& request,
+                                const std::string& key,
+                                const std::function<StatusOr<Response>(Txn&)>& apply);
+
+  v1::Hold ReleaseHold(Txn& txn, v1::Hold hold, v1::HoldStatus status);
+  StatusOr<v1::Hold> LoadHold(const std::string& hold_id);
+
+  // Kafka input.
+  void ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResult& result);
+  void ApplyRefund(Txn& txn, const KafkaMessage& message, BatchResult& result);
+  void ApplyRefundTo(Txn& txn, const v1::RefundEvent& refund, v1::internal::PurchaseRecord& record,
+                     const std::string& purchase_id, BatchResult& result);
+  void DeadLetter(Txn& txn, const KafkaMessage& message, const std::string& kind,
+                  const std::string& reason, BatchResult& result);
+
+  Store& store_;
+  Outbox& outbox_;
+  const Clock& clock_;
+  AccrualConfig config_;
+  CommitObserver on_commit_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, MemberRecord> members_;     // loaded on first use
+  std::set<std::pair<int64_t, std::string>> open_holds_;      // (expires_at_ms, hold_id)
+  int64_t member_count_ = 0;
+  std::map<TopicPartition, int64_t> offsets_;                  // staged next offsets
+  std::map<TopicPartition, int64_t> durable_offsets_;
+};
+
+}  // namespace loyalty::accrual

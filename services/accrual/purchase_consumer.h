@@ -1,0 +1,37 @@
+// Kafka adapter of accrual: reads loyalty.purchases.v1 and loyalty.refunds.v1 from the
+// offsets stored in accrual's RocksDB and hands batches to the core, which makes their
+// effects and the next offsets durable in one write.
+#pragma once
+
+#include <atomic>
+
+#include "common/kafka.h"
+#include "services/accrual/accrual_metrics.h"
+#include "services/accrual/core/accrual_core.h"
+
+namespace loyalty::accrual {
+
+struct ConsumerOptions {
+  size_t max_batch = 2000;  // messages per durable write
+  int max_wait_ms = 5;      // how long a partial batch waits for more
+};
+
+class PurchaseConsumer {
+ public:
+  PurchaseConsumer(AccrualCore& core, KafkaConsumer& consumer, AccrualMetrics& metrics,
+                   ConsumerOptions options)
+      : core_(core), consumer_(consumer), metrics_(metrics), options_(options) {}
+
+  // Assigns the input topics; fails if they do not appear in time.
+  Status Assign();
+  // Consumes until running turns false.
+  void Run(const std::atomic<bool>& running);
+
+ private:
+  AccrualCore& core_;
+  KafkaConsumer& consumer_;
+  AccrualMetrics& metrics_;
+  ConsumerOptions options_;
+};
+
+}  // namespace loyalty::accrual

@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "tests/unit/accrual/test_env.h"
+
+namespace loyalty::accrual {
+namespace {
+
+class HoldsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env.Enroll("m1", "+380671234567");
+    v1::AwardPointsRequest award;
+    award.set_member_id("m1");
+    award.set_points(1000);
+    award.set_reason("test");
+    award.set_idempotency_key("seed");
+    ASSERT_TRUE(env.core->AwardPoints(award).ok());
+  }
+
+  StatusOr<v1::Hold> Hold(int64_t points, const std::string& key, int64_t ttl_seconds = 60) {
+    v1::HoldPointsRequest request;
+    request.set_member_id("m1");
+    request.set_points(points);
+    request.set_ttl_seconds(ttl_seconds);
+    request.set_reference("order-" + key);
+    request.set_idempotency_key(key);
+    return env.core->HoldPoints(request);
+  }
+
+  StatusOr<v1::Hold> Capture(const std::string& hold_id, int64_t points, const std::string& key) {
+    v1::CaptureHoldRequest request;
+    request.set_hold_id(hold_id);
+    request.set_points(points);
+    request.set_idempotency_key(key);
+    return env.core->CaptureHold(request);
+  }
+
+  StatusOr<v1::Hold> Void(const std::string& hold_id, const std::string& key) {
+    v1::VoidHoldRequest request;
+    request.set_hold_id(hold_id);
+    request.set_idempotency_key(key);
+    return env.core->VoidHold(request);
+  }
+
+  AccrualTestEnv env;
+};
+
+TEST_F(HoldsTest, HoldMovesPointsFromAvailableToHeld) {
+  auto hold = Hold(300, "h1");
+  ASSERT_TRUE(hold.ok());
+  EXPECT_EQ(hold->balance().available(), 700);
+  EXPECT_EQ(hold->balance().held(), 300);
+  EXPECT_EQ(Hold(701, "h2").status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(Hold(0, "h3").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Hold(1, "h4", -5).status().message().rfind("ttl_seconds:", 0), 0u);
+}
+
+TEST_F(HoldsTest, PartialCaptureSpendsAndReleasesTheRest) {
+  auto hold = Hold(300, "h1");
+  ASSERT_TRUE(hold.ok());
+  EXPECT_EQ(Capture(hold->hold_id(), 301, "c0").status().code(), Code::kInvalidArgument);
+  auto captured = Capture(hold->hold_id(), 200, "c1");
+  ASSERT_TRUE(captured.ok());
+  EXPECT_EQ(captured->captured(), 200);
+  EXPECT_EQ(captured->status(), v1::HOLD_STATUS_CAPTURED);
+  v1::Balance b = env.Balance("m1");
+  EXPECT_EQ(b.available(), 800);
+  EXPECT_EQ(b.held(), 0);
+  EXPECT_EQ(b.lifetime_spent(), 200);
+  // The till retries: same answer, nothing moves.
+  ASSERT_TRUE(Capture(hold->hold_id(), 200, "c1").ok());
+  EXPECT_EQ(env.Balance("m1").available(), 800);
+  // Another capture or a void of a closed hold is refused.
+  EXPECT_EQ(Capture(hold->hold_id(), 0, "c2").status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(Void(hold->hold_id(), "v1").status().code(), Code::kFailedPrecondition);
+  env.ExpectLedgerMatchesBalance("m1");
+}
+
+TEST_F(HoldsTest, VoidReleasesEverything) {
+  auto hold = Hold(300, "h1");
+  ASSERT_TRUE(Void(hold->hold_id(), "v1").ok());
+  EXPECT_EQ(env.Balance("m1").available(), 1000);
+  EXPECT_EQ(Void("h_unknown", "v2").status().code(), Code::kNotFound);
+}
+
+TEST_F(HoldsTest, ExpiryReleasesOnTheClockAndSurvivesRestart) {
+  auto hold = Hold(300, "h1", 60);
+  ASSERT_TRUE(hold.ok());
+  env.clock.Advance(59 * kSecondMs);
+  EXPECT_EQ(env.core->ExpireHolds(), 0);
+  env.Restart();  // open holds are reloaded from the store
+  env.clock.Advance(1 * kSecondMs);
+  EXPECT_EQ(env.core->ExpireHolds(), 1);
+  EXPECT_EQ(env.core->ExpireHolds(), 0);  // never released twice
+  v1::Balance b = env.Balance("m1");
+  EXPECT_EQ(b.available(), 1000);
+  EXPECT_EQ(b.held(), 0);
+  EXPECT_EQ(Capture(hold->hold_id(), 0, "late").status().code(), Code::kFailedPrecondition);
+  env.ExpectLedgerMatchesBalance("m1");
+}
+
+TEST_F(HoldsTest, CaptureAfterTheDeadlineIsRefusedEvenBeforeTheScheduler) {
+  auto hold = Hold(300, "h1", 60);
+  env.clock.Advance(61 * kSecondMs);
+  auto late = Capture(hold->hold_id(), 0, "c");
+  EXPECT_EQ(late.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.Balance("m1").available(), 1000);
+  EXPECT_EQ(env.core->OpenHolds(), 0);
+}
+
+TEST_F(HoldsTest, ParallelHoldsNeverOverdraw) {
+  constexpr int kThreads = 8;
+  constexpr int kAttempts = 50;
+  std::atomic<int64_t> granted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(t);
+      for (int i = 0; i < kAttempts; ++i) {
+        int64_t points = 1 + rng() % 40;
+        auto hold = Hold(points, "t" + std::to_string(t) + "-" + std::to_string(i));
+        if (!hold.ok()) continue;
+        if (rng() % 3 == 0) {
+          if (Void(hold->hold_id(), "v" + hold->hold_id()).ok()) continue;
+        }
+        if (Capture(hold->hold_id(), 0, "c" + hold->hold_id()).ok()) granted += points;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  v1::Balance b = env.Balance("m1");
+  EXPECT_GE(b.available(), 0);
+  EXPECT_EQ(b.held(), 0);
+  EXPECT_EQ(b.lifetime_spent(), granted.load());
+  EXPECT_EQ(b.available() + b.lifetime_spent(), 1000);
+  env.ExpectLedgerMatchesBalance("m1");
+}
+
+}  // namespace
+}  // namespace loyalty::accrual

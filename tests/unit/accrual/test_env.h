@@ -1,0 +1,146 @@
+// A real store in a temp dir, an outbox and a manual clock around an AccrualCore.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/outbox.h"
+#include "common/store.h"
+#include "loyalty/v1/events.pb.h"
+#include "services/accrual/core/accrual_core.h"
+#include "tests/support/temp_dir.h"
+
+namespace loyalty::accrual {
+
+class AccrualTestEnv {
+ public:
+  explicit AccrualTestEnv(AccrualConfig config = {}) : config_(std::move(config)) { Open(); }
+
+  // Closes and reopens everything on the same directory, like a restart.
+  void Restart() {
+    core.reset();
+    outbox.reset();
+    store.reset();
+    Open();
+  }
+
+  v1::Member Enroll(const std::string& member_id, const std::string& phone) {
+    v1::EnrollMemberRequest request;
+    request.set_member_id(member_id);
+    request.set_phone(phone);
+    request.set_idempotency_key("enroll-" + member_id);
+    auto member = core->EnrollMember(request);
+    if (!member.ok()) throw std::runtime_error(member.status().ToString());
+    return *member;
+  }
+
+  KafkaMessage Purchase(const std::string& purchase_id, const std::string& member_id,
+                        int64_t amount_minor, const std::string& currency = "UAH") {
+    v1::PurchaseEvent purchase;
+    purchase.set_purchase_id(purchase_id);
+    purchase.set_member_id(member_id);
+    purchase.set_amount_minor(amount_minor);
+    purchase.set_currency(currency);
+    purchase.set_store_id("store-1");
+    return Message(kPurchasesTopic, member_id, purchase.SerializeAsString());
+  }
+
+  KafkaMessage Refund(const std::string& refund_id, const std::string& purchase_id,
+                      const std::string& member_id, int64_t amount_minor) {
+    v1::RefundEvent refund;
+    refund.set_refund_id(refund_id);
+    refund.set_purchase_id(purchase_id);
+    refund.set_member_id(member_id);
+    refund.set_amount_minor(amount_minor);
+    return Message(kRefundsTopic, member_id, refund.SerializeAsString());
+  }
+
+  KafkaMessage Message(const std::string& topic, const std::string& key, std::string value) {
+    KafkaMessage m;
+    m.topic = topic;
+    m.partition = 0;
+    m.offset = next_offset_[topic]++;
+    m.key = key;
+    m.value = std::move(value);
+    return m;
+  }
+
+  v1::Balance Balance(const std::string& member_id) {
+    auto b = core->GetBalance(member_id);
+    if (!b.ok()) throw std::runtime_error(b.status().ToString());
+    return b->balance();
+  }
+
+  // Every record waiting in the outbox, in order.
+  std::vector<v1::internal::OutboxRecord> OutboxRecords() {
+    std::vector<v1::internal::OutboxRecord> records;
+    store->Scan(kOutboxCf, "", "", [&](std::string_view, std::string_view value) {
+      records.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
+      return true;
+    });
+    return records;
+  }
+
+  std::vector<v1::LoyaltyEvent> Events() {
+    std::vector<v1::LoyaltyEvent> events;
+    for (const auto& r : OutboxRecords()) {
+      if (r.topic() == kEventsTopic) events.emplace_back().ParseFromString(r.value());
+    }
+    return events;
+  }
+
+  std::vector<v1::LedgerEntry> Ledger(const std::string& member_id) {
+    std::vector<v1::LedgerEntry> all;
+    std::string token;
+    do {
+      v1::ListLedgerRequest request;
+      request.set_member_id(member_id);
+      request.set_page_size(7);
+      request.set_page_token(token);
+      auto page = core->ListLedger(request);
+      if (!page.ok()) throw std::runtime_error(page.status().ToString());
+      for (const auto& e : page->entries()) all.push_back(e);
+      token = page->next_page_token();
+    } while (!token.empty());
+    return all;
+  }
+
+  // The ledger's deltas summed must give the member's balances.
+  void ExpectLedgerMatchesBalance(const std::string& member_id) {
+    int64_t available = 0, held = 0, debt = 0;
+    for (const auto& e : Ledger(member_id)) {
+      available += e.available_delta();
+      held += e.held_delta();
+      debt += e.debt_delta();
+    }
+    v1::Balance b = Balance(member_id);
+    EXPECT_EQ(available, b.available()) << member_id;
+    EXPECT_EQ(held, b.held()) << member_id;
+    EXPECT_EQ(debt, b.debt()) << member_id;
+    EXPECT_GE(b.available(), 0);
+    EXPECT_GE(b.held(), 0);
+    EXPECT_GE(b.debt(), 0);
+  }
+
+  testing::TempDir dir;
+  ManualClock clock;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<AccrualCore> core;
+
+ private:
+  void Open() {
+    auto opened = Store::Open(dir.path(), AccrualColumnFamilies());
+    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
+    store = std::move(*opened);
+    outbox = std::make_unique<Outbox>(*store);
+    core = std::make_unique<AccrualCore>(*store, *outbox, clock, config_);
+  }
+
+  AccrualConfig config_;
+  std::map<std::string, int64_t> next_offset_;
+};
+
+}  // namespace loyalty::accrual

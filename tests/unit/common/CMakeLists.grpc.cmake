@@ -1,0 +1,2 @@
+# GrpcServer, Metrics and the process lifecycle helpers, over real sockets on port 0.
+loyalty_test(grpc_server_test LABEL unit SOURCES grpc_server_test.cc DEPS loyalty::common)

@@ -1,0 +1,99 @@
+#include "common/store.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "tests/support/temp_dir.h"
+
+namespace loyalty {
+namespace {
+
+TEST(StoreTest, CommittedWritesSurviveReopen) {
+  testing::TempDir dir;
+  {
+    auto store = Store::Open(dir.path(), {"a", "b"});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    (*store)->Commit([](StagedWrite& w) {
+      w.Put("a", "k1", "v1");
+      w.Put("b", "k1", "other");
+    });
+  }
+  auto store = Store::Open(dir.path(), {"a", "b"});
+  ASSERT_TRUE(store.ok());
+  std::string value;
+  ASSERT_TRUE((*store)->Get("a", "k1", &value));
+  EXPECT_EQ(value, "v1");
+  ASSERT_TRUE((*store)->Get("b", "k1", &value));
+  EXPECT_EQ(value, "other");
+  EXPECT_FALSE((*store)->Get("a", "missing", &value));
+}
+
+TEST(StoreTest, VisiblePutsAreReadableBeforeTheyAreDurable) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.path(), {"a"});
+  ASSERT_TRUE(store.ok());
+  uint64_t ticket = (*store)->Stage([](StagedWrite& w) {
+    w.PutVisible("a", "seen", "1");
+    w.Put("a", "unseen", "2");
+  });
+  std::string value;
+  EXPECT_TRUE((*store)->Get("a", "seen", &value));
+  EXPECT_FALSE((*store)->Get("a", "unseen", &value));
+  (*store)->WaitDurable(ticket);
+  EXPECT_TRUE((*store)->Get("a", "unseen", &value));
+}
+
+TEST(StoreTest, ConcurrentCommitsAllLand) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.path(), {"a"});
+  ASSERT_TRUE(store.ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        (*store)->Commit([&](StagedWrite& w) {
+          w.Put("a", std::to_string(t) + ":" + std::to_string(i), "x");
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int count = 0;
+  (*store)->Scan("a", "", "", [&](std::string_view, std::string_view) {
+    ++count;
+    return true;
+  });
+  EXPECT_EQ(count, 8 * 200);
+}
+
+TEST(StoreTest, ScansForwardAndBackwardWithinAPrefix) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.path(), {"a"});
+  ASSERT_TRUE(store.ok());
+  (*store)->Commit([](StagedWrite& w) {
+    for (const char* k : {"p1", "p2", "p3", "q1"}) w.Put("a", k, k);
+  });
+  std::vector<std::string> seen;
+  (*store)->ScanBackward("a", "p", "", [&](std::string_view k, std::string_view) {
+    seen.emplace_back(k);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"p3", "p2", "p1"}));
+  seen.clear();
+  (*store)->ScanBackward("a", "p", "p3", [&](std::string_view k, std::string_view) {
+    seen.emplace_back(k);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"p2", "p1"}));
+  seen.clear();
+  (*store)->Scan("a", "p2", "q", [&](std::string_view k, std::string_view) {
+    seen.emplace_back(k);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"p2", "p3"}));
+}
+
+}  // namespace
+}  // namespace loyalty
