@@ -1,0 +1,86 @@
+// Real processes for integration tests and benchmarks: start a binary of the build with its
+// output in a log file, kill it with any signal, restart it; the dev Kafka broker and the
+// services as the child processes they are in production.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace loyalty::testing {
+
+// Directory of the build's executables: $LOYALTY_BIN_DIR, else this test's own directory.
+std::string BinDir();
+
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> argv, std::string log_path);
+  ~ChildProcess();  // SIGTERM, then SIGKILL if it lingers
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  void Start();
+  void Signal(int signal);
+  // Waits for exit; returns the exit status as from waitpid (or -1 on timeout).
+  int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  void Kill9() {
+    Signal(9);
+    Wait();
+  }
+  bool running() const { return pid_ > 0; }
+  const std::string& log_path() const { return log_path_; }
+  std::string LogTail(size_t bytes = 4000) const;
+
+ private:
+  std::vector<std::string> argv_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+};
+
+// Waits until path exists and is non-empty; returns its contents (throws on timeout).
+std::string WaitForFile(const std::string& path,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// Reads {"grpc":N,"metrics":M} as written by WritePortsFile.
+std::map<std::string, int> ReadPortsFile(const std::string& path);
+// Runs a shell command; returns its stdout and sets exit_code.
+std::string RunShell(const std::string& command, int* exit_code = nullptr);
+// GET http://127.0.0.1:port/path over a plain socket; returns the body.
+std::string HttpGet(int port, const std::string& path);
+
+// The embedded dev broker as a child process.
+class DevKafka {
+ public:
+  explicit DevKafka(const std::string& dir, int partitions = 4);
+  const std::string& bootstrap() const { return bootstrap_; }
+
+ private:
+  std::unique_ptr<ChildProcess> process_;
+  std::string bootstrap_;
+};
+
+// A loyalty service as a child process on ports picked by the OS.
+class ServiceProcess {
+ public:
+  // name: "accrual" runs bin/loyalty-accrual with its state in dir/accrual.
+  ServiceProcess(const std::string& name, const std::string& dir, const std::string& brokers,
+                 std::vector<std::string> extra_flags = {});
+  void Start();  // (re)starts and waits until it is ready
+  void Kill9() { process_->Kill9(); }
+  void Stop();  // SIGTERM and wait
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_port_; }
+  std::string grpc_address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  ChildProcess& process() { return *process_; }
+
+ private:
+  std::string ports_file_;
+  std::unique_ptr<ChildProcess> process_;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+};
+
+}  // namespace loyalty::testing
