@@ -196,7 +196,10 @@ int main(int argc, char** argv) {
 
   // Block the stop signals before librdkafka starts its threads, so that every thread inherits
   // the mask and only sigwait() below receives them. A client that disconnects mid-response must
-  // not kill the broker with SIGPIPE.
+  // not kill the broker with SIGPIPE. A shell starts background jobs with SIGINT ignored, and an
+  // ignored signal is discarded instead of queued for sigwait(): restore the default first.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
