@@ -1,0 +1,68 @@
+#include "tools/loyaltyctl/options.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace loyalty::ctl {
+namespace {
+
+class OptionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    unsetenv("LOYALTY_ACCRUAL_ADDR");
+    unsetenv("LOYALTY_KAFKA_BROKERS");
+    bootstrap_ = (std::filesystem::temp_directory_path() /
+                  ("loyaltyctl_bootstrap_" + std::to_string(::getpid())))
+                     .string();
+    std::filesystem::remove(bootstrap_);
+  }
+  void TearDown() override {
+    std::filesystem::remove(bootstrap_);
+    unsetenv("LOYALTY_ACCRUAL_ADDR");
+    unsetenv("LOYALTY_KAFKA_BROKERS");
+  }
+  static GlobalOptions From(std::vector<std::string> argv, const std::string& bootstrap) {
+    return GlobalOptions::From(Args::Parse(argv, {"json", "help"}), bootstrap);
+  }
+  std::string bootstrap_;
+};
+
+TEST_F(OptionsTest, Defaults) {
+  GlobalOptions options = From({"balance", "m1"}, bootstrap_);
+  EXPECT_EQ(options.accrual_address, "127.0.0.1:50051");
+  EXPECT_EQ(options.brokers, "127.0.0.1:9092");
+  EXPECT_FALSE(options.json);
+  EXPECT_DOUBLE_EQ(options.timeout_seconds, 10);
+  EXPECT_EQ(options.key, "");
+}
+
+TEST_F(OptionsTest, BrokersFlagThenEnvironmentThenBootstrapFile) {
+  std::ofstream(bootstrap_) << "  127.0.0.1:40000\n";
+  EXPECT_EQ(From({"purchase"}, bootstrap_).brokers, "127.0.0.1:40000");
+  setenv("LOYALTY_KAFKA_BROKERS", "env:9092", 1);
+  EXPECT_EQ(From({"purchase"}, bootstrap_).brokers, "env:9092");
+  EXPECT_EQ(From({"purchase", "--brokers", "flag:9092"}, bootstrap_).brokers, "flag:9092");
+}
+
+TEST_F(OptionsTest, AccrualFlagThenEnvironment) {
+  setenv("LOYALTY_ACCRUAL_ADDR", "env:1", 1);
+  EXPECT_EQ(From({"balance"}, bootstrap_).accrual_address, "env:1");
+  EXPECT_EQ(From({"balance", "--accrual=flag:2"}, bootstrap_).accrual_address, "flag:2");
+}
+
+TEST_F(OptionsTest, JsonTimeoutAndKey) {
+  GlobalOptions options =
+      From({"--json", "award", "--timeout=2.5", "--key", "retry-1"}, bootstrap_);
+  EXPECT_TRUE(options.json);
+  EXPECT_DOUBLE_EQ(options.timeout_seconds, 2.5);
+  EXPECT_EQ(options.key, "retry-1");
+  EXPECT_THROW(From({"award", "--timeout=0"}, bootstrap_), UsageError);
+  EXPECT_THROW(From({"award", "--key="}, bootstrap_), UsageError);
+}
+
+}  // namespace
+}  // namespace loyalty::ctl

@@ -1,0 +1,49 @@
+// The commands of loyaltyctl: one table row per command (its usage, the flags it accepts and
+// its handler). main.cc parses the command line, checks it against the row and runs the
+// handler. A handler prints its result and throws UsageError or CommandFailed on failure.
+#pragma once
+
+#include <cstddef>
+#include <ostream>
+#include <string_view>
+#include <vector>
+
+#include "tools/loyaltyctl/args.h"
+#include "tools/loyaltyctl/ctl.h"
+
+namespace loyalty::ctl {
+
+struct Command {
+  std::string_view name;
+  std::string_view usage;    // the arguments and flags after the name, as shown to the user
+  std::string_view summary;  // one line
+  std::string_view group;    // heading in the usage listing
+  size_t min_words = 0;      // positional arguments after the name
+  size_t max_words = 0;
+  std::vector<std::string_view> flags;  // besides the global ones
+  bool mutating = false;                // an idempotent accrual call: takes --key
+  void (*run)(Ctl&, const Args&) = nullptr;
+};
+
+const std::vector<Command>& Commands();
+const Command* FindCommand(std::string_view name);
+void PrintUsage(std::ostream& out);
+
+// Handlers. accrual_commands.cc: calls to loyalty.v1.AccrualService.
+void RunEnroll(Ctl& ctl, const Args& args);
+void RunMember(Ctl& ctl, const Args& args);
+void RunBalance(Ctl& ctl, const Args& args);
+void RunHistory(Ctl& ctl, const Args& args);
+void RunAward(Ctl& ctl, const Args& args);
+void RunAdjust(Ctl& ctl, const Args& args);
+void RunHold(Ctl& ctl, const Args& args);
+void RunCapture(Ctl& ctl, const Args& args);
+void RunVoid(Ctl& ctl, const Args& args);
+void RunErase(Ctl& ctl, const Args& args);
+// event_commands.cc: events published to Kafka.
+void RunPurchase(Ctl& ctl, const Args& args);
+void RunRefund(Ctl& ctl, const Args& args);
+// demo.cc.
+void RunDemo(Ctl& ctl, const Args& args);
+
+}  // namespace loyalty::ctl

@@ -1,0 +1,29 @@
+// The flags that every loyaltyctl command accepts, anywhere on the command line, and where
+// their defaults come from.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "tools/loyaltyctl/args.h"
+
+namespace loyalty::ctl {
+
+struct GlobalOptions {
+  std::string accrual_address;  // --accrual, $LOYALTY_ACCRUAL_ADDR, 127.0.0.1:50051
+  std::string brokers;          // --brokers, $LOYALTY_KAFKA_BROKERS, .run/bootstrap, :9092
+  bool json = false;            // --json
+  double timeout_seconds = 10;  // --timeout
+  std::string key;              // --key; empty: a fresh key for this run
+
+  // Reads the flags of args, then the environment and bootstrap_file (the first line; the
+  // default path is relative to the working directory) for what the flags leave open.
+  // Throws UsageError for a bad --timeout or --key.
+  static GlobalOptions From(const Args& args, const std::string& bootstrap_file = ".run/bootstrap");
+};
+
+// The global flag names, for the unknown-flag check.
+inline constexpr std::string_view kGlobalFlags[] = {"accrual", "brokers", "json",
+                                                    "timeout", "key",     "help"};
+
+}  // namespace loyalty::ctl
