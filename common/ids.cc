@@ -17,7 +17,7 @@ std::string NewId(const std::string& prefix, int64_t now_ms) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string id = prefix + "_";
   AppendBase32(id, static_cast<uint64_t>(now_ms), 9);  // 45 bits: until year 3084
-  AppendBase32(id, rng(), 13);                          // 64 random bits (65 encoded)
+  AppendBase32(id, rng(), 13);                         // 64 random bits (65 encoded)
   return id;
 }
 

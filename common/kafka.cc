@@ -84,10 +84,10 @@ Status KafkaProducer::Produce(const std::string& topic, std::string_view key,
   }
   auto* callback = on_delivery ? new DeliveryCallback(std::move(on_delivery)) : nullptr;
   for (;;) {
-    RdKafka::ErrorCode err = producer_->produce(
-        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
-        kafka_headers, callback);
+    RdKafka::ErrorCode err =
+        producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                           const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                           kafka_headers, callback);
     if (err == RdKafka::ERR_NO_ERROR) return Status::Ok();
     if (err == RdKafka::ERR__QUEUE_FULL) {
       producer_->poll(10);  // the local queue drains as the broker answers

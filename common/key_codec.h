@@ -10,7 +10,8 @@ namespace loyalty::keys {
 
 // Big-endian, so that numbers sort numerically.
 inline void AppendU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 // Signed values flip the sign bit so that negatives sort before positives.

@@ -14,10 +14,14 @@ LogLevel g_level = LogLevel::kInfo;
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -39,11 +43,21 @@ std::string JsonEscape(const std::string& s) {
   out.reserve(s.size());
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -68,10 +82,10 @@ void Log(LogLevel level, const std::string& message, LogFields fields) {
   gmtime_r(&secs, &tm);
   char ts[32];
   std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string line = "{\"ts\":\"" + std::string(ts) + "." + (ms < 100 ? (ms < 10 ? "00" : "0") : "") +
-                     std::to_string(ms) + "Z\",\"level\":\"" + LevelName(level) +
-                     "\",\"service\":\"" + JsonEscape(g_service) + "\",\"msg\":\"" +
-                     JsonEscape(message) + "\"";
+  std::string line = "{\"ts\":\"" + std::string(ts) + "." +
+                     (ms < 100 ? (ms < 10 ? "00" : "0") : "") + std::to_string(ms) +
+                     "Z\",\"level\":\"" + LevelName(level) + "\",\"service\":\"" +
+                     JsonEscape(g_service) + "\",\"msg\":\"" + JsonEscape(message) + "\"";
   for (const auto& [k, v] : fields) line += ",\"" + JsonEscape(k) + "\":\"" + JsonEscape(v) + "\"";
   line += "}\n";
   std::fputs(line.c_str(), stderr);

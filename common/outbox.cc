@@ -85,8 +85,7 @@ void OutboxRelay::Run() {
     if (!failed && pass.sent == kRelayBatch) continue;  // more may be waiting
     std::unique_lock lock(mu_);
     int wait_ms = failed ? backoff_ms : 50;
-    cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
-                 [&] { return notified_ && !failed; });
+    cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return notified_ && !failed; });
     notified_ = false;
   }
   // Last pass on shutdown so that committed events leave promptly.

@@ -105,8 +105,9 @@ void Store::Scan(std::string_view cf, std::string_view from, std::string_view to
   }
 }
 
-void Store::ScanBackward(std::string_view cf, std::string_view prefix, std::string_view before,
-                         const std::function<bool(std::string_view, std::string_view)>& visit) const {
+void Store::ScanBackward(
+    std::string_view cf, std::string_view prefix, std::string_view before,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Handle(cf)));
   if (before.empty()) {
     // Seek to the first key after every key with this prefix, then step back.
@@ -151,7 +152,8 @@ void Store::WaitDurable(uint64_t ticket) {
     visible_writing_.swap(visible_open_);
     uint64_t upto = staged_;
     lock.unlock();
-    rocksdb::Status s = batch.Count() > 0 ? db_->Write(write_options_, &batch) : rocksdb::Status::OK();
+    rocksdb::Status s =
+        batch.Count() > 0 ? db_->Write(write_options_, &batch) : rocksdb::Status::OK();
     if (!s.ok()) {
       LogError("RocksDB write failed; stopping so that a restart recovers from disk",
                {{"error", s.ToString()}});

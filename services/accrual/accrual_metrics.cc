@@ -5,7 +5,7 @@ namespace {
 
 // Award sources become label values only from this list, so labels stay bounded.
 std::string SourceLabel(const std::string& source) {
-  static const std::set<std::string> known = {"welcome", "referral", "goodwill", "redemption",
+  static const std::set<std::string> known = {"welcome",  "referral", "goodwill", "redemption",
                                               "activity", "campaign", "draw"};
   return known.count(source) ? source : "other";
 }
@@ -48,15 +48,15 @@ AccrualMetrics::AccrualMetrics(prometheus::Registry& registry)
                          .Name("kafka_batch_commit_seconds")
                          .Help("Time to apply a batch of input messages and sync it to disk")
                          .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                      0.25, 0.5, 1, 2.5})),
-      batch_size_(prometheus::BuildHistogram()
-                      .Name("kafka_batch_messages")
-                      .Help("Input messages per committed batch")
-                      .Register(registry)
-                      .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 500, 1000,
-                                                                       2000, 5000})),
+                         .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025,
+                                                                          0.005, 0.01, 0.025, 0.05,
+                                                                          0.1, 0.25, 0.5, 1, 2.5})),
+      batch_size_(
+          prometheus::BuildHistogram()
+              .Name("kafka_batch_messages")
+              .Help("Input messages per committed batch")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 500, 1000, 2000, 5000})),
       members_(prometheus::BuildGauge()
                    .Name("accrual_members")
                    .Help("Members enrolled (erased members included)")
@@ -78,23 +78,38 @@ void AccrualMetrics::Observe(const std::vector<LedgerFacts>& facts) {
   for (const auto& f : facts) {
     double points = static_cast<double>(f.points);
     switch (f.kind) {
-      case v1::LEDGER_KIND_EARN: Points("earned", "purchase").Increment(points); break;
-      case v1::LEDGER_KIND_CLAWBACK: Points("clawed_back", "refund").Increment(points); break;
-      case v1::LEDGER_KIND_AWARD: Points("awarded", SourceLabel(f.source)).Increment(points); break;
+      case v1::LEDGER_KIND_EARN:
+        Points("earned", "purchase").Increment(points);
+        break;
+      case v1::LEDGER_KIND_CLAWBACK:
+        Points("clawed_back", "refund").Increment(points);
+        break;
+      case v1::LEDGER_KIND_AWARD:
+        Points("awarded", SourceLabel(f.source)).Increment(points);
+        break;
       case v1::LEDGER_KIND_ADJUST:
         Points(f.points >= 0 ? "adjusted_up" : "adjusted_down").Increment(std::abs(points));
         break;
-      case v1::LEDGER_KIND_HOLD: Points("held").Increment(points); break;
-      case v1::LEDGER_KIND_CAPTURE: Points("captured").Increment(points); break;
-      case v1::LEDGER_KIND_VOID: Points("voided").Increment(points); break;
-      case v1::LEDGER_KIND_HOLD_EXPIRED: Points("hold_expired").Increment(points); break;
-      default: break;
+      case v1::LEDGER_KIND_HOLD:
+        Points("held").Increment(points);
+        break;
+      case v1::LEDGER_KIND_CAPTURE:
+        Points("captured").Increment(points);
+        break;
+      case v1::LEDGER_KIND_VOID:
+        Points("voided").Increment(points);
+        break;
+      case v1::LEDGER_KIND_HOLD_EXPIRED:
+        Points("hold_expired").Increment(points);
+        break;
+      default:
+        break;
     }
   }
 }
 
-void AccrualMetrics::ObserveBatch(const std::vector<KafkaMessage>& batch,
-                                  const BatchResult& result, double commit_seconds) {
+void AccrualMetrics::ObserveBatch(const std::vector<KafkaMessage>& batch, const BatchResult& result,
+                                  double commit_seconds) {
   std::lock_guard lock(mu_);
   std::map<std::string, int64_t> per_topic;
   for (const auto& m : batch) ++per_topic[m.topic];
@@ -108,8 +123,7 @@ void AccrualMetrics::ObserveBatch(const std::vector<KafkaMessage>& batch,
         .Increment(static_cast<double>(n));
   }
   purchases_.Add({{"member", "true"}}).Increment(static_cast<double>(result.purchases_applied));
-  purchases_.Add({{"member", "false"}})
-      .Increment(static_cast<double>(result.non_member_purchases));
+  purchases_.Add({{"member", "false"}}).Increment(static_cast<double>(result.non_member_purchases));
   refunds_parked_.Increment(static_cast<double>(result.refunds_parked));
   batch_seconds_.Observe(commit_seconds);
   batch_size_.Observe(static_cast<double>(batch.size()));

@@ -1,6 +1,6 @@
 #include "services/accrual/grpc_service.h"
 
-#include "services/accrual/grpc_status.h"
+#include "common/grpc_status.h"
 
 namespace loyalty::accrual {
 namespace {

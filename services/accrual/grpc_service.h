@@ -22,8 +22,7 @@ class AccrualGrpcService final : public v1::AccrualService::Service {
   grpc::Status AdjustPoints(grpc::ServerContext*, const v1::AdjustPointsRequest*,
                             v1::LedgerEntry*) override;
   grpc::Status HoldPoints(grpc::ServerContext*, const v1::HoldPointsRequest*, v1::Hold*) override;
-  grpc::Status CaptureHold(grpc::ServerContext*, const v1::CaptureHoldRequest*,
-                           v1::Hold*) override;
+  grpc::Status CaptureHold(grpc::ServerContext*, const v1::CaptureHoldRequest*, v1::Hold*) override;
   grpc::Status VoidHold(grpc::ServerContext*, const v1::VoidHoldRequest*, v1::Hold*) override;
   grpc::Status EraseMember(grpc::ServerContext*, const v1::EraseMemberRequest*,
                            v1::EraseMemberResponse*) override;

@@ -5,21 +5,17 @@
 
 #include <atomic>
 
+#include "common/batch_consumer.h"
 #include "common/kafka.h"
 #include "services/accrual/accrual_metrics.h"
 #include "services/accrual/core/accrual_core.h"
 
 namespace loyalty::accrual {
 
-struct ConsumerOptions {
-  size_t max_batch = 2000;  // messages per durable write
-  int max_wait_ms = 5;      // how long a partial batch waits for more
-};
-
 class PurchaseConsumer {
  public:
   PurchaseConsumer(AccrualCore& core, KafkaConsumer& consumer, AccrualMetrics& metrics,
-                   ConsumerOptions options)
+                   BatchOptions options)
       : core_(core), consumer_(consumer), metrics_(metrics), options_(options) {}
 
   // Assigns the input topics; fails if they do not appear in time.
@@ -31,7 +27,7 @@ class PurchaseConsumer {
   AccrualCore& core_;
   KafkaConsumer& consumer_;
   AccrualMetrics& metrics_;
-  ConsumerOptions options_;
+  BatchOptions options_;
 };
 
 }  // namespace loyalty::accrual

@@ -1,0 +1,72 @@
+#include "common/accrual_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/grpc_status.h"
+
+namespace loyalty {
+namespace {
+
+template <typename Response, typename Call>
+StatusOr<Response> Invoke(std::chrono::milliseconds deadline, Call call) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + deadline);
+  Response response;
+  grpc::Status status = call(&context, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
+}  // namespace
+
+GrpcAccrualClient::GrpcAccrualClient(const std::string& address, std::chrono::milliseconds deadline)
+    : stub_(v1::AccrualService::NewStub(
+          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+      deadline_(deadline) {}
+
+StatusOr<v1::Hold> GrpcAccrualClient::HoldPoints(const v1::HoldPointsRequest& request) {
+  return Invoke<v1::Hold>(deadline_,
+                          [&](auto* c, auto* r) { return stub_->HoldPoints(c, request, r); });
+}
+
+StatusOr<v1::Hold> GrpcAccrualClient::CaptureHold(const v1::CaptureHoldRequest& request) {
+  return Invoke<v1::Hold>(deadline_,
+                          [&](auto* c, auto* r) { return stub_->CaptureHold(c, request, r); });
+}
+
+StatusOr<v1::Hold> GrpcAccrualClient::VoidHold(const v1::VoidHoldRequest& request) {
+  return Invoke<v1::Hold>(deadline_,
+                          [&](auto* c, auto* r) { return stub_->VoidHold(c, request, r); });
+}
+
+StatusOr<v1::LedgerEntry> GrpcAccrualClient::AwardPoints(const v1::AwardPointsRequest& request) {
+  return Invoke<v1::LedgerEntry>(
+      deadline_, [&](auto* c, auto* r) { return stub_->AwardPoints(c, request, r); });
+}
+
+StatusOr<v1::LedgerEntry> GrpcAccrualClient::AdjustPoints(const v1::AdjustPointsRequest& request) {
+  return Invoke<v1::LedgerEntry>(
+      deadline_, [&](auto* c, auto* r) { return stub_->AdjustPoints(c, request, r); });
+}
+
+StatusOr<v1::GetBalanceResponse> GrpcAccrualClient::GetBalance(const std::string& member_id) {
+  v1::GetBalanceRequest request;
+  request.set_member_id(member_id);
+  return Invoke<v1::GetBalanceResponse>(
+      deadline_, [&](auto* c, auto* r) { return stub_->GetBalance(c, request, r); });
+}
+
+StatusOr<v1::Member> GrpcAccrualClient::GetMember(const std::string& member_id) {
+  v1::GetMemberRequest request;
+  request.set_member_id(member_id);
+  return Invoke<v1::Member>(deadline_,
+                            [&](auto* c, auto* r) { return stub_->GetMember(c, request, r); });
+}
+
+StatusOr<v1::ListLedgerResponse> GrpcAccrualClient::ListLedger(
+    const v1::ListLedgerRequest& request) {
+  return Invoke<v1::ListLedgerResponse>(
+      deadline_, [&](auto* c, auto* r) { return stub_->ListLedger(c, request, r); });
+}
+
+}  // namespace loyalty

@@ -1,0 +1,48 @@
+// The accrual service as other services see it: the calls they spend, give back and read
+// points with. An interface, so that cores are tested against a fake; GrpcAccrualClient is
+// the real one. Every mutating request carries the caller's idempotency key, so a retry
+// after kUnavailable is always safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "loyalty/v1/accrual.grpc.pb.h"
+
+namespace loyalty {
+
+class AccrualClient {
+ public:
+  virtual ~AccrualClient() = default;
+  virtual StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest& request) = 0;
+  virtual StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest& request) = 0;
+  virtual StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest& request) = 0;
+  virtual StatusOr<v1::LedgerEntry> AwardPoints(const v1::AwardPointsRequest& request) = 0;
+  virtual StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest& request) = 0;
+  virtual StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id) = 0;
+  virtual StatusOr<v1::Member> GetMember(const std::string& member_id) = 0;
+  virtual StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& request) = 0;
+};
+
+class GrpcAccrualClient : public AccrualClient {
+ public:
+  explicit GrpcAccrualClient(const std::string& address,
+                             std::chrono::milliseconds deadline = std::chrono::seconds(5));
+
+  StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest& request) override;
+  StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest& request) override;
+  StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest& request) override;
+  StatusOr<v1::LedgerEntry> AwardPoints(const v1::AwardPointsRequest& request) override;
+  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest& request) override;
+  StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id) override;
+  StatusOr<v1::Member> GetMember(const std::string& member_id) override;
+  StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& request) override;
+
+ private:
+  std::unique_ptr<v1::AccrualService::Stub> stub_;
+  std::chrono::milliseconds deadline_;
+};
+
+}  // namespace loyalty

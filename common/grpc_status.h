@@ -1,0 +1,38 @@
+// The one place where domain Status values and gRPC statuses are translated.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include "common/status.h"
+
+namespace loyalty {
+
+inline grpc::Status ToGrpc(const Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), status.message());
+}
+
+// gRPC codes the domain has no name for become kUnavailable when a retry may help
+// (deadline, cancelled, resource exhausted, aborted) and kInternal otherwise.
+inline Status FromGrpc(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      return Status::Ok();
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::INTERNAL:
+      return {static_cast<Code>(status.error_code()), status.error_message()};
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::ABORTED:
+      return {Code::kUnavailable, status.error_message()};
+    default:
+      return {Code::kInternal, status.error_message()};
+  }
+}
+
+}  // namespace loyalty

@@ -1,0 +1,87 @@
+#include "common/service_runtime.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+#include "common/grpc_server.h"
+#include "common/log.h"
+
+namespace loyalty {
+
+void ServiceRuntime::Fail(const std::string& what, const Status& status) {
+  LogError(what, {{"error", status.message()}});
+  std::exit(1);
+}
+
+std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, int argc,
+                                                       char** argv,
+                                                       std::vector<std::string> column_families,
+                                                       int default_grpc_port,
+                                                       int default_metrics_port) {
+  BlockShutdownSignals();
+  SetLogService(name);
+  std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime());
+  rt->name_ = name;
+  auto config = Config::FromArgs(argc, argv);
+  if (!config.ok()) Fail("bad configuration", config.status());
+  rt->config_ = std::move(*config);
+  try {
+    rt->brokers_ = rt->config_.GetString("kafka.brokers", "127.0.0.1:9092");
+    std::string data_dir = rt->config_.GetString("data_dir", "./data/" + name);
+    std::filesystem::create_directories(data_dir);
+    StoreOptions store_options;
+    store_options.sync = rt->config_.GetBool("store.sync", true);
+    if (std::find(column_families.begin(), column_families.end(), kOutboxCf) ==
+        column_families.end()) {
+      column_families.push_back(kOutboxCf);
+    }
+    auto store = Store::Open(data_dir, column_families, store_options);
+    if (!store.ok()) Fail("cannot open the store", store.status());
+    rt->store_ = std::move(*store);
+  } catch (const std::exception& e) {
+    Fail("bad configuration", InvalidArgument(e.what()));
+  }
+  auto producer = KafkaProducer::Create(rt->brokers_);
+  if (!producer.ok()) Fail("cannot create the Kafka producer", producer.status());
+  rt->producer_ = std::move(*producer);
+  rt->outbox_ = std::make_unique<Outbox>(*rt->store_);
+  rt->relay_ = std::make_unique<OutboxRelay>(*rt->store_, *rt->producer_, rt->registry());
+  rt->relay_->Start();
+  rt->config_.Set("grpc.default_address", "0.0.0.0:" + std::to_string(default_grpc_port));
+  rt->config_.Set("metrics.default_address", "0.0.0.0:" + std::to_string(default_metrics_port));
+  return rt;
+}
+
+ServiceRuntime::~ServiceRuntime() {
+  if (relay_) relay_->Stop();
+}
+
+int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services,
+                                     const std::function<void()>& on_stop) {
+  std::string grpc_address =
+      config_.GetString("grpc.address", config_.GetString("grpc.default_address", ""));
+  std::string metrics_address =
+      config_.GetString("metrics.address", config_.GetString("metrics.default_address", ""));
+  GrpcServer server(metrics_);
+  for (auto* service : services) server.AddService(service);
+  if (Status s = server.Start(grpc_address); !s.ok()) Fail("cannot start gRPC", s);
+  if (Status s = metrics_.Serve(metrics_address); !s.ok()) Fail("cannot serve /metrics", s);
+  std::string ports_file = config_.GetString("ports_file", "");
+  if (!ports_file.empty()) {
+    Status s = WritePortsFile(ports_file, {{"grpc", server.port()}, {"metrics", metrics_.port()}});
+    if (!s.ok()) Fail("cannot write the ports file", s);
+  }
+  LogInfo(name_ + " ready", {{"grpc_port", std::to_string(server.port())},
+                             {"metrics_port", std::to_string(metrics_.port())},
+                             {"brokers", brokers_}});
+  int signal = WaitForShutdownSignal();
+  LogInfo("shutting down", {{"signal", std::to_string(signal)}});
+  server.Shutdown();
+  if (on_stop) on_stop();
+  relay_->Stop();
+  LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace loyalty

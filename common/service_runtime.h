@@ -1,0 +1,67 @@
+// What every service's main wires the same way: configuration, logging, its RocksDB, the
+// Prometheus registry, the Kafka producer with the outbox and its relay, and at the end the
+// gRPC server, /metrics, the ports file and a graceful stop on SIGTERM/SIGINT.
+//
+//   auto rt = ServiceRuntime::Create("accrual", argc, argv, AccrualColumnFamilies());
+//   ... build the core on rt->store(), rt->outbox(), start consumers ...
+//   return rt->ServeUntilSignal({&grpc_service}, [&] { stop consumers });
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/kafka.h"
+#include "common/metrics.h"
+#include "common/outbox.h"
+#include "common/status.h"
+#include "common/store.h"
+
+namespace loyalty {
+
+class ServiceRuntime {
+ public:
+  // Blocks the shutdown signals, reads the configuration (defaults: data_dir ./data/<name>,
+  // kafka.brokers 127.0.0.1:9092, grpc.address 0.0.0.0:<default_grpc_port>, metrics.address
+  // 0.0.0.0:<default_metrics_port>), opens the store with the column families plus the
+  // outbox, and starts the outbox relay. Logs and exits the process on failure.
+  static std::unique_ptr<ServiceRuntime> Create(const std::string& name, int argc, char** argv,
+                                                std::vector<std::string> column_families,
+                                                int default_grpc_port, int default_metrics_port);
+  ~ServiceRuntime();
+
+  const Config& config() const { return config_; }
+  Store& store() { return *store_; }
+  Outbox& outbox() { return *outbox_; }
+  OutboxRelay& relay() { return *relay_; }
+  Metrics& metrics() { return metrics_; }
+  prometheus::Registry& registry() { return metrics_.registry(); }
+  const std::string& brokers() const { return brokers_; }
+  const std::string& name() const { return name_; }
+
+  // Serves gRPC and /metrics, writes the ports file if configured, blocks until SIGTERM or
+  // SIGINT, then stops gRPC, calls on_stop (join the service's threads there) and the relay.
+  int ServeUntilSignal(const std::vector<grpc::Service*>& services,
+                       const std::function<void()>& on_stop);
+
+  // Logs the failure and exits(1): for the wiring in main, where nothing can be recovered.
+  [[noreturn]] static void Fail(const std::string& what, const Status& status);
+
+ private:
+  ServiceRuntime() = default;
+
+  std::string name_;
+  Config config_;
+  std::string brokers_;
+  std::unique_ptr<Store> store_;
+  Metrics metrics_;
+  std::unique_ptr<KafkaProducer> producer_;
+  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<OutboxRelay> relay_;
+};
+
+}  // namespace loyalty
