@@ -498,13 +498,17 @@ StatusOr<v1::LedgerEntry> AccrualCore::AdjustPoints(const v1::AdjustPointsReques
         v1::LedgerEntry entry;
         entry.set_kind(v1::LEDGER_KIND_ADJUST);
         if (request.delta() < 0) {
-          if (-request.delta() > balance.available()) {
+          int64_t take = -request.delta();
+          if (take > balance.available() && !request.allow_debt()) {
             return FailedPrecondition("delta: " + std::to_string(request.delta()) +
                                       " exceeds the " + std::to_string(balance.available()) +
                                       " points available");
           }
-          balance.set_available(balance.available() + request.delta());
-          entry.set_available_delta(request.delta());
+          int64_t from_balance = std::min(take, balance.available());
+          balance.set_available(balance.available() - from_balance);
+          balance.set_debt(balance.debt() + take - from_balance);
+          entry.set_available_delta(-from_balance);
+          entry.set_debt_delta(take - from_balance);
         } else {
           int64_t repaid = Credit(balance, request.delta());
           entry.set_available_delta(request.delta() - repaid);

@@ -253,3 +253,30 @@ TEST(OffsetsTest, StoredWithTheEffectsAndReloaded) {
 
 }  // namespace
 }  // namespace loyalty::accrual
+
+namespace loyalty::accrual {
+namespace {
+
+TEST(AdjustTest, NegativeBeyondAvailableIsRefusedUnlessDebtIsAllowed) {
+  AccrualTestEnv env;
+  env.Enroll("m1", "+380671234567");
+  env.core->ApplyBatch({env.Purchase("p1", "m1", 3'000)});  // 30 points
+  v1::AdjustPointsRequest adjust;
+  adjust.set_member_id("m1");
+  adjust.set_delta(-50);
+  adjust.set_reason("referral bonus reversed");
+  adjust.set_actor("referral");
+  adjust.set_idempotency_key("a1");
+  EXPECT_EQ(env.core->AdjustPoints(adjust).status().code(), Code::kFailedPrecondition);
+  adjust.set_allow_debt(true);
+  adjust.set_idempotency_key("a2");
+  auto entry = env.core->AdjustPoints(adjust);
+  ASSERT_TRUE(entry.ok()) << entry.status().ToString();
+  EXPECT_EQ(entry->available_delta(), -30);
+  EXPECT_EQ(entry->debt_delta(), 20);
+  EXPECT_EQ(env.Balance("m1").debt(), 20);
+  env.ExpectLedgerMatchesBalance("m1");
+}
+
+}  // namespace
+}  // namespace loyalty::accrual
