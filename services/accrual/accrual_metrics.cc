@@ -6,7 +6,7 @@ namespace {
 // Award sources become label values only from this list, so labels stay bounded.
 std::string SourceLabel(const std::string& source) {
   static const std::set<std::string> known = {"welcome",  "referral", "goodwill", "redemption",
-                                              "activity", "campaign", "draw"};
+                                              "activity", "campaign", "draw",     "milestone"};
   return known.count(source) ? source : "other";
 }
 
@@ -79,7 +79,20 @@ void AccrualMetrics::Observe(const std::vector<LedgerFacts>& facts) {
     double points = static_cast<double>(f.points);
     switch (f.kind) {
       case v1::LEDGER_KIND_EARN:
-        Points("earned", "purchase").Increment(points);
+        // Partners come from configuration, so the label stays bounded.
+        Points("earned", f.source.empty() ? "purchase" : "partner:" + f.source).Increment(points);
+        break;
+      case v1::LEDGER_KIND_PENDING_RELEASE:
+        Points("released", "purchase").Increment(points);
+        break;
+      case v1::LEDGER_KIND_EXPIRE:
+        Points("expired", "expiry").Increment(points);
+        break;
+      case v1::LEDGER_KIND_ACTIVITY:
+        Points("earned", "activity").Increment(points);
+        break;
+      case v1::LEDGER_KIND_MILESTONE:
+        Points("awarded", "milestone").Increment(points);
         break;
       case v1::LEDGER_KIND_CLAWBACK:
         Points("clawed_back", "refund").Increment(points);

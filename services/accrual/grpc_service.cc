@@ -73,4 +73,66 @@ grpc::Status AccrualGrpcService::EraseMember(grpc::ServerContext*,
   return Reply(core_.EraseMember(*request), response);
 }
 
+grpc::Status AccrualGrpcService::CreateCampaign(grpc::ServerContext*,
+                                                const v1::CreateCampaignRequest* request,
+                                                v1::Campaign* response) {
+  return Reply(core_.CreateCampaign(*request), response);
+}
+
+grpc::Status AccrualGrpcService::UpdateCampaign(grpc::ServerContext*,
+                                                const v1::UpdateCampaignRequest* request,
+                                                v1::Campaign* response) {
+  return Reply(core_.UpdateCampaign(*request), response);
+}
+
+grpc::Status AccrualGrpcService::GetCampaign(grpc::ServerContext*,
+                                             const v1::GetCampaignRequest* request,
+                                             v1::Campaign* response) {
+  return Reply(core_.GetCampaign(request->campaign_id()), response);
+}
+
+grpc::Status AccrualGrpcService::ListCampaigns(grpc::ServerContext*,
+                                               const v1::ListCampaignsRequest* request,
+                                               v1::ListCampaignsResponse* response) {
+  *response = core_.ListCampaigns(request->include_ended());
+  return grpc::Status::OK;
+}
+
+grpc::Status AccrualGrpcService::EndCampaign(grpc::ServerContext*,
+                                             const v1::EndCampaignRequest* request,
+                                             v1::Campaign* response) {
+  return Reply(core_.EndCampaign(*request), response);
+}
+
+grpc::Status AccrualGrpcService::ListCampaignAudit(grpc::ServerContext*,
+                                                   const v1::ListCampaignAuditRequest* request,
+                                                   v1::ListCampaignAuditResponse* response) {
+  return Reply(core_.ListCampaignAudit(request->campaign_id()), response);
+}
+
+grpc::Status AccrualGrpcService::SetMemberSegments(grpc::ServerContext*,
+                                                   const v1::SetMemberSegmentsRequest* request,
+                                                   v1::Member* response) {
+  return Reply(core_.SetMemberSegments(*request), response);
+}
+
+grpc::Status AccrualGrpcService::PurchaseMembership(grpc::ServerContext*,
+                                                    const v1::PurchaseMembershipRequest* request,
+                                                    v1::Member* response) {
+  return Reply(core_.PurchaseMembership(*request), response);
+}
+
+grpc::Status AccrualGrpcService::SimulatePurchase(grpc::ServerContext*,
+                                                  const v1::PurchaseEvent* request,
+                                                  v1::SimulatePurchaseResponse* response) {
+  return Reply(core_.SimulatePurchase(*request), response);
+}
+
+grpc::Status AccrualGrpcService::ListPartnerStats(grpc::ServerContext*,
+                                                  const v1::ListPartnerStatsRequest*,
+                                                  v1::ListPartnerStatsResponse* response) {
+  *response = core_.ListPartnerStats();
+  return grpc::Status::OK;
+}
+
 }  // namespace loyalty::accrual

@@ -26,6 +26,26 @@ class AccrualGrpcService final : public v1::AccrualService::Service {
   grpc::Status VoidHold(grpc::ServerContext*, const v1::VoidHoldRequest*, v1::Hold*) override;
   grpc::Status EraseMember(grpc::ServerContext*, const v1::EraseMemberRequest*,
                            v1::EraseMemberResponse*) override;
+  grpc::Status CreateCampaign(grpc::ServerContext*, const v1::CreateCampaignRequest*,
+                              v1::Campaign*) override;
+  grpc::Status UpdateCampaign(grpc::ServerContext*, const v1::UpdateCampaignRequest*,
+                              v1::Campaign*) override;
+  grpc::Status GetCampaign(grpc::ServerContext*, const v1::GetCampaignRequest*,
+                           v1::Campaign*) override;
+  grpc::Status ListCampaigns(grpc::ServerContext*, const v1::ListCampaignsRequest*,
+                             v1::ListCampaignsResponse*) override;
+  grpc::Status EndCampaign(grpc::ServerContext*, const v1::EndCampaignRequest*,
+                           v1::Campaign*) override;
+  grpc::Status ListCampaignAudit(grpc::ServerContext*, const v1::ListCampaignAuditRequest*,
+                                 v1::ListCampaignAuditResponse*) override;
+  grpc::Status SetMemberSegments(grpc::ServerContext*, const v1::SetMemberSegmentsRequest*,
+                                 v1::Member*) override;
+  grpc::Status PurchaseMembership(grpc::ServerContext*, const v1::PurchaseMembershipRequest*,
+                                  v1::Member*) override;
+  grpc::Status SimulatePurchase(grpc::ServerContext*, const v1::PurchaseEvent*,
+                                v1::SimulatePurchaseResponse*) override;
+  grpc::Status ListPartnerStats(grpc::ServerContext*, const v1::ListPartnerStatsRequest*,
+                                v1::ListPartnerStatsResponse*) override;
 
  private:
   AccrualCore& core_;

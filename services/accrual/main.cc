@@ -39,7 +39,8 @@ int Main(int argc, char** argv) {
   std::atomic<bool> running{true};
   std::thread consume_thread([&] { purchases.Run(running); });
 
-  // Timed work, once a second: hold expiry and gauges.
+  // Timed work, once a second: hold expiry, pending release, lot expiry and reminders, tier
+  // reviews, paid memberships ending, and the gauges.
   std::mutex scheduler_mu;
   std::condition_variable scheduler_cv;
   std::thread scheduler_thread([&] {
@@ -47,6 +48,7 @@ int Main(int argc, char** argv) {
     while (running) {
       lock.unlock();
       core.ExpireHolds();
+      core.RunTimers();
       metrics.SetGauges(core.MemberCount(), core.OpenHolds());
       lock.lock();
       scheduler_cv.wait_for(lock, std::chrono::seconds(1), [&] { return !running; });

@@ -5,7 +5,8 @@
 namespace loyalty::accrual {
 
 Status PurchaseConsumer::Assign() {
-  return consumer_.AssignAll({kPurchasesTopic, kRefundsTopic}, core_.StoredOffsets());
+  return consumer_.AssignAll({kPurchasesTopic, kRefundsTopic, kActivitiesTopic},
+                             core_.StoredOffsets());
 }
 
 void PurchaseConsumer::Run(const std::atomic<bool>& running) {

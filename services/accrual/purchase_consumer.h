@@ -1,4 +1,4 @@
-// Kafka adapter of accrual: reads loyalty.purchases.v1 and loyalty.refunds.v1 from the
+// Kafka adapter of accrual: reads loyalty.purchases.v1, .refunds.v1 and .activities.v1 from the
 // offsets stored in accrual's RocksDB and hands batches to the core, which makes their
 // effects and the next offsets durable in one write.
 #pragma once

@@ -9,6 +9,7 @@
 #include "common/key_codec.h"
 #include "services/accrual/core/contact.h"
 #include "services/accrual/core/earning.h"
+#include "services/accrual/core/rules.h"
 
 namespace loyalty::accrual {
 namespace {
@@ -24,7 +25,14 @@ constexpr char kHoldExpiryCf[] = "hold_expiry";
 constexpr char kIdempotencyCf[] = "idempotency";
 constexpr char kOffsetsCf[] = "offsets";
 constexpr char kMetaCf[] = "meta";
+constexpr char kTimersCf[] = "timers";
+constexpr char kCampaignsCf[] = "campaigns";
+constexpr char kCampaignAuditCf[] = "campaign_audit";
+constexpr char kActivitiesCf[] = "activities";
+constexpr char kActivityObjectsCf[] = "activity_objects";
+constexpr char kHoldLotsCf[] = "hold_lots";
 constexpr char kMemberCountKey[] = "member_count";
+constexpr char kPartnerStatsPrefix[] = "partner/";
 
 constexpr int64_t kMaxPointsPerCall = 1'000'000'000'000;
 constexpr size_t kMaxIdLength = 128;
@@ -77,8 +85,9 @@ template <typename Message>
 Status Decode(const std::string& value, Message* message) {
   if (!value.empty() && value[0] == '{') {
     auto status = google::protobuf::util::JsonStringToMessage(value, message);
-    if (!status.ok()) return InvalidArgument("not valid JSON for " + message->GetTypeName() + ": " +
-                                             std::string(status.message()));
+    if (!status.ok())
+      return InvalidArgument("not valid JSON for " + message->GetTypeName() + ": " +
+                             std::string(status.message()));
     return Status::Ok();
   }
   if (!message->ParseFromString(value)) {
@@ -100,12 +109,33 @@ Status ValidateLines(const google::protobuf::RepeatedPtrField<v1::PurchaseLine>&
   return Status::Ok();
 }
 
-// Credits points, repaying debt first. Returns the part that repaid debt.
-int64_t Credit(v1::Balance& balance, int64_t points) {
-  int64_t repaid = std::min(balance.debt(), points);
-  balance.set_debt(balance.debt() - repaid);
-  balance.set_available(balance.available() + points - repaid);
-  return repaid;
+// Timed work, keyed (due, kind, member, reference) so that a scan in key order runs what is
+// due, oldest first, and each timer is deleted in the same write as its effect.
+enum class TimerKind : uint8_t {
+  kReleasePending = 1,  // reference: purchase_id
+  kExpireLot = 2,       // reference: the lot's expiry date
+  kRemindLot = 3,       // reference: the lot's expiry date
+  kTierReview = 4,
+  kMembershipEnd = 5,
+};
+
+std::string TimerKey(int64_t due_ms, TimerKind kind, const std::string& member_id,
+                     const std::string& reference) {
+  std::string key;
+  keys::AppendI64(key, due_ms);
+  key.push_back(static_cast<char>(kind));
+  keys::AppendString(key, member_id);
+  keys::AppendString(key, reference);
+  return key;
+}
+
+std::string ActivityObjectKey(const std::string& member_id, const std::string& type,
+                              const std::string& object_id) {
+  std::string key;
+  keys::AppendString(key, member_id);
+  keys::AppendString(key, type);
+  keys::AppendString(key, object_id);
+  return key;
 }
 
 std::string FormatPercent(int32_t bp) {
@@ -122,9 +152,10 @@ std::string FormatPercent(int32_t bp) {
 }  // namespace
 
 std::vector<std::string> AccrualColumnFamilies() {
-  return {kMembersCf,     kContactsCf,  kLedgerCf,      kPurchasesCf,
-          kRefundsCf,     kParkedCf,    kHoldsCf,       kHoldExpiryCf,
-          kIdempotencyCf, kOffsetsCf,   kMetaCf,        kOutboxCf};
+  return {kMembersCf,    kContactsCf,        kLedgerCf,     kPurchasesCf,   kRefundsCf,
+          kParkedCf,     kHoldsCf,           kHoldExpiryCf, kIdempotencyCf, kOffsetsCf,
+          kMetaCf,       kOutboxCf,          kTimersCf,     kCampaignsCf,   kCampaignAuditCf,
+          kActivitiesCf, kActivityObjectsCf, kHoldLotsCf};
 }
 
 // The changes of one call or one batch, staged together.
@@ -143,12 +174,18 @@ struct AccrualCore::Txn {
   std::unordered_map<std::string, std::string> refunds;       // refund_id -> purchase_id
   std::unordered_map<std::string, ParkedRefunds> parked;      // by purchase_id
   bool member_count_changed = false;
+  std::set<std::string> dirty_campaigns;
+  std::set<std::string> dirty_partners;
+  std::set<std::string> activities;        // activity ids applied in this batch
+  std::set<std::string> activity_objects;  // (member, type, object) rewarded in this batch
   std::vector<LedgerFacts> facts;
 
   void Put(const char* cf, std::string key, std::string value, bool visible = false) {
     ops.push_back({cf, std::move(key), std::move(value), visible, false});
   }
-  void Erase(const char* cf, std::string key) { ops.push_back({cf, std::move(key), "", false, true}); }
+  void Erase(const char* cf, std::string key) {
+    ops.push_back({cf, std::move(key), "", false, true});
+  }
 };
 
 AccrualCore::AccrualCore(Store& store, Outbox& outbox, const Clock& clock, AccrualConfig config)
@@ -159,6 +196,24 @@ AccrualCore::AccrualCore(Store& store, Outbox& outbox, const Clock& clock, Accru
     open_holds_.emplace(keys::ReadI64(key), std::string(key.substr(8)));
     return true;
   });
+  store_.Scan(kCampaignsCf, "", "", [&](std::string_view key, std::string_view v) {
+    v1::internal::CampaignRecord record;
+    record.ParseFromArray(v.data(), static_cast<int>(v.size()));
+    campaigns_[std::string(key)] = record.campaign();
+    return true;
+  });
+  store_.Scan(kMetaCf, kPartnerStatsPrefix, "", [&](std::string_view key, std::string_view v) {
+    if (key.substr(0, sizeof(kPartnerStatsPrefix) - 1) != kPartnerStatsPrefix) return false;
+    v1::PartnerStats stats;
+    stats.ParseFromArray(v.data(), static_cast<int>(v.size()));
+    partner_stats_[stats.partner_id()] = stats;
+    return true;
+  });
+  for (const auto& partner : config_.partners) {
+    auto& stats = partner_stats_[partner.partner_id];
+    stats.set_partner_id(partner.partner_id);
+    stats.set_earn_rate_bp(partner.earn_rate_bp);
+  }
   store_.Scan(kOffsetsCf, "", "", [&](std::string_view key, std::string_view v) {
     size_t pos = 0;
     std::string topic;
@@ -219,13 +274,31 @@ v1::LedgerEntry AccrualCore::AddEntry(Txn& txn, MemberRecord& member, v1::Ledger
                                       v1::LoyaltyEvent event, std::string source) {
   LedgerFacts facts{entry.kind(), 0, std::move(source)};
   switch (entry.kind()) {
-    case v1::LEDGER_KIND_EARN: facts.points = entry.breakdown().base_points(); break;
-    case v1::LEDGER_KIND_CLAWBACK: facts.points = entry.debt_delta() - entry.available_delta(); break;
-    case v1::LEDGER_KIND_HOLD: facts.points = entry.held_delta(); break;
-    case v1::LEDGER_KIND_CAPTURE: facts.points = -entry.held_delta() - entry.available_delta(); break;
+    case v1::LEDGER_KIND_EARN:
+      facts.points = entry.breakdown().total_points();
+      break;
+    case v1::LEDGER_KIND_CLAWBACK:
+      facts.points = entry.debt_delta() - entry.available_delta() - entry.pending_delta();
+      break;
+    case v1::LEDGER_KIND_PENDING_RELEASE:
+      facts.points = -entry.pending_delta();
+      break;
+    case v1::LEDGER_KIND_EXPIRE:
+      facts.points = -entry.available_delta();
+      break;
+    case v1::LEDGER_KIND_HOLD:
+      facts.points = entry.held_delta();
+      break;
+    case v1::LEDGER_KIND_CAPTURE:
+      facts.points = -entry.held_delta() - entry.available_delta();
+      break;
     case v1::LEDGER_KIND_VOID:
-    case v1::LEDGER_KIND_HOLD_EXPIRED: facts.points = entry.available_delta(); break;
-    default: facts.points = entry.available_delta() - entry.debt_delta(); break;
+    case v1::LEDGER_KIND_HOLD_EXPIRED:
+      facts.points = entry.available_delta();
+      break;
+    default:
+      facts.points = entry.available_delta() - entry.debt_delta();
+      break;
   }
   txn.facts.push_back(std::move(facts));
   AddEvent(txn, member, std::move(event));
@@ -242,11 +315,20 @@ uint64_t AccrualCore::Stage(Txn& txn) {
     for (const auto& id : txn.dirty_members) {
       write.Put(kMembersCf, id, members_.at(id).SerializeAsString());
     }
+    // Purchase records are read by the scheduler thread too: visible before durable.
     for (const auto& [id, record] : txn.purchases) {
-      write.Put(kPurchasesCf, id, record.SerializeAsString());
+      write.PutVisible(kPurchasesCf, id, record.SerializeAsString());
     }
     for (const auto& [refund_id, purchase_id] : txn.refunds) {
-      write.Put(kRefundsCf, refund_id, purchase_id);
+      write.PutVisible(kRefundsCf, refund_id, purchase_id);
+    }
+    for (const auto& id : txn.dirty_campaigns) {
+      v1::internal::CampaignRecord record;
+      *record.mutable_campaign() = campaigns_.at(id);
+      write.Put(kCampaignsCf, id, record.SerializeAsString());
+    }
+    for (const auto& id : txn.dirty_partners) {
+      write.Put(kMetaCf, kPartnerStatsPrefix + id, partner_stats_.at(id).SerializeAsString());
     }
     for (const auto& [purchase_id, parked] : txn.parked) {
       if (parked.refunds_size() == 0) {
@@ -294,7 +376,8 @@ StatusOr<Response> AccrualCore::Idempotent(const char* method, const Request& re
       IdempotencyRecord record;
       record.ParseFromString(stored);
       if (record.request() != request_bytes) {
-        return AlreadyExists("idempotency_key: '" + key + "' was already used with other arguments");
+        return AlreadyExists("idempotency_key: '" + key +
+                             "' was already used with other arguments");
       }
       response.ParseFromString(record.response());
       ticket = store_.Stage([](StagedWrite&) {});  // answer only once the first call is durable
@@ -343,8 +426,8 @@ StatusOr<v1::Member> AccrualCore::EnrollMember(const v1::EnrollMemberRequest& re
                                  " is already enrolled");
           }
         }
-        std::string language = request.language().empty() ? config_.default_language
-                                                           : request.language();
+        std::string language =
+            request.language().empty() ? config_.default_language : request.language();
         if (language.size() < 2 || language.size() > 15 ||
             !std::all_of(language.begin(), language.end(),
                          [](unsigned char c) { return std::isalpha(c) || c == '-'; })) {
@@ -360,6 +443,7 @@ StatusOr<v1::Member> AccrualCore::EnrollMember(const v1::EnrollMemberRequest& re
         }
 
         MemberRecord& record = members_[member_id];
+        record.set_enroll_idempotency_key(request.idempotency_key());
         v1::Member& member = *record.mutable_member();
         member.set_member_id(member_id);
         member.set_phone(phone);
@@ -384,7 +468,7 @@ StatusOr<v1::Member> AccrualCore::EnrollMember(const v1::EnrollMemberRequest& re
 
         if (config_.welcome_bonus > 0) {
           int64_t bonus = config_.welcome_bonus;
-          Credit(*member.mutable_balance(), bonus);
+          CreditAvailable(txn, record, bonus);
           member.mutable_balance()->set_lifetime_earned(bonus);
           v1::LedgerEntry entry;
           entry.set_kind(v1::LEDGER_KIND_AWARD);
@@ -399,7 +483,7 @@ StatusOr<v1::Member> AccrualCore::EnrollMember(const v1::EnrollMemberRequest& re
           *awarded->mutable_balance() = member.balance();
           AddEntry(txn, record, std::move(entry), std::move(event), "welcome");
         }
-        return member;
+        return View(record);
       });
 }
 
@@ -408,7 +492,21 @@ StatusOr<v1::Member> AccrualCore::GetMember(const std::string& member_id) {
   if (member_id.empty()) return InvalidArgument("member_id: required");
   MemberRecord* member = FindMember(member_id);
   if (member == nullptr) return NotFound("member_id: member '" + member_id + "' not found");
-  return member->member();
+  return View(*member);
+}
+
+v1::Member AccrualCore::View(const MemberRecord& record) const {
+  v1::Member member = record.member();
+  int64_t now = clock_.NowMs();
+  *member.mutable_tier_progress() = Progress(config_, record, now);
+  for (const auto& lot : record.lots()) {
+    if (lot.points() > 0 && lot.expires_at_ms() != 0) {
+      member.set_next_expiry_points(lot.points());
+      member.set_next_expiry_at_ms(lot.expires_at_ms());
+      break;
+    }
+  }
+  return member;
 }
 
 StatusOr<v1::GetBalanceResponse> AccrualCore::GetBalance(const std::string& member_id) {
@@ -418,6 +516,9 @@ StatusOr<v1::GetBalanceResponse> AccrualCore::GetBalance(const std::string& memb
   response.set_member_id(member->member_id());
   response.set_tier(member->tier());
   *response.mutable_balance() = member->balance();
+  *response.mutable_tier_progress() = member->tier_progress();
+  response.set_next_expiry_points(member->next_expiry_points());
+  response.set_next_expiry_at_ms(member->next_expiry_at_ms());
   return response;
 }
 
@@ -436,17 +537,17 @@ StatusOr<v1::ListLedgerResponse> AccrualCore::ListLedger(const v1::ListLedgerReq
     before = LedgerKey(request.member_id(), sequence);
   }
   v1::ListLedgerResponse response;
-  store_.ScanBackward(kLedgerCf, LedgerPrefix(request.member_id()), before,
-                      [&](std::string_view, std::string_view value) {
-                        if (response.entries_size() == page_size) {
-                          response.set_next_page_token(std::to_string(
-                              response.entries(response.entries_size() - 1).sequence()));
-                          return false;
-                        }
-                        response.add_entries()->ParseFromArray(value.data(),
-                                                               static_cast<int>(value.size()));
-                        return true;
-                      });
+  store_.ScanBackward(
+      kLedgerCf, LedgerPrefix(request.member_id()), before,
+      [&](std::string_view, std::string_view value) {
+        if (response.entries_size() == page_size) {
+          response.set_next_page_token(
+              std::to_string(response.entries(response.entries_size() - 1).sequence()));
+          return false;
+        }
+        response.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()));
+        return true;
+      });
   return response;
 }
 
@@ -461,23 +562,26 @@ StatusOr<v1::LedgerEntry> AccrualCore::AwardPoints(const v1::AwardPointsRequest&
         auto member = FindActiveMember("member_id", request.member_id());
         if (!member.ok()) return member.status();
         v1::Balance& balance = *(*member)->mutable_member()->mutable_balance();
-        int64_t repaid = Credit(balance, request.points());
+        int64_t repaid = CreditAvailable(txn, **member, request.points());
         balance.set_lifetime_earned(balance.lifetime_earned() + request.points());
         v1::LedgerEntry entry;
         entry.set_kind(v1::LEDGER_KIND_AWARD);
         entry.set_available_delta(request.points() - repaid);
         entry.set_debt_delta(-repaid);
         entry.set_reason(request.reason());
-        entry.set_source_id(request.source().empty() ? request.idempotency_key()
-                                                     : request.source() + ":" +
-                                                           request.idempotency_key());
+        entry.set_source_id(request.source().empty()
+                                ? request.idempotency_key()
+                                : request.source() + ":" + request.idempotency_key());
         v1::LoyaltyEvent event;
         auto* awarded = event.mutable_points_awarded();
         awarded->set_points(request.points());
         awarded->set_reason(request.reason());
         awarded->set_source(request.source());
         *awarded->mutable_balance() = balance;
-        return AddEntry(txn, **member, std::move(entry), std::move(event), request.source());
+        v1::LedgerEntry added =
+            AddEntry(txn, **member, std::move(entry), std::move(event), request.source());
+        CheckMilestones(txn, **member);
+        return added;
       });
 }
 
@@ -505,12 +609,12 @@ StatusOr<v1::LedgerEntry> AccrualCore::AdjustPoints(const v1::AdjustPointsReques
                                       " points available");
           }
           int64_t from_balance = std::min(take, balance.available());
-          balance.set_available(balance.available() - from_balance);
+          DebitAvailable(**member, from_balance);
           balance.set_debt(balance.debt() + take - from_balance);
           entry.set_available_delta(-from_balance);
           entry.set_debt_delta(take - from_balance);
         } else {
-          int64_t repaid = Credit(balance, request.delta());
+          int64_t repaid = CreditAvailable(txn, **member, request.delta());
           entry.set_available_delta(request.delta() - repaid);
           entry.set_debt_delta(-repaid);
         }
@@ -536,14 +640,21 @@ StatusOr<v1::Hold> AccrualCore::LoadHold(const std::string& hold_id) {
   return hold;
 }
 
+std::vector<v1::internal::Lot> AccrualCore::LoadHoldLots(const std::string& hold_id) {
+  std::string value;
+  v1::internal::HoldLots lots;
+  if (store_.Get(kHoldLotsCf, hold_id, &value)) lots.ParseFromString(value);
+  return {lots.lots().begin(), lots.lots().end()};
+}
+
 StatusOr<v1::Hold> AccrualCore::HoldPoints(const v1::HoldPointsRequest& request) {
   return Idempotent<v1::Hold>(
       "HoldPoints", request, request.idempotency_key(), [&](Txn& txn) -> StatusOr<v1::Hold> {
         if (request.points() <= 0 || request.points() > kMaxPointsPerCall) {
           return InvalidArgument("points: must be positive");
         }
-        int64_t ttl = request.ttl_seconds() == 0 ? config_.default_hold_ttl_seconds
-                                                 : request.ttl_seconds();
+        int64_t ttl =
+            request.ttl_seconds() == 0 ? config_.default_hold_ttl_seconds : request.ttl_seconds();
         if (ttl < 0 || ttl > config_.max_hold_ttl_seconds) {
           return InvalidArgument("ttl_seconds: must be in 0.." +
                                  std::to_string(config_.max_hold_ttl_seconds));
@@ -553,10 +664,10 @@ StatusOr<v1::Hold> AccrualCore::HoldPoints(const v1::HoldPointsRequest& request)
         v1::Balance& balance = *(*member)->mutable_member()->mutable_balance();
         if (request.points() > balance.available()) {
           return FailedPrecondition("points: " + std::to_string(request.points()) +
-                                    " requested but only " +
-                                    std::to_string(balance.available()) + " available");
+                                    " requested but only " + std::to_string(balance.available()) +
+                                    " available");
         }
-        balance.set_available(balance.available() - request.points());
+        std::vector<v1::internal::Lot> taken = DebitAvailable(**member, request.points());
         balance.set_held(balance.held() + request.points());
 
         int64_t now = clock_.NowMs();
@@ -586,6 +697,9 @@ StatusOr<v1::Hold> AccrualCore::HoldPoints(const v1::HoldPointsRequest& request)
         AddEntry(txn, **member, std::move(entry), std::move(event));
 
         txn.Put(kHoldsCf, hold.hold_id(), hold.SerializeAsString(), /*visible=*/true);
+        v1::internal::HoldLots hold_lots;
+        for (auto& lot : taken) *hold_lots.add_lots() = std::move(lot);
+        txn.Put(kHoldLotsCf, hold.hold_id(), hold_lots.SerializeAsString(), /*visible=*/true);
         txn.Put(kHoldExpiryCf, HoldExpiryKey(hold.expires_at_ms(), hold.hold_id()), "");
         open_holds_.emplace(hold.expires_at_ms(), hold.hold_id());
         *hold.mutable_balance() = balance;
@@ -597,7 +711,8 @@ v1::Hold AccrualCore::ReleaseHold(Txn& txn, v1::Hold hold, v1::HoldStatus status
   MemberRecord* member = FindMember(hold.member_id());
   v1::Balance& balance = *member->mutable_member()->mutable_balance();
   balance.set_held(balance.held() - hold.points());
-  balance.set_available(balance.available() + hold.points());
+  RestoreLots(txn, *member, LoadHoldLots(hold.hold_id()));
+  txn.Erase(kHoldLotsCf, hold.hold_id());
   hold.set_status(status);
 
   bool expired = status == v1::HOLD_STATUS_EXPIRED;
@@ -647,7 +762,20 @@ StatusOr<v1::Hold> AccrualCore::CaptureHold(const v1::CaptureHoldRequest& reques
         v1::Balance& balance = *member->mutable_member()->mutable_balance();
         int64_t released = hold.points() - points;
         balance.set_held(balance.held() - hold.points());
-        balance.set_available(balance.available() + released);
+        // The captured points leave the lots that expire first; the rest goes back.
+        std::vector<v1::internal::Lot> lots = LoadHoldLots(hold.hold_id());
+        int64_t to_spend = points;
+        std::vector<v1::internal::Lot> back;
+        for (auto& lot : lots) {
+          int64_t spend = std::min(to_spend, lot.points());
+          to_spend -= spend;
+          if (lot.points() > spend) {
+            lot.set_points(lot.points() - spend);
+            back.push_back(lot);
+          }
+        }
+        RestoreLots(txn, *member, back);
+        txn.Erase(kHoldLotsCf, hold.hold_id());
         balance.set_lifetime_spent(balance.lifetime_spent() + points);
         hold.set_captured(points);
         hold.set_status(v1::HOLD_STATUS_CAPTURED);
@@ -722,6 +850,21 @@ StatusOr<v1::EraseMemberResponse> AccrualCore::EraseMember(const v1::EraseMember
       [&](Txn& txn) -> StatusOr<v1::EraseMemberResponse> {
         auto member = FindActiveMember("member_id", request.member_id());
         if (!member.ok()) return member.status();
+        // Open holds go back first: an erased member spends nothing more.
+        std::vector<v1::Hold> holds;
+        for (const auto& [expires, hold_id] : open_holds_) {
+          auto hold = LoadHold(hold_id);
+          if (hold.ok() && hold->member_id() == request.member_id()) holds.push_back(*hold);
+        }
+        for (auto& hold : holds) ReleaseHold(txn, std::move(hold), v1::HOLD_STATUS_VOIDED);
+        // The remembered answer to the enrollment holds the contact: forget it too.
+        if (!(*member)->enroll_idempotency_key().empty()) {
+          std::string enroll_key;
+          keys::AppendString(enroll_key, "EnrollMember");
+          keys::AppendString(enroll_key, (*member)->enroll_idempotency_key());
+          txn.Erase(kIdempotencyCf, enroll_key);
+          (*member)->clear_enroll_idempotency_key();
+        }
         v1::Member& m = *(*member)->mutable_member();
         if (!m.phone().empty()) txn.Erase(kContactsCf, "phone:" + m.phone());
         if (!m.email().empty()) txn.Erase(kContactsCf, "email:" + m.email());
@@ -732,7 +875,7 @@ StatusOr<v1::EraseMemberResponse> AccrualCore::EraseMember(const v1::EraseMember
         event.mutable_member_erased();
         AddEvent(txn, **member, std::move(event));
         v1::EraseMemberResponse response;
-        *response.mutable_member() = m;
+        *response.mutable_member() = View(**member);
         return response;
       });
 }
@@ -756,9 +899,10 @@ BatchResult AccrualCore::ApplyBatch(const std::vector<KafkaMessage>& messages) {
         ApplyPurchase(txn, message, result);
       } else if (message.topic == kRefundsTopic) {
         ApplyRefund(txn, message, result);
+      } else if (message.topic == kActivitiesTopic) {
+        ApplyActivity(txn, message, result);
       } else {
-        DeadLetter(txn, message, "topic", "topic: accrual does not read " + message.topic,
-                   result);
+        DeadLetter(txn, message, "topic", "topic: accrual does not read " + message.topic, result);
       }
       offsets_[tp] = message.offset + 1;
       touched.insert(tp);
@@ -792,27 +936,33 @@ void AccrualCore::DeadLetter(Txn& txn, const KafkaMessage& message, const std::s
   ++result.dead_lettered[message.topic + "|" + kind];
 }
 
+Status AccrualCore::ValidatePurchase(const v1::PurchaseEvent& purchase) const {
+  if (purchase.purchase_id().empty()) return InvalidArgument("purchase_id: required");
+  if (!ValidId(purchase.purchase_id())) {
+    return InvalidArgument("purchase_id: use 1-128 letters, digits and _ - . : @");
+  }
+  if (purchase.amount_minor() <= 0 || purchase.amount_minor() > config_.max_amount_minor) {
+    return InvalidArgument("amount_minor: must be in 1.." +
+                           std::to_string(config_.max_amount_minor));
+  }
+  if (purchase.currency() != config_.currency) {
+    return InvalidArgument("currency: '" + purchase.currency() + "' is not the program currency " +
+                           config_.currency);
+  }
+  if (!purchase.partner_id().empty() && config_.FindPartner(purchase.partner_id()) == nullptr) {
+    return InvalidArgument("partner_id: '" + purchase.partner_id() +
+                           "' is not a partner of the program");
+  }
+  return ValidateLines(purchase.lines());
+}
+
 void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResult& result) {
   v1::PurchaseEvent purchase;
   if (Status s = Decode(message.value, &purchase); !s.ok()) {
     DeadLetter(txn, message, "undecodable", s.message(), result);
     return;
   }
-  Status invalid;
-  if (purchase.purchase_id().empty()) {
-    invalid = InvalidArgument("purchase_id: required");
-  } else if (!ValidId(purchase.purchase_id())) {
-    invalid = InvalidArgument("purchase_id: use 1-128 letters, digits and _ - . : @");
-  } else if (purchase.amount_minor() <= 0 || purchase.amount_minor() > config_.max_amount_minor) {
-    invalid = InvalidArgument("amount_minor: must be in 1.." +
-                              std::to_string(config_.max_amount_minor));
-  } else if (purchase.currency() != config_.currency) {
-    invalid = InvalidArgument("currency: '" + purchase.currency() +
-                              "' is not the program currency " + config_.currency);
-  } else {
-    invalid = ValidateLines(purchase.lines());
-  }
-  if (!invalid.ok()) {
+  if (Status invalid = ValidatePurchase(purchase); !invalid.ok()) {
     DeadLetter(txn, message, "invalid", invalid.message(), result);
     return;
   }
@@ -822,10 +972,13 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
     ++result.duplicates;
     return;
   }
+  int64_t now = clock_.NowMs();
   PurchaseRecord record;
   record.set_member_id(purchase.member_id());
   record.set_amount_minor(purchase.amount_minor());
   record.set_currency(purchase.currency());
+  record.set_day(DayOf(now));
+  record.set_partner_id(purchase.partner_id());
   if (purchase.member_id().empty()) {
     ++result.non_member_purchases;
     txn.purchases[purchase.purchase_id()] = record;
@@ -843,31 +996,51 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
     return;
   }
 
-  const TierRule& tier = TierOf(*member);
-  int64_t points =
-      BasePoints(purchase.amount_minor(), tier.earn_rate_bp, config_.minor_units_per_point);
+  v1::EarnBreakdown breakdown =
+      ComputeEarning(config_, *member, purchase, CampaignsByPriority(), now);
+  int64_t points = breakdown.total_points();
+  for (const auto& share : breakdown.campaigns()) {
+    v1::Campaign& campaign = campaigns_.at(share.campaign_id());
+    campaign.set_spent_points(campaign.spent_points() + share.points());
+    (*member->mutable_campaign_points())[share.campaign_id()] += share.points();
+    txn.dirty_campaigns.insert(share.campaign_id());
+  }
   v1::Balance& balance = *member->mutable_member()->mutable_balance();
-  int64_t repaid = Credit(balance, points);
   balance.set_lifetime_earned(balance.lifetime_earned() + points);
-
-  v1::EarnBreakdown breakdown;
-  breakdown.set_amount_minor(purchase.amount_minor());
-  breakdown.set_currency(purchase.currency());
-  breakdown.set_tier(tier.name);
-  breakdown.set_base_rate_bp(tier.earn_rate_bp);
-  breakdown.set_base_points(points);
-  breakdown.set_debt_repaid(repaid);
-  breakdown.set_credited(points - repaid);
-
   v1::LedgerEntry entry;
   entry.set_kind(v1::LEDGER_KIND_EARN);
-  entry.set_available_delta(points - repaid);
-  entry.set_debt_delta(-repaid);
-  entry.set_reason("purchase " + purchase.purchase_id() +
-                   (purchase.store_id().empty() ? "" : " at " + purchase.store_id()) + ": " +
-                   FormatPercent(tier.earn_rate_bp) + " (" + tier.name + ") of " +
-                   std::to_string(purchase.amount_minor()) + " " + purchase.currency() +
-                   " minor units, rounded down");
+  if (config_.return_window_days > 0) {
+    // Pending through the return window; debt is repaid when the points are released.
+    int64_t release_at = now + config_.return_window_days * kDayMs;
+    balance.set_pending(balance.pending() + points);
+    record.set_pending_points(points);
+    record.set_release_at_ms(release_at);
+    breakdown.set_pending(true);
+    breakdown.set_release_at_ms(release_at);
+    breakdown.set_credited(points);
+    entry.set_pending_delta(points);
+    AddTimer(txn, release_at, static_cast<uint8_t>(TimerKind::kReleasePending),
+             purchase.member_id(), purchase.purchase_id());
+  } else {
+    int64_t repaid = CreditAvailable(txn, *member, points);
+    breakdown.set_debt_repaid(repaid);
+    breakdown.set_credited(points - repaid);
+    entry.set_available_delta(points - repaid);
+    entry.set_debt_delta(-repaid);
+  }
+
+  std::string reason =
+      "purchase " + purchase.purchase_id() +
+      (purchase.store_id().empty() ? "" : " at " + purchase.store_id()) + ": " +
+      FormatPercent(breakdown.base_rate_bp()) + " (" +
+      (breakdown.partner_id().empty() ? breakdown.tier() : "partner " + breakdown.partner_id()) +
+      ") of " + std::to_string(purchase.amount_minor()) + " " + purchase.currency() +
+      " minor units, rounded down";
+  for (const auto& share : breakdown.campaigns()) {
+    reason += "; +" + std::to_string(share.points()) + " " + share.name();
+  }
+  if (breakdown.pending()) reason += "; pending until the return window ends";
+  entry.set_reason(reason);
   entry.set_source_id(purchase.purchase_id());
   *entry.mutable_breakdown() = breakdown;
   v1::LoyaltyEvent event;
@@ -878,7 +1051,23 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   *earned->mutable_balance() = balance;
   earned->set_store_id(purchase.store_id());
   earned->set_partner_id(purchase.partner_id());
-  AddEntry(txn, *member, std::move(entry), std::move(event));
+  AddEntry(txn, *member, std::move(entry), std::move(event), breakdown.partner_id());
+
+  if (!purchase.partner_id().empty()) {
+    auto& stats = partner_stats_[purchase.partner_id()];
+    stats.set_points_issued(stats.points_issued() + points);
+    stats.set_purchases(stats.purchases() + 1);
+    txn.dirty_partners.insert(purchase.partner_id());
+  }
+  // Tiers: the purchase counts toward qualification; an upgrade applies at once (from the
+  // next purchase on: this one earned at the rate the member had when buying).
+  RecordSpend(config_, *member, record.day(), purchase.amount_minor(), 1, now);
+  member->set_purchases(member->purchases() + 1);
+  int qualified = QualifiedTier(config_, TierWindow(config_, *member, now));
+  if (qualified > std::max(0, config_.TierIndex(member->earned_tier()))) {
+    SetEarnedTier(txn, *member, qualified, "qualified");
+  }
+  CheckMilestones(txn, *member);
 
   record.set_points_earned(points);
   txn.purchases[purchase.purchase_id()] = record;
@@ -978,11 +1167,14 @@ void AccrualCore::ApplyRefund(Txn& txn, const KafkaMessage& message, BatchResult
 
 void AccrualCore::ApplyRefundTo(Txn& txn, const v1::RefundEvent& refund, PurchaseRecord& record,
                                 const std::string& purchase_id, BatchResult& result) {
-  int64_t claw = ClawbackPoints(record.points_earned(), record.amount_minor(),
-                                record.refunded_minor(), refund.amount_minor(),
-                                record.points_clawed());
+  int64_t claw =
+      ClawbackPoints(record.points_earned(), record.amount_minor(), record.refunded_minor(),
+                     refund.amount_minor(), record.points_clawed());
   record.set_refunded_minor(record.refunded_minor() + refund.amount_minor());
   record.set_points_clawed(record.points_clawed() + claw);
+  // Inside the return window the points are still pending: cancel those first.
+  int64_t from_pending = std::min(claw, record.pending_points());
+  record.set_pending_points(record.pending_points() - from_pending);
   txn.purchases[purchase_id] = record;
   txn.refunds[refund.refund_id()] = purchase_id;
   ++result.refunds_applied;
@@ -990,27 +1182,41 @@ void AccrualCore::ApplyRefundTo(Txn& txn, const v1::RefundEvent& refund, Purchas
 
   MemberRecord* member = FindMember(record.member_id());
   if (member == nullptr) return;
+  int64_t now = clock_.NowMs();
+  bool full_refund = record.refunded_minor() == record.amount_minor();
+  RecordSpend(config_, *member, record.day(), -refund.amount_minor(), full_refund ? -1 : 0, now);
+  if (!record.partner_id().empty()) {
+    auto& stats = partner_stats_[record.partner_id()];
+    stats.set_points_clawed_back(stats.points_clawed_back() + claw);
+    txn.dirty_partners.insert(record.partner_id());
+  }
+
   v1::Balance& balance = *member->mutable_member()->mutable_balance();
-  int64_t from_balance = std::min(balance.available(), claw);
-  int64_t to_debt = claw - from_balance;
-  balance.set_available(balance.available() - from_balance);
+  balance.set_pending(balance.pending() - from_pending);
+  int64_t rest = claw - from_pending;
+  int64_t from_balance = std::min(balance.available(), rest);
+  int64_t to_debt = rest - from_balance;
+  DebitAvailable(*member, from_balance);
   balance.set_debt(balance.debt() + to_debt);
   balance.set_lifetime_clawed_back(balance.lifetime_clawed_back() + claw);
 
   v1::LedgerEntry entry;
   entry.set_kind(v1::LEDGER_KIND_CLAWBACK);
+  entry.set_pending_delta(-from_pending);
   entry.set_available_delta(-from_balance);
   entry.set_debt_delta(to_debt);
-  entry.set_reason("refund " + refund.refund_id() + " of " +
-                   std::to_string(refund.amount_minor()) + " on purchase " + purchase_id +
-                   (to_debt > 0 ? "; " + std::to_string(to_debt) + " owed as debt" : ""));
+  entry.set_reason(
+      "refund " + refund.refund_id() + " of " + std::to_string(refund.amount_minor()) +
+      " on purchase " + purchase_id +
+      (from_pending > 0 ? "; " + std::to_string(from_pending) + " pending cancelled" : "") +
+      (to_debt > 0 ? "; " + std::to_string(to_debt) + " owed as debt" : ""));
   entry.set_source_id(refund.refund_id());
   v1::LoyaltyEvent event;
   auto* reversed = event.mutable_points_reversed();
   reversed->set_refund_id(refund.refund_id());
   reversed->set_purchase_id(purchase_id);
   reversed->set_points(claw);
-  reversed->set_from_balance(from_balance);
+  reversed->set_from_balance(from_balance + from_pending);
   reversed->set_added_to_debt(to_debt);
   *reversed->mutable_balance() = balance;
   AddEntry(txn, *member, std::move(entry), std::move(event));
@@ -1025,6 +1231,609 @@ int64_t AccrualCore::MemberCount() const {
 int64_t AccrualCore::OpenHolds() const {
   std::lock_guard lock(mu_);
   return static_cast<int64_t>(open_holds_.size());
+}
+
+}  // namespace loyalty::accrual
+
+namespace loyalty::accrual {
+
+// --- balance moves that keep the lots equal to the available balance ---
+
+int64_t AccrualCore::CreditAvailable(Txn& txn, MemberRecord& member, int64_t points) {
+  v1::Balance& balance = *member.mutable_member()->mutable_balance();
+  int64_t repaid = std::min(balance.debt(), points);
+  balance.set_debt(balance.debt() - repaid);
+  int64_t credit = points - repaid;
+  if (credit <= 0) return repaid;
+  balance.set_available(balance.available() + credit);
+  int64_t now = clock_.NowMs();
+  int64_t expires = LotExpiry(config_, now);
+  if (AddToLot(member, expires, credit) && expires != 0) {
+    const std::string& id = member.member().member_id();
+    AddTimer(txn, expires, static_cast<uint8_t>(TimerKind::kExpireLot), id, EncodeI64(expires));
+    int64_t remind_at = expires - config_.expiry_remind_days * kDayMs;
+    if (config_.expiry_remind_days > 0 && remind_at > now) {
+      AddTimer(txn, remind_at, static_cast<uint8_t>(TimerKind::kRemindLot), id, EncodeI64(expires));
+    }
+  }
+  return repaid;
+}
+
+std::vector<v1::internal::Lot> AccrualCore::DebitAvailable(MemberRecord& member, int64_t points) {
+  v1::Balance& balance = *member.mutable_member()->mutable_balance();
+  balance.set_available(balance.available() - points);
+  return TakeFromLots(member, points);
+}
+
+void AccrualCore::RestoreLots(Txn& txn, MemberRecord& member,
+                              const std::vector<v1::internal::Lot>& lots) {
+  v1::Balance& balance = *member.mutable_member()->mutable_balance();
+  int64_t now = clock_.NowMs();
+  for (const auto& lot : lots) {
+    balance.set_available(balance.available() + lot.points());
+    // A lot whose date passed while its points were held expires at the next run.
+    if (AddToLot(member, lot.expires_at_ms(), lot.points()) && lot.expires_at_ms() != 0) {
+      AddTimer(txn, std::max(lot.expires_at_ms(), now), static_cast<uint8_t>(TimerKind::kExpireLot),
+               member.member().member_id(), EncodeI64(lot.expires_at_ms()));
+    }
+  }
+}
+
+void AccrualCore::AddTimer(Txn& txn, int64_t due_ms, uint8_t kind, const std::string& member_id,
+                           const std::string& reference) {
+  txn.Put(kTimersCf, TimerKey(due_ms, static_cast<TimerKind>(kind), member_id, reference), "");
+}
+
+// --- timed work ---
+
+int AccrualCore::RunTimers() {
+  uint64_t ticket = 0;
+  std::vector<LedgerFacts> facts;
+  int ran = 0;
+  {
+    std::lock_guard lock(mu_);
+    int64_t now = clock_.NowMs();
+    std::string upper;
+    keys::AppendI64(upper, now + 1);
+    struct Due {
+      std::string key;
+      int64_t due;
+      uint8_t kind;
+      std::string member_id;
+      std::string reference;
+    };
+    std::vector<Due> due;
+    store_.Scan(kTimersCf, "", upper, [&](std::string_view key, std::string_view) {
+      Due d;
+      d.key = std::string(key);
+      d.due = keys::ReadI64(key);
+      d.kind = static_cast<uint8_t>(key[8]);
+      size_t pos = 9;
+      keys::ReadString(key, pos, d.member_id);
+      keys::ReadString(key, pos, d.reference);
+      due.push_back(std::move(d));
+      return due.size() < 20'000;
+    });
+    if (due.empty()) return 0;
+    Txn txn;
+    for (const auto& d : due) {
+      RunTimer(txn, d.due, d.kind, d.member_id, d.reference);
+      txn.Erase(kTimersCf, d.key);
+      ++ran;
+    }
+    ticket = Stage(txn);
+    facts = std::move(txn.facts);
+  }
+  Finish(ticket, facts);
+  return ran;
+}
+
+void AccrualCore::RunTimer(Txn& txn, int64_t due_ms, uint8_t kind, const std::string& member_id,
+                           const std::string& reference) {
+  MemberRecord* member = FindMember(member_id);
+  if (member == nullptr) return;
+  v1::Balance& balance = *member->mutable_member()->mutable_balance();
+  int64_t now = clock_.NowMs();
+  switch (static_cast<TimerKind>(kind)) {
+    case TimerKind::kReleasePending: {
+      PurchaseRecord record;
+      if (auto it = txn.purchases.find(reference); it != txn.purchases.end()) {
+        record = it->second;
+      } else {
+        std::string stored;
+        if (!store_.Get(kPurchasesCf, reference, &stored)) return;
+        record.ParseFromString(stored);
+      }
+      int64_t points = record.pending_points();
+      if (points <= 0) return;  // refunded inside the window
+      record.set_pending_points(0);
+      txn.purchases[reference] = record;
+      balance.set_pending(balance.pending() - points);
+      int64_t repaid = CreditAvailable(txn, *member, points);
+      v1::LedgerEntry entry;
+      entry.set_kind(v1::LEDGER_KIND_PENDING_RELEASE);
+      entry.set_pending_delta(-points);
+      entry.set_available_delta(points - repaid);
+      entry.set_debt_delta(-repaid);
+      entry.set_reason("points of purchase " + reference + " released after the return window" +
+                       (repaid > 0 ? "; " + std::to_string(repaid) + " repaid debt" : ""));
+      entry.set_source_id(reference);
+      v1::LoyaltyEvent event;
+      auto* released = event.mutable_pending_released();
+      released->set_purchase_id(reference);
+      released->set_points(points);
+      *released->mutable_balance() = balance;
+      AddEntry(txn, *member, std::move(entry), std::move(event));
+      return;
+    }
+    case TimerKind::kExpireLot: {
+      int64_t expires = keys::ReadI64(reference);
+      int64_t points = RemoveLot(*member, expires);
+      if (points <= 0) return;
+      balance.set_available(balance.available() - points);
+      balance.set_lifetime_expired(balance.lifetime_expired() + points);
+      v1::LedgerEntry entry;
+      entry.set_kind(v1::LEDGER_KIND_EXPIRE);
+      entry.set_available_delta(-points);
+      entry.set_reason("points expired (credited until " + std::to_string(expires) + ")");
+      entry.set_source_id("expiry");
+      v1::LoyaltyEvent event;
+      auto* expired = event.mutable_points_expired();
+      expired->set_points(points);
+      expired->set_lot_expires_at_ms(expires);
+      *expired->mutable_balance() = balance;
+      AddEntry(txn, *member, std::move(entry), std::move(event));
+      return;
+    }
+    case TimerKind::kRemindLot: {
+      int64_t expires = keys::ReadI64(reference);
+      int64_t points = LotPoints(*member, expires);
+      if (points <= 0 || member->member().status() == v1::MEMBER_STATUS_ERASED) return;
+      v1::LoyaltyEvent event;
+      auto* soon = event.mutable_points_expiring_soon();
+      soon->set_points(points);
+      soon->set_expires_at_ms(expires);
+      *soon->mutable_balance() = balance;
+      AddEvent(txn, *member, std::move(event));
+      return;
+    }
+    case TimerKind::kTierReview: {
+      if (due_ms != member->tier_review_at_ms()) return;  // superseded by a later review
+      int current = std::max(0, config_.TierIndex(member->earned_tier()));
+      int qualified = QualifiedTier(config_, TierWindow(config_, *member, now));
+      if (qualified > current) {
+        SetEarnedTier(txn, *member, qualified, "evaluation");
+      } else if (qualified == current) {
+        member->set_in_grace(false);
+        member->set_tier_review_at_ms(now + config_.tier_review_days * kDayMs);
+        AddTimer(txn, member->tier_review_at_ms(), kind, member_id, "");
+        txn.dirty_members.insert(member_id);
+      } else if (!member->in_grace()) {
+        member->set_in_grace(true);
+        member->set_tier_review_at_ms(now + config_.tier_grace_days * kDayMs);
+        AddTimer(txn, member->tier_review_at_ms(), kind, member_id, "");
+        txn.dirty_members.insert(member_id);
+      } else {
+        SetEarnedTier(txn, *member, current - 1, "evaluation");  // one tier at a time
+      }
+      return;
+    }
+    case TimerKind::kMembershipEnd: {
+      if (due_ms != member->paid_until_ms()) return;  // extended since
+      member->clear_paid_tier();
+      txn.dirty_members.insert(member_id);
+      UpdateEffectiveTier(txn, *member, "membership_ended");
+      return;
+    }
+  }
+}
+
+// --- tiers and milestones ---
+
+void AccrualCore::SetEarnedTier(Txn& txn, MemberRecord& member, int tier_index,
+                                const std::string& cause) {
+  int64_t now = clock_.NowMs();
+  member.set_earned_tier(config_.tiers[tier_index].name);
+  member.set_in_grace(false);
+  if (tier_index > 0) {
+    member.set_tier_review_at_ms(now + config_.tier_review_days * kDayMs);
+    AddTimer(txn, member.tier_review_at_ms(), static_cast<uint8_t>(TimerKind::kTierReview),
+             member.member().member_id(), "");
+  } else {
+    member.set_tier_review_at_ms(0);
+  }
+  txn.dirty_members.insert(member.member().member_id());
+  UpdateEffectiveTier(txn, member, cause);
+}
+
+void AccrualCore::UpdateEffectiveTier(Txn& txn, MemberRecord& member, const std::string& cause) {
+  int earned = std::max(0, config_.TierIndex(member.earned_tier()));
+  int effective = earned;
+  if (!member.paid_tier().empty() && member.paid_until_ms() > clock_.NowMs()) {
+    effective = std::max(effective, config_.TierIndex(member.paid_tier()));
+  }
+  const std::string& from = member.member().tier();
+  const std::string& to = config_.tiers[effective].name;
+  if (from == to) return;
+  bool upgrade = effective > config_.TierIndex(from);
+  v1::LoyaltyEvent event;
+  auto* changed = event.mutable_tier_changed();
+  changed->set_from_tier(from);
+  changed->set_to_tier(to);
+  changed->set_upgrade(upgrade);
+  changed->set_cause(cause);
+  changed->set_next_evaluation_at_ms(member.tier_review_at_ms());
+  member.mutable_member()->set_tier(to);
+  AddEvent(txn, member, std::move(event));
+  if (upgrade) ReachMilestone(txn, member, "tier_" + to, "Reached " + to);
+}
+
+void AccrualCore::CheckMilestones(Txn& txn, MemberRecord& member) {
+  for (int64_t n : config_.purchase_milestones) {
+    if (member.purchases() < n) continue;
+    if (n == 1) {
+      ReachMilestone(txn, member, "first_purchase", "First purchase");
+    } else {
+      ReachMilestone(txn, member, "purchases_" + std::to_string(n),
+                     std::to_string(n) + " purchases");
+    }
+  }
+  int64_t earned = member.member().balance().lifetime_earned();
+  for (int64_t n : config_.points_milestones) {
+    if (earned >= n) {
+      ReachMilestone(txn, member, "points_" + std::to_string(n),
+                     std::to_string(n) + " points earned");
+    }
+  }
+}
+
+void AccrualCore::ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id,
+                                 const std::string& title) {
+  for (const auto& badge : member.member().badges()) {
+    if (badge.id() == id) return;
+  }
+  v1::Badge* badge = member.mutable_member()->add_badges();
+  badge->set_id(id);
+  badge->set_title(title);
+  badge->set_reached_at_ms(clock_.NowMs());
+  int64_t bonus = 0;
+  if (auto it = config_.milestone_bonus.find(id); it != config_.milestone_bonus.end()) {
+    bonus = it->second;
+  }
+  v1::LoyaltyEvent event;
+  auto* reached = event.mutable_milestone_reached();
+  reached->set_milestone_id(id);
+  reached->set_title(title);
+  reached->set_bonus_points(bonus);
+  AddEvent(txn, member, std::move(event));
+  if (bonus <= 0) return;
+  v1::Balance& balance = *member.mutable_member()->mutable_balance();
+  int64_t repaid = CreditAvailable(txn, member, bonus);
+  balance.set_lifetime_earned(balance.lifetime_earned() + bonus);
+  v1::LedgerEntry entry;
+  entry.set_kind(v1::LEDGER_KIND_MILESTONE);
+  entry.set_available_delta(bonus - repaid);
+  entry.set_debt_delta(-repaid);
+  entry.set_reason("milestone: " + title);
+  entry.set_source_id(id);
+  v1::LoyaltyEvent awarded_event;
+  auto* awarded = awarded_event.mutable_points_awarded();
+  awarded->set_points(bonus);
+  awarded->set_reason("milestone: " + title);
+  awarded->set_source("milestone");
+  *awarded->mutable_balance() = balance;
+  AddEntry(txn, member, std::move(entry), std::move(awarded_event), "milestone");
+}
+
+// --- campaigns ---
+
+std::vector<const v1::Campaign*> AccrualCore::CampaignsByPriority() const {
+  std::vector<const v1::Campaign*> order;
+  for (const auto& [id, c] : campaigns_) {
+    if (!c.ended()) order.push_back(&c);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const v1::Campaign* a, const v1::Campaign* b) {
+    return a->priority() > b->priority();
+  });
+  return order;
+}
+
+namespace {
+
+Status ValidateCampaign(const v1::Campaign& c) {
+  if (c.name().empty()) return InvalidArgument("campaign.name: required");
+  switch (c.effect()) {
+    case v1::CAMPAIGN_EFFECT_MULTIPLIER:
+      if (c.value() <= 10'000 || c.value() > 1'000'000) {
+        return InvalidArgument(
+            "campaign.value: a multiplier is in basis points above 10000 "
+            "(20000 doubles)");
+      }
+      break;
+    case v1::CAMPAIGN_EFFECT_FIXED_BONUS:
+    case v1::CAMPAIGN_EFFECT_LINE_BONUS:
+      if (c.value() <= 0 || c.value() > 1'000'000'000) {
+        return InvalidArgument("campaign.value: must be positive");
+      }
+      break;
+    default:
+      return InvalidArgument("campaign.effect: required");
+  }
+  if (c.ends_at_ms() != 0 && c.ends_at_ms() <= c.starts_at_ms()) {
+    return InvalidArgument("campaign.ends_at_ms: must be after starts_at_ms");
+  }
+  if (c.budget_points() < 0) return InvalidArgument("campaign.budget_points: must be >= 0");
+  if (c.per_member_cap() < 0) return InvalidArgument("campaign.per_member_cap: must be >= 0");
+  if (c.min_basket_minor() < 0) return InvalidArgument("campaign.min_basket_minor: must be >= 0");
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<v1::Campaign> AccrualCore::SaveCampaign(Txn& txn, v1::Campaign campaign,
+                                                 const std::string& action,
+                                                 const std::string& actor) {
+  int64_t now = clock_.NowMs();
+  campaign.set_updated_by(actor);
+  campaign.set_updated_at_ms(now);
+  campaigns_[campaign.campaign_id()] = campaign;
+  txn.dirty_campaigns.insert(campaign.campaign_id());
+  v1::CampaignAudit audit;
+  audit.set_campaign_id(campaign.campaign_id());
+  audit.set_action(action);
+  audit.set_actor(actor);
+  audit.set_at_ms(now);
+  *audit.mutable_campaign() = campaign;
+  std::string key;
+  keys::AppendString(key, campaign.campaign_id());
+  keys::AppendI64(key, now);
+  keys::AppendU64(key, audit_sequence_++);
+  txn.Put(kCampaignAuditCf, key, audit.SerializeAsString());
+  return campaign;
+}
+
+StatusOr<v1::Campaign> AccrualCore::CreateCampaign(const v1::CreateCampaignRequest& request) {
+  return Idempotent<v1::Campaign>(
+      "CreateCampaign", request, request.idempotency_key(),
+      [&](Txn& txn) -> StatusOr<v1::Campaign> {
+        if (request.actor().empty()) return InvalidArgument("actor: required");
+        v1::Campaign c = request.campaign();
+        if (Status s = ValidateCampaign(c); !s.ok()) return s;
+        if (c.campaign_id().empty()) {
+          c.set_campaign_id(NewId("c", clock_.NowMs()));
+        } else if (!ValidId(c.campaign_id())) {
+          return InvalidArgument("campaign.campaign_id: use 1-128 letters, digits and _ - . : @");
+        } else if (campaigns_.count(c.campaign_id())) {
+          return AlreadyExists("campaign.campaign_id: '" + c.campaign_id() + "' exists");
+        }
+        c.set_spent_points(0);
+        c.set_ended(false);
+        c.set_created_by(request.actor());
+        c.set_created_at_ms(clock_.NowMs());
+        return SaveCampaign(txn, std::move(c), "created", request.actor());
+      });
+}
+
+StatusOr<v1::Campaign> AccrualCore::UpdateCampaign(const v1::UpdateCampaignRequest& request) {
+  return Idempotent<v1::Campaign>(
+      "UpdateCampaign", request, request.idempotency_key(),
+      [&](Txn& txn) -> StatusOr<v1::Campaign> {
+        if (request.actor().empty()) return InvalidArgument("actor: required");
+        auto it = campaigns_.find(request.campaign().campaign_id());
+        if (it == campaigns_.end()) {
+          return NotFound("campaign.campaign_id: '" + request.campaign().campaign_id() +
+                          "' not found");
+        }
+        if (it->second.ended()) return FailedPrecondition("campaign.campaign_id: campaign ended");
+        v1::Campaign c = request.campaign();
+        if (Status s = ValidateCampaign(c); !s.ok()) return s;
+        if (c.budget_points() > 0 && c.budget_points() < it->second.spent_points()) {
+          return InvalidArgument("campaign.budget_points: below the " +
+                                 std::to_string(it->second.spent_points()) + " already spent");
+        }
+        c.set_spent_points(it->second.spent_points());
+        c.set_ended(false);
+        c.set_created_by(it->second.created_by());
+        c.set_created_at_ms(it->second.created_at_ms());
+        return SaveCampaign(txn, std::move(c), "updated", request.actor());
+      });
+}
+
+StatusOr<v1::Campaign> AccrualCore::EndCampaign(const v1::EndCampaignRequest& request) {
+  return Idempotent<v1::Campaign>(
+      "EndCampaign", request, request.idempotency_key(), [&](Txn& txn) -> StatusOr<v1::Campaign> {
+        if (request.actor().empty()) return InvalidArgument("actor: required");
+        auto it = campaigns_.find(request.campaign_id());
+        if (it == campaigns_.end()) {
+          return NotFound("campaign_id: '" + request.campaign_id() + "' not found");
+        }
+        v1::Campaign c = it->second;
+        c.set_ended(true);
+        return SaveCampaign(txn, std::move(c), "ended", request.actor());
+      });
+}
+
+StatusOr<v1::Campaign> AccrualCore::GetCampaign(const std::string& campaign_id) {
+  std::lock_guard lock(mu_);
+  auto it = campaigns_.find(campaign_id);
+  if (it == campaigns_.end()) return NotFound("campaign_id: '" + campaign_id + "' not found");
+  return it->second;
+}
+
+v1::ListCampaignsResponse AccrualCore::ListCampaigns(bool include_ended) {
+  std::lock_guard lock(mu_);
+  v1::ListCampaignsResponse response;
+  for (const auto& [id, c] : campaigns_) {
+    if (include_ended || !c.ended()) *response.add_campaigns() = c;
+  }
+  return response;
+}
+
+StatusOr<v1::ListCampaignAuditResponse> AccrualCore::ListCampaignAudit(
+    const std::string& campaign_id) {
+  if (campaign_id.empty()) return InvalidArgument("campaign_id: required");
+  std::string prefix;
+  keys::AppendString(prefix, campaign_id);
+  v1::ListCampaignAuditResponse response;
+  store_.Scan(kCampaignAuditCf, prefix, "", [&](std::string_view key, std::string_view value) {
+    if (key.substr(0, prefix.size()) != prefix) return false;
+    response.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()));
+    return true;
+  });
+  return response;
+}
+
+// --- members: segments, paid membership, simulation, partners ---
+
+StatusOr<v1::Member> AccrualCore::SetMemberSegments(const v1::SetMemberSegmentsRequest& request) {
+  return Idempotent<v1::Member>(
+      "SetMemberSegments", request, request.idempotency_key(),
+      [&](Txn& txn) -> StatusOr<v1::Member> {
+        for (const auto& segment : request.segments()) {
+          if (!ValidId(segment)) {
+            return InvalidArgument("segments: '" + segment +
+                                   "' must be 1-128 letters, digits and _ - . : @");
+          }
+        }
+        auto member = FindActiveMember("member_id", request.member_id());
+        if (!member.ok()) return member.status();
+        *(*member)->mutable_member()->mutable_segments() = request.segments();
+        txn.dirty_members.insert(request.member_id());
+        return View(**member);
+      });
+}
+
+StatusOr<v1::Member> AccrualCore::PurchaseMembership(const v1::PurchaseMembershipRequest& request) {
+  return Idempotent<v1::Member>(
+      "PurchaseMembership", request, request.idempotency_key(),
+      [&](Txn& txn) -> StatusOr<v1::Member> {
+        int index = config_.TierIndex(request.tier());
+        if (index < 0) return InvalidArgument("tier: '" + request.tier() + "' is not a tier");
+        if (request.days() <= 0 || request.days() > 3660) {
+          return InvalidArgument("days: must be in 1..3660");
+        }
+        auto member = FindActiveMember("member_id", request.member_id());
+        if (!member.ok()) return member.status();
+        MemberRecord& m = **member;
+        int64_t now = clock_.NowMs();
+        // Buying the same tier again extends it; another tier starts a new period.
+        int64_t start = m.paid_tier() == request.tier() ? std::max(now, m.paid_until_ms()) : now;
+        m.set_paid_tier(request.tier());
+        m.set_paid_until_ms(start + request.days() * kDayMs);
+        AddTimer(txn, m.paid_until_ms(), static_cast<uint8_t>(TimerKind::kMembershipEnd),
+                 request.member_id(), "");
+        txn.dirty_members.insert(request.member_id());
+        UpdateEffectiveTier(txn, m, "membership_purchased");
+        return View(m);
+      });
+}
+
+StatusOr<v1::SimulatePurchaseResponse> AccrualCore::SimulatePurchase(
+    const v1::PurchaseEvent& purchase) {
+  std::lock_guard lock(mu_);
+  if (Status s = ValidatePurchase(purchase); !s.ok()) return s;
+  auto member = FindActiveMember("member_id", purchase.member_id());
+  if (!member.ok()) return member.status();
+  v1::SimulatePurchaseResponse response;
+  *response.mutable_breakdown() =
+      ComputeEarning(config_, **member, purchase, CampaignsByPriority(), clock_.NowMs());
+  response.set_points(response.breakdown().total_points());
+  response.set_member_tier((*member)->member().tier());
+  return response;
+}
+
+v1::ListPartnerStatsResponse AccrualCore::ListPartnerStats() {
+  std::lock_guard lock(mu_);
+  v1::ListPartnerStatsResponse response;
+  for (const auto& [id, stats] : partner_stats_) *response.add_partners() = stats;
+  return response;
+}
+
+// --- activities ---
+
+void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResult& result) {
+  v1::ActivityEvent activity;
+  if (Status s = Decode(message.value, &activity); !s.ok()) {
+    DeadLetter(txn, message, "undecodable", s.message(), result);
+    return;
+  }
+  if (!ValidId(activity.activity_id())) {
+    DeadLetter(txn, message, "invalid",
+               "activity_id: required, 1-128 letters, digits and _ - . : @", result);
+    return;
+  }
+  const ActivityRule* rule = config_.FindActivity(activity.type());
+  if (rule == nullptr) {
+    DeadLetter(txn, message, "invalid", "type: no rule for activity type '" + activity.type() + "'",
+               result);
+    return;
+  }
+  std::string seen;
+  if (txn.activities.count(activity.activity_id()) ||
+      store_.Get(kActivitiesCf, activity.activity_id(), &seen)) {
+    ++result.duplicates;
+    return;
+  }
+  MemberRecord* member = FindMember(activity.member_id());
+  if (member == nullptr || member->member().status() == v1::MEMBER_STATUS_ERASED) {
+    DeadLetter(txn, message, member == nullptr ? "unknown_member" : "erased_member",
+               "member_id: member '" + activity.member_id() + "' is not an active member", result);
+    return;
+  }
+  txn.activities.insert(activity.activity_id());
+  txn.Put(kActivitiesCf, activity.activity_id(), "");
+  ++result.activities_applied;
+
+  if (rule->once_per_object) {
+    std::string object_key =
+        ActivityObjectKey(activity.member_id(), activity.type(), activity.object_id());
+    if (txn.activity_objects.count(object_key) ||
+        store_.Get(kActivityObjectsCf, object_key, &seen)) {
+      return;  // rewarded for this object before
+    }
+    txn.activity_objects.insert(object_key);
+    txn.Put(kActivityObjectsCf, object_key, activity.activity_id());
+  }
+  int64_t now = clock_.NowMs();
+  int64_t day = DayOf(activity.occurred_at_ms() > 0 ? activity.occurred_at_ms() : now);
+  int64_t points = rule->points;
+  auto* days = member->mutable_activity_days();
+  v1::internal::ActivityDay* today = nullptr;
+  for (auto& d : *days) {
+    if (d.type() == activity.type() && d.day() == day) today = &d;
+  }
+  if (today == nullptr) {
+    today = days->Add();
+    today->set_type(activity.type());
+    today->set_day(day);
+  }
+  if (rule->daily_cap > 0) points = std::min(points, rule->daily_cap - today->points());
+  for (int i = days->size() - 1; i >= 0; --i) {
+    if (days->Get(i).day() < DayOf(now) - 1 && &days->Get(i) != today) days->DeleteSubrange(i, 1);
+  }
+  txn.dirty_members.insert(activity.member_id());
+  if (points <= 0) return;  // the day's cap is reached
+  for (auto& d : *days) {
+    if (d.type() == activity.type() && d.day() == day) d.set_points(d.points() + points);
+  }
+  v1::Balance& balance = *member->mutable_member()->mutable_balance();
+  int64_t repaid = CreditAvailable(txn, *member, points);
+  balance.set_lifetime_earned(balance.lifetime_earned() + points);
+  v1::LedgerEntry entry;
+  entry.set_kind(v1::LEDGER_KIND_ACTIVITY);
+  entry.set_available_delta(points - repaid);
+  entry.set_debt_delta(-repaid);
+  entry.set_reason(activity.type() +
+                   (activity.object_id().empty() ? "" : " of " + activity.object_id()));
+  entry.set_source_id(activity.activity_id());
+  v1::LoyaltyEvent event;
+  auto* rewarded = event.mutable_activity_rewarded();
+  rewarded->set_activity_id(activity.activity_id());
+  rewarded->set_activity_type(activity.type());
+  rewarded->set_points(points);
+  *rewarded->mutable_balance() = balance;
+  AddEntry(txn, *member, std::move(entry), std::move(event), "activity");
+  CheckMilestones(txn, *member);
 }
 
 }  // namespace loyalty::accrual

@@ -32,6 +32,7 @@ namespace loyalty::accrual {
 
 inline constexpr char kPurchasesTopic[] = "loyalty.purchases.v1";
 inline constexpr char kRefundsTopic[] = "loyalty.refunds.v1";
+inline constexpr char kActivitiesTopic[] = "loyalty.activities.v1";
 inline constexpr char kEventsTopic[] = "loyalty.events.v1";
 
 // The column families accrual keeps.
@@ -48,11 +49,12 @@ struct LedgerFacts {
 struct BatchResult {
   int64_t purchases_applied = 0;
   int64_t refunds_applied = 0;
-  int64_t refunds_parked = 0;   // waiting for their purchase
+  int64_t refunds_parked = 0;  // waiting for their purchase
   int64_t duplicates = 0;
   int64_t non_member_purchases = 0;
-  int64_t points_earned = 0;    // base points of applied purchases
+  int64_t points_earned = 0;  // base points of applied purchases
   int64_t points_clawed_back = 0;
+  int64_t activities_applied = 0;
   std::map<std::string, int64_t> dead_lettered;  // by "<topic>|<reason kind>"
 };
 
@@ -84,6 +86,23 @@ class AccrualCore {
 
   // Releases every open hold whose time has passed; returns how many.
   int ExpireHolds();
+  // Runs the timed work that is due: pending releases, lot expiry and reminders, tier
+  // reviews, the end of paid memberships. Returns how many timers ran.
+  int RunTimers();
+
+  // Campaigns (admin), every change audited with actor and time.
+  StatusOr<v1::Campaign> CreateCampaign(const v1::CreateCampaignRequest& request);
+  StatusOr<v1::Campaign> UpdateCampaign(const v1::UpdateCampaignRequest& request);
+  StatusOr<v1::Campaign> EndCampaign(const v1::EndCampaignRequest& request);
+  StatusOr<v1::Campaign> GetCampaign(const std::string& campaign_id);
+  v1::ListCampaignsResponse ListCampaigns(bool include_ended);
+  StatusOr<v1::ListCampaignAuditResponse> ListCampaignAudit(const std::string& campaign_id);
+
+  StatusOr<v1::Member> SetMemberSegments(const v1::SetMemberSegmentsRequest& request);
+  StatusOr<v1::Member> PurchaseMembership(const v1::PurchaseMembershipRequest& request);
+  // Exactly what the purchase would earn now, writing nothing.
+  StatusOr<v1::SimulatePurchaseResponse> SimulatePurchase(const v1::PurchaseEvent& purchase);
+  v1::ListPartnerStatsResponse ListPartnerStats();
   int64_t MemberCount() const;
   int64_t OpenHolds() const;
 
@@ -105,12 +124,33 @@ class AccrualCore {
 
   // Idempotent call: returns the remembered response for a retried key.
   template <typename Response, typename Request>
-  StatusOr<Response> Idempotent(const char* method, const Request& request,
-                                const std::string& key,
+  StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
                                 const std::function<StatusOr<Response>(Txn&)>& apply);
 
   v1::Hold ReleaseHold(Txn& txn, v1::Hold hold, v1::HoldStatus status);
+
+  // Balance moves that keep the lots equal to the available balance.
+  int64_t CreditAvailable(Txn& txn, MemberRecord& member, int64_t points);  // returns debt repaid
+  std::vector<v1::internal::Lot> DebitAvailable(MemberRecord& member, int64_t points);
+  void RestoreLots(Txn& txn, MemberRecord& member, const std::vector<v1::internal::Lot>& lots);
+  void AddTimer(Txn& txn, int64_t due_ms, uint8_t kind, const std::string& member_id,
+                const std::string& reference);
+  void RunTimer(Txn& txn, int64_t due_ms, uint8_t kind, const std::string& member_id,
+                const std::string& reference);
+  // Tiers and milestones.
+  void SetEarnedTier(Txn& txn, MemberRecord& member, int tier_index, const std::string& cause);
+  void UpdateEffectiveTier(Txn& txn, MemberRecord& member, const std::string& cause);
+  void CheckMilestones(Txn& txn, MemberRecord& member);
+  void ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id,
+                      const std::string& title);
+  std::vector<const v1::Campaign*> CampaignsByPriority() const;
+  Status ValidatePurchase(const v1::PurchaseEvent& purchase) const;
+  v1::Member View(const MemberRecord& member) const;
+  StatusOr<v1::Campaign> SaveCampaign(Txn& txn, v1::Campaign campaign, const std::string& action,
+                                      const std::string& actor);
+  void ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResult& result);
   StatusOr<v1::Hold> LoadHold(const std::string& hold_id);
+  std::vector<v1::internal::Lot> LoadHoldLots(const std::string& hold_id);
 
   // Kafka input.
   void ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResult& result);
@@ -127,10 +167,13 @@ class AccrualCore {
   CommitObserver on_commit_;
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, MemberRecord> members_;     // loaded on first use
-  std::set<std::pair<int64_t, std::string>> open_holds_;      // (expires_at_ms, hold_id)
+  std::unordered_map<std::string, MemberRecord> members_;  // loaded on first use
+  std::set<std::pair<int64_t, std::string>> open_holds_;   // (expires_at_ms, hold_id)
   int64_t member_count_ = 0;
-  std::map<TopicPartition, int64_t> offsets_;                  // staged next offsets
+  std::map<std::string, v1::Campaign> campaigns_;
+  std::map<std::string, v1::PartnerStats> partner_stats_;
+  uint64_t audit_sequence_ = 0;
+  std::map<TopicPartition, int64_t> offsets_;  // staged next offsets
   std::map<TopicPartition, int64_t> durable_offsets_;
 };
 

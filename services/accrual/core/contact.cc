@@ -59,8 +59,8 @@ StatusOr<std::string> NormalizeEmail(const std::string& raw) {
   }
   for (size_t i = 0; i < domain.size(); ++i) {
     char c = domain[i];
-    bool label_edge = i == 0 || i + 1 == domain.size() || domain[i - 1] == '.' ||
-                      domain[i + 1] == '.';
+    bool label_edge =
+        i == 0 || i + 1 == domain.size() || domain[i - 1] == '.' || domain[i + 1] == '.';
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '.') continue;
     if (c == '-' && !label_edge) continue;
     return InvalidArgument("email: '" + raw + "' has no valid domain");

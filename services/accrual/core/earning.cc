@@ -10,8 +10,7 @@ int64_t BasePoints(int64_t amount_minor, int32_t rate_bp, int64_t minor_units_pe
 }
 
 int64_t ClawbackPoints(int64_t points_earned, int64_t purchase_amount_minor,
-                       int64_t refunded_before_minor, int64_t refund_minor,
-                       int64_t clawed_before) {
+                       int64_t refunded_before_minor, int64_t refund_minor, int64_t clawed_before) {
   if (purchase_amount_minor <= 0) return 0;
   int64_t refunded_after = refunded_before_minor + refund_minor;
   if (refunded_after > purchase_amount_minor) refunded_after = purchase_amount_minor;

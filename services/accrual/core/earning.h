@@ -17,7 +17,6 @@ int64_t BasePoints(int64_t amount_minor, int32_t rate_bp, int64_t minor_units_pe
 
 // Points to claw back for one refund, given what earlier refunds of the purchase took.
 int64_t ClawbackPoints(int64_t points_earned, int64_t purchase_amount_minor,
-                       int64_t refunded_before_minor, int64_t refund_minor,
-                       int64_t clawed_before);
+                       int64_t refunded_before_minor, int64_t refund_minor, int64_t clawed_before);
 
 }  // namespace loyalty::accrual

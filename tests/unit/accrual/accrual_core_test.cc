@@ -96,8 +96,11 @@ TEST(EarningTest, PurchaseEarnsTheTierRateRoundedDownWithBreakdown) {
   EXPECT_EQ(ledger[0].source_id(), "p1");
   EXPECT_NE(ledger[0].reason().find("1% (Bronze)"), std::string::npos) << ledger[0].reason();
   auto events = env.Events();
-  ASSERT_TRUE(events.back().has_points_earned());
-  EXPECT_EQ(events.back().points_earned().balance().available(), 123);
+  ASSERT_EQ(events.size(), 3u);  // enrolled, earned, first-purchase milestone
+  ASSERT_TRUE(events[1].has_points_earned());
+  EXPECT_EQ(events[1].points_earned().balance().available(), 123);
+  ASSERT_TRUE(events[2].has_milestone_reached());
+  EXPECT_EQ(events[2].milestone_reached().milestone_id(), "first_purchase");
 }
 
 TEST(EarningTest, DuplicatesChangeNothingWithinAndAcrossBatches) {

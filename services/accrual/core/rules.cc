@@ -1,0 +1,291 @@
+#include "services/accrual/core/rules.h"
+
+#include <algorithm>
+
+#include "common/clock.h"
+#include "services/accrual/core/earning.h"
+
+namespace loyalty::accrual {
+namespace {
+
+// Howard Hinnant's civil-date algorithms, for UTC calendar boundaries without time zones.
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp + (mp < 10 ? 3 : -9);
+  y += m <= 2;
+}
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
+              const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// The part of the purchase amount on lines the campaign's category/sku filters match (the
+// whole amount if it has none or the purchase has no lines).
+int64_t MatchingAmount(const v1::Campaign& c, const v1::PurchaseEvent& p) {
+  if ((c.categories().empty() && c.skus().empty()) || p.lines().empty()) return p.amount_minor();
+  __int128 sum = 0;
+  for (const auto& line : p.lines()) {
+    bool match = (c.categories().empty() || Contains(c.categories(), line.category())) &&
+                 (c.skus().empty() || Contains(c.skus(), line.sku()));
+    if (match) sum += static_cast<__int128>(line.quantity()) * line.unit_price_minor();
+  }
+  return static_cast<int64_t>(std::min<__int128>(sum, p.amount_minor()));
+}
+
+int64_t MulDiv(int64_t a, int64_t b, int64_t c) {
+  if (c <= 0) return 0;
+  __int128 r = static_cast<__int128>(a) * b / c;
+  return r < 0 ? 0 : static_cast<int64_t>(r);
+}
+
+}  // namespace
+
+int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs; }
+
+int64_t LotExpiry(const AccrualConfig& config, int64_t now_ms) {
+  int64_t day = DayOf(now_ms);
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(day, y, m, d);
+  int64_t end_day;  // the first day after the lot's life
+  switch (config.expiry) {
+    case ExpiryPolicy::kNever:
+      return 0;
+    case ExpiryPolicy::kRolling:
+      end_day = day + config.expiry_days + 1;
+      break;
+    case ExpiryPolicy::kEndOfMonth:
+      end_day = m == 12 ? DaysFromCivil(y + 1, 1, 1) : DaysFromCivil(y, m + 1, 1);
+      break;
+    case ExpiryPolicy::kEndOfQuarter: {
+      unsigned next_quarter_month = ((m - 1) / 3 + 1) * 3 + 1;
+      end_day = next_quarter_month > 12 ? DaysFromCivil(y + 1, 1, 1)
+                                        : DaysFromCivil(y, next_quarter_month, 1);
+      break;
+    }
+    case ExpiryPolicy::kEndOfYear:
+      end_day = DaysFromCivil(y + 1, 1, 1);
+      break;
+    default:
+      return 0;
+  }
+  return end_day * kDayMs - 1;
+}
+
+bool AddToLot(MemberRecord& member, int64_t expires_at_ms, int64_t points) {
+  auto* lots = member.mutable_lots();
+  // Never-expiring lots (0) sort last.
+  auto key = [](int64_t e) { return e == 0 ? INT64_MAX : e; };
+  int i = 0;
+  while (i < lots->size() && key(lots->Get(i).expires_at_ms()) < key(expires_at_ms)) ++i;
+  if (i < lots->size() && lots->Get(i).expires_at_ms() == expires_at_ms) {
+    lots->Mutable(i)->set_points(lots->Get(i).points() + points);
+    return false;
+  }
+  v1::internal::Lot lot;
+  lot.set_expires_at_ms(expires_at_ms);
+  lot.set_points(points);
+  lots->Add(std::move(lot));
+  for (int j = lots->size() - 1; j > i; --j) lots->SwapElements(j, j - 1);
+  return true;
+}
+
+std::vector<v1::internal::Lot> TakeFromLots(MemberRecord& member, int64_t points) {
+  std::vector<v1::internal::Lot> taken;
+  for (auto& lot : *member.mutable_lots()) {
+    if (points == 0) break;
+    int64_t take = std::min(points, lot.points());
+    if (take == 0) continue;
+    lot.set_points(lot.points() - take);
+    points -= take;
+    v1::internal::Lot part;
+    part.set_expires_at_ms(lot.expires_at_ms());
+    part.set_points(take);
+    taken.push_back(part);
+  }
+  return taken;
+}
+
+int64_t LotPoints(const MemberRecord& member, int64_t expires_at_ms) {
+  for (const auto& lot : member.lots()) {
+    if (lot.expires_at_ms() == expires_at_ms) return lot.points();
+  }
+  return 0;
+}
+
+int64_t RemoveLot(MemberRecord& member, int64_t expires_at_ms) {
+  auto* lots = member.mutable_lots();
+  for (int i = 0; i < lots->size(); ++i) {
+    if (lots->Get(i).expires_at_ms() == expires_at_ms) {
+      int64_t points = lots->Get(i).points();
+      lots->DeleteSubrange(i, 1);
+      return points;
+    }
+  }
+  return 0;
+}
+
+WindowTotals TierWindow(const AccrualConfig& config, const MemberRecord& member, int64_t now_ms) {
+  WindowTotals totals;
+  int64_t first_day = DayOf(now_ms) - config.tier_window_days + 1;
+  for (const auto& day : member.spend()) {
+    if (day.day() < first_day) continue;
+    totals.spend_minor += day.amount_minor();
+    totals.purchases += day.purchases();
+  }
+  return totals;
+}
+
+int QualifiedTier(const AccrualConfig& config, const WindowTotals& totals) {
+  int best = 0;
+  for (size_t i = 1; i < config.tiers.size(); ++i) {
+    const auto& t = config.tiers[i];
+    bool by_spend = t.qualify_spend_minor > 0 && totals.spend_minor >= t.qualify_spend_minor;
+    bool by_count = t.qualify_purchases > 0 && totals.purchases >= t.qualify_purchases;
+    if (by_spend || by_count) best = static_cast<int>(i);
+  }
+  return best;
+}
+
+void RecordSpend(const AccrualConfig& config, MemberRecord& member, int64_t day,
+                 int64_t amount_minor, int64_t purchases, int64_t now_ms) {
+  int64_t first_day = DayOf(now_ms) - config.tier_window_days + 1;
+  auto* days = member.mutable_spend();
+  bool found = false;
+  for (auto& d : *days) {
+    if (d.day() == day) {
+      d.set_amount_minor(std::max<int64_t>(0, d.amount_minor() + amount_minor));
+      d.set_purchases(std::max<int64_t>(0, d.purchases() + purchases));
+      found = true;
+    }
+  }
+  if (!found && day >= first_day && amount_minor > 0) {
+    auto* d = days->Add();
+    d->set_day(day);
+    d->set_amount_minor(amount_minor);
+    d->set_purchases(purchases);
+  }
+  for (int i = days->size() - 1; i >= 0; --i) {
+    if (days->Get(i).day() < first_day) days->DeleteSubrange(i, 1);
+  }
+}
+
+v1::TierProgress Progress(const AccrualConfig& config, const MemberRecord& member, int64_t now_ms) {
+  v1::TierProgress progress;
+  WindowTotals totals = TierWindow(config, member, now_ms);
+  progress.set_window_spend_minor(totals.spend_minor);
+  progress.set_window_purchases(totals.purchases);
+  progress.set_next_evaluation_at_ms(member.tier_review_at_ms());
+  progress.set_in_grace(member.in_grace());
+  if (member.paid_until_ms() > now_ms) progress.set_paid_until_ms(member.paid_until_ms());
+  int current = std::max(0, config.TierIndex(member.member().tier()));
+  for (const auto& b : config.tiers[current].benefits) progress.add_benefits(b);
+  if (current + 1 < static_cast<int>(config.tiers.size())) {
+    const auto& next = config.tiers[current + 1];
+    progress.set_next_tier(next.name);
+    if (next.qualify_spend_minor > 0) {
+      progress.set_spend_needed_minor(
+          std::max<int64_t>(0, next.qualify_spend_minor - totals.spend_minor));
+    }
+    if (next.qualify_purchases > 0) {
+      progress.set_purchases_needed(
+          std::max<int64_t>(0, next.qualify_purchases - totals.purchases));
+    }
+  }
+  return progress;
+}
+
+bool CampaignLive(const v1::Campaign& c, int64_t now_ms) {
+  return !c.ended() && now_ms >= c.starts_at_ms() &&
+         (c.ends_at_ms() == 0 || now_ms < c.ends_at_ms());
+}
+
+v1::EarnBreakdown ComputeEarning(const AccrualConfig& config, const MemberRecord& member,
+                                 const v1::PurchaseEvent& purchase,
+                                 const std::vector<const v1::Campaign*>& campaigns,
+                                 int64_t now_ms) {
+  v1::EarnBreakdown b;
+  const std::string& tier_name = member.member().tier();
+  const TierRule* tier = config.FindTier(tier_name);
+  if (tier == nullptr) tier = &config.tiers.front();
+  int32_t rate = tier->earn_rate_bp;
+  if (const PartnerRule* partner =
+          purchase.partner_id().empty() ? nullptr : config.FindPartner(purchase.partner_id())) {
+    rate = partner->earn_rate_bp;
+    b.set_partner_id(partner->partner_id);
+  }
+  b.set_amount_minor(purchase.amount_minor());
+  b.set_currency(purchase.currency());
+  b.set_tier(tier->name);
+  b.set_base_rate_bp(rate);
+  int64_t base = BasePoints(purchase.amount_minor(), rate, config.minor_units_per_point);
+  b.set_base_points(base);
+  int64_t total = base;
+
+  const auto& segments = member.member().segments();
+  for (const v1::Campaign* c : campaigns) {
+    if (!CampaignLive(*c, now_ms)) continue;
+    if (purchase.amount_minor() < c->min_basket_minor()) continue;
+    if (!c->stores().empty() && !Contains(c->stores(), purchase.store_id())) continue;
+    if (!c->partners().empty() && !Contains(c->partners(), purchase.partner_id())) continue;
+    if (!c->tiers().empty() && !Contains(c->tiers(), tier->name)) continue;
+    if (!c->segments().empty() &&
+        std::none_of(segments.begin(), segments.end(),
+                     [&](const std::string& s) { return Contains(c->segments(), s); })) {
+      continue;
+    }
+    int64_t matching = MatchingAmount(*c, purchase);
+    if (matching <= 0) continue;
+    int64_t points = 0;
+    switch (c->effect()) {
+      case v1::CAMPAIGN_EFFECT_MULTIPLIER:
+        points = MulDiv(matching, static_cast<int64_t>(rate) * (c->value() - 10'000),
+                        10'000LL * 10'000 * config.minor_units_per_point);
+        break;
+      case v1::CAMPAIGN_EFFECT_FIXED_BONUS:
+        points = c->value();
+        break;
+      case v1::CAMPAIGN_EFFECT_LINE_BONUS:
+        points = MulDiv(matching, c->value(), 10'000LL * config.minor_units_per_point);
+        break;
+      default:
+        break;
+    }
+    if (c->budget_points() > 0) {
+      points = std::min(points, std::max<int64_t>(0, c->budget_points() - c->spent_points()));
+    }
+    if (c->per_member_cap() > 0) {
+      auto it = member.campaign_points().find(c->campaign_id());
+      int64_t had = it == member.campaign_points().end() ? 0 : it->second;
+      points = std::min(points, std::max<int64_t>(0, c->per_member_cap() - had));
+    }
+    if (points <= 0) continue;
+    auto* share = b.add_campaigns();
+    share->set_campaign_id(c->campaign_id());
+    share->set_name(c->name());
+    share->set_points(points);
+    total += points;
+    if (c->exclusive()) break;
+  }
+  b.set_total_points(total);
+  return b;
+}
+
+}  // namespace loyalty::accrual
