@@ -56,6 +56,8 @@ StatusOr<AccrualConfig> AccrualConfig::FromConfig(const Config& config) {
     out.tier_review_days = config.GetInt("program.tier_review_days", out.tier_review_days);
     out.tier_grace_days = config.GetInt("program.tier_grace_days", out.tier_grace_days);
     out.return_window_days = config.GetInt("program.return_window_days", out.return_window_days);
+    out.return_window_seconds =
+        config.GetInt("program.return_window_seconds", out.return_window_seconds);
     std::string policy = config.GetString("expiry.policy", "never");
     if (policy == "never") {
       out.expiry = ExpiryPolicy::kNever;

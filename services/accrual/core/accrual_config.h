@@ -54,7 +54,12 @@ struct AccrualConfig {
   int64_t max_hold_ttl_seconds = 7 * 24 * 3600;
   int64_t max_amount_minor = 100'000'000'000;  // a purchase above this is refused as bad input
 
-  int64_t return_window_days = 0;  // purchase points stay pending this long; 0 = at once
+  int64_t return_window_days = 0;     // purchase points stay pending this long; 0 = at once
+  int64_t return_window_seconds = 0;  // finer, for short windows in tests; wins if set
+  int64_t ReturnWindowMs() const {
+    return return_window_seconds > 0 ? return_window_seconds * 1000
+                                     : return_window_days * 86'400'000;
+  }
 
   ExpiryPolicy expiry = ExpiryPolicy::kNever;
   int64_t expiry_days = 365;        // for kRolling

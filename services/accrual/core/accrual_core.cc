@@ -1009,9 +1009,9 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   balance.set_lifetime_earned(balance.lifetime_earned() + points);
   v1::LedgerEntry entry;
   entry.set_kind(v1::LEDGER_KIND_EARN);
-  if (config_.return_window_days > 0) {
+  if (config_.ReturnWindowMs() > 0) {
     // Pending through the return window; debt is repaid when the points are released.
-    int64_t release_at = now + config_.return_window_days * kDayMs;
+    int64_t release_at = now + config_.ReturnWindowMs();
     balance.set_pending(balance.pending() + points);
     record.set_pending_points(points);
     record.set_release_at_ms(release_at);
@@ -1784,20 +1784,20 @@ void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResu
   txn.Put(kActivitiesCf, activity.activity_id(), "");
   ++result.activities_applied;
 
+  std::string object_key;
   if (rule->once_per_object) {
-    std::string object_key =
-        ActivityObjectKey(activity.member_id(), activity.type(), activity.object_id());
+    object_key = ActivityObjectKey(activity.member_id(), activity.type(), activity.object_id());
     if (txn.activity_objects.count(object_key) ||
         store_.Get(kActivityObjectsCf, object_key, &seen)) {
       return;  // rewarded for this object before
     }
-    txn.activity_objects.insert(object_key);
-    txn.Put(kActivityObjectsCf, object_key, activity.activity_id());
   }
   int64_t now = clock_.NowMs();
   int64_t day = DayOf(activity.occurred_at_ms() > 0 ? activity.occurred_at_ms() : now);
-  int64_t points = rule->points;
   auto* days = member->mutable_activity_days();
+  for (int i = days->size() - 1; i >= 0; --i) {
+    if (days->Get(i).day() < DayOf(now) - 1) days->DeleteSubrange(i, 1);  // caps are daily
+  }
   v1::internal::ActivityDay* today = nullptr;
   for (auto& d : *days) {
     if (d.type() == activity.type() && d.day() == day) today = &d;
@@ -1807,14 +1807,14 @@ void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResu
     today->set_type(activity.type());
     today->set_day(day);
   }
+  int64_t points = rule->points;
   if (rule->daily_cap > 0) points = std::min(points, rule->daily_cap - today->points());
-  for (int i = days->size() - 1; i >= 0; --i) {
-    if (days->Get(i).day() < DayOf(now) - 1 && &days->Get(i) != today) days->DeleteSubrange(i, 1);
-  }
   txn.dirty_members.insert(activity.member_id());
-  if (points <= 0) return;  // the day's cap is reached
-  for (auto& d : *days) {
-    if (d.type() == activity.type() && d.day() == day) d.set_points(d.points() + points);
+  if (points <= 0) return;  // the day's cap is reached; the object may earn another day
+  today->set_points(today->points() + points);
+  if (!object_key.empty()) {
+    txn.activity_objects.insert(object_key);
+    txn.Put(kActivityObjectsCf, object_key, activity.activity_id());
   }
   v1::Balance& balance = *member->mutable_member()->mutable_balance();
   int64_t repaid = CreditAvailable(txn, *member, points);

@@ -128,8 +128,9 @@ TEST(EarningTest, BadMessagesAreDeadLetteredWithReasonAndOthersStillApply) {
       env.Purchase("p-eur", "m1", 1000, "EUR"),
       env.Purchase("p-nobody", "ghost", 1000),
       env.Purchase("", "m1", 1000),
-      env.Message(kPurchasesTopic, "m1", "{\"purchaseId\":\"p-json\",\"memberId\":\"m1\","
-                                         "\"amountMinor\":\"5000\",\"currency\":\"UAH\"}"),
+      env.Message(kPurchasesTopic, "m1",
+                  "{\"purchaseId\":\"p-json\",\"memberId\":\"m1\","
+                  "\"amountMinor\":\"5000\",\"currency\":\"UAH\"}"),
       env.Purchase("p-ok", "m1", 10'000),
   };
   auto result = env.core->ApplyBatch(batch);
@@ -234,11 +235,13 @@ TEST(LedgerTest, PagesNewestFirst) {
   AccrualTestEnv env;
   env.Enroll("m1", "+380671234567");
   std::vector<KafkaMessage> batch;
-  for (int i = 0; i < 20; ++i) batch.push_back(env.Purchase("p" + std::to_string(i), "m1", 100 * (i + 1)));
+  for (int i = 0; i < 20; ++i)
+    batch.push_back(env.Purchase("p" + std::to_string(i), "m1", 100 * (i + 1)));
   env.core->ApplyBatch(batch);
   auto ledger = env.Ledger("m1");
   ASSERT_EQ(ledger.size(), 20u);
-  for (size_t i = 1; i < ledger.size(); ++i) EXPECT_GT(ledger[i - 1].sequence(), ledger[i].sequence());
+  for (size_t i = 1; i < ledger.size(); ++i)
+    EXPECT_GT(ledger[i - 1].sequence(), ledger[i].sequence());
   v1::ListLedgerRequest bad;
   bad.set_member_id("m1");
   bad.set_page_token("nonsense");

@@ -13,8 +13,8 @@ TEST(PhoneTest, NormalisesToE164) {
 }
 
 TEST(PhoneTest, RejectsWhatIsNotAPhoneAndNamesTheField) {
-  for (const char* bad : {"", "12345", "+0123456789", "+38067abc4567", "0671234567",
-                          "+1234567890123456"}) {
+  for (const char* bad :
+       {"", "12345", "+0123456789", "+38067abc4567", "0671234567", "+1234567890123456"}) {
     auto result = NormalizePhone(bad, "");
     ASSERT_FALSE(result.ok()) << bad;
     EXPECT_EQ(result.status().code(), Code::kInvalidArgument);

@@ -8,11 +8,11 @@ namespace loyalty::accrual {
 namespace {
 
 TEST(EarningTest, BasePointsRoundDown) {
-  EXPECT_EQ(BasePoints(10'000, 100, 1), 100);   // 1% of 100.00
-  EXPECT_EQ(BasePoints(12'345, 100, 1), 123);   // 123.45 rounds down
+  EXPECT_EQ(BasePoints(10'000, 100, 1), 100);  // 1% of 100.00
+  EXPECT_EQ(BasePoints(12'345, 100, 1), 123);  // 123.45 rounds down
   EXPECT_EQ(BasePoints(12'399, 100, 1), 123);
   EXPECT_EQ(BasePoints(99, 100, 1), 0);
-  EXPECT_EQ(BasePoints(10'000, 250, 100), 2);   // 2.5% = 250 minor = 2.5 points -> 2
+  EXPECT_EQ(BasePoints(10'000, 250, 100), 2);  // 2.5% = 250 minor = 2.5 points -> 2
   EXPECT_EQ(BasePoints(0, 500, 1), 0);
 }
 

@@ -38,13 +38,23 @@ class AccrualTestEnv {
 
   KafkaMessage Purchase(const std::string& purchase_id, const std::string& member_id,
                         int64_t amount_minor, const std::string& currency = "UAH") {
+    return PurchaseOf(MakePurchase(purchase_id, member_id, amount_minor, currency));
+  }
+
+  KafkaMessage PurchaseOf(const v1::PurchaseEvent& purchase) {
+    return Message(kPurchasesTopic, purchase.member_id(), purchase.SerializeAsString());
+  }
+
+  static v1::PurchaseEvent MakePurchase(const std::string& purchase_id,
+                                        const std::string& member_id, int64_t amount_minor,
+                                        const std::string& currency = "UAH") {
     v1::PurchaseEvent purchase;
     purchase.set_purchase_id(purchase_id);
     purchase.set_member_id(member_id);
     purchase.set_amount_minor(amount_minor);
     purchase.set_currency(currency);
     purchase.set_store_id("store-1");
-    return Message(kPurchasesTopic, member_id, purchase.SerializeAsString());
+    return purchase;
   }
 
   KafkaMessage Refund(const std::string& refund_id, const std::string& purchase_id,
@@ -109,19 +119,22 @@ class AccrualTestEnv {
 
   // The ledger's deltas summed must give the member's balances.
   void ExpectLedgerMatchesBalance(const std::string& member_id) {
-    int64_t available = 0, held = 0, debt = 0;
+    int64_t available = 0, held = 0, debt = 0, pending = 0;
     for (const auto& e : Ledger(member_id)) {
       available += e.available_delta();
       held += e.held_delta();
       debt += e.debt_delta();
+      pending += e.pending_delta();
     }
     v1::Balance b = Balance(member_id);
     EXPECT_EQ(available, b.available()) << member_id;
     EXPECT_EQ(held, b.held()) << member_id;
     EXPECT_EQ(debt, b.debt()) << member_id;
+    EXPECT_EQ(pending, b.pending()) << member_id;
     EXPECT_GE(b.available(), 0);
     EXPECT_GE(b.held(), 0);
     EXPECT_GE(b.debt(), 0);
+    EXPECT_GE(b.pending(), 0);
   }
 
   testing::TempDir dir;
