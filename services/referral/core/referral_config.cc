@@ -1,0 +1,79 @@
+#include "services/referral/core/referral_config.h"
+
+#include <stdexcept>
+
+namespace loyalty::referral {
+namespace {
+
+StatusOr<RuleAction> ParseAction(const Config& config, const std::string& key,
+                                 RuleAction fallback) {
+  std::string value = config.GetString(key, RuleActionName(fallback));
+  if (value == "off") return RuleAction::kOff;
+  if (value == "hold") return RuleAction::kHold;
+  if (value == "reject") return RuleAction::kReject;
+  return InvalidArgument(key + ": must be off, hold or reject, not '" + value + "'");
+}
+
+}  // namespace
+
+const char* RuleActionName(RuleAction action) {
+  switch (action) {
+    case RuleAction::kOff:
+      return "off";
+    case RuleAction::kHold:
+      return "hold";
+    case RuleAction::kReject:
+      return "reject";
+  }
+  return "off";
+}
+
+StatusOr<ReferralConfig> ReferralConfig::FromConfig(const Config& config) {
+  ReferralConfig out;
+  try {
+    out.referrer_bonus = config.GetInt("referral.referrer_bonus", out.referrer_bonus);
+    out.invitee_bonus = config.GetInt("referral.invitee_bonus", out.invitee_bonus);
+    out.two_sided = config.GetBool("referral.two_sided", out.two_sided);
+    out.min_purchase_minor = config.GetInt("referral.min_purchase_minor", out.min_purchase_minor);
+    out.qualify_within_days =
+        config.GetInt("referral.qualify_within_days", out.qualify_within_days);
+    out.return_window_days = config.GetInt("referral.return_window_days", out.return_window_days);
+    out.apply_within_days = config.GetInt("referral.apply_within_days", out.apply_within_days);
+    out.cap_count = config.GetInt("referral.cap_count", out.cap_count);
+    out.cap_period_days = config.GetInt("referral.cap_period_days", out.cap_period_days);
+    out.same_store_minutes = config.GetInt("referral.same_store_minutes", out.same_store_minutes);
+  } catch (const std::exception& e) {
+    return InvalidArgument(e.what());
+  }
+  struct Rule {
+    const char* key;
+    RuleAction* action;
+  };
+  for (Rule rule : {Rule{"referral.rules.self_referral", &out.self_referral},
+                    Rule{"referral.rules.late_application", &out.late_application},
+                    Rule{"referral.rules.cycle", &out.cycle},
+                    Rule{"referral.rules.referrer_cap", &out.referrer_cap},
+                    Rule{"referral.rules.same_store", &out.same_store}}) {
+    auto action = ParseAction(config, rule.key, *rule.action);
+    if (!action.ok()) return action.status();
+    *rule.action = *action;
+  }
+  if (out.referrer_bonus <= 0) return InvalidArgument("referral.referrer_bonus: must be > 0");
+  if (out.invitee_bonus < 0) return InvalidArgument("referral.invitee_bonus: must be >= 0");
+  if (out.min_purchase_minor < 0) {
+    return InvalidArgument("referral.min_purchase_minor: must be >= 0");
+  }
+  for (auto [key, value] : {std::pair{"referral.qualify_within_days", out.qualify_within_days},
+                            std::pair{"referral.return_window_days", out.return_window_days},
+                            std::pair{"referral.apply_within_days", out.apply_within_days},
+                            std::pair{"referral.cap_period_days", out.cap_period_days},
+                            std::pair{"referral.same_store_minutes", out.same_store_minutes}}) {
+    if (value <= 0 || value > 100 * 365 * 24 * 60) {
+      return InvalidArgument(std::string(key) + ": must be positive");
+    }
+  }
+  if (out.cap_count <= 0) return InvalidArgument("referral.cap_count: must be > 0");
+  return out;
+}
+
+}  // namespace loyalty::referral

@@ -1,0 +1,42 @@
+// The referral program's rules, read from the service configuration (keys under
+// "referral."; see docs/referral.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/config.h"
+#include "common/status.h"
+
+namespace loyalty::referral {
+
+// What an anti-fraud rule does when it fires: nothing, hold the referral for an operator, or
+// reject it outright.
+enum class RuleAction { kOff, kHold, kReject };
+
+struct ReferralConfig {
+  int64_t referrer_bonus = 500;  // points
+  int64_t invitee_bonus = 250;
+  bool two_sided = true;  // false: only the referrer is rewarded
+
+  int64_t min_purchase_minor = 10'000;  // the qualifying purchase is at least this amount
+  int64_t qualify_within_days = 90;     // after the code was applied
+  int64_t return_window_days = 30;      // a refund after this no longer reverses the bonuses
+
+  // Rules.
+  RuleAction self_referral = RuleAction::kReject;  // same member, phone or e-mail
+  RuleAction late_application = RuleAction::kReject;
+  int64_t apply_within_days = 30;          // after the invitee's enrolment
+  RuleAction cycle = RuleAction::kReject;  // A referred by B, then B by A (any length)
+  RuleAction referrer_cap = RuleAction::kHold;
+  int64_t cap_count = 10;  // referrals per referrer within cap_period_days
+  int64_t cap_period_days = 30;
+  RuleAction same_store = RuleAction::kHold;
+  int64_t same_store_minutes = 30;
+
+  static StatusOr<ReferralConfig> FromConfig(const Config& config);
+};
+
+const char* RuleActionName(RuleAction action);
+
+}  // namespace loyalty::referral

@@ -1,0 +1,38 @@
+// Kafka adapter of referral: reads loyalty.events.v1 from the offsets stored in referral's
+// RocksDB and hands batches to the core, which makes their effects and the next offsets
+// durable in one write.
+#pragma once
+
+#include <atomic>
+
+#include "common/batch_consumer.h"
+#include "common/kafka.h"
+#include "services/referral/core/referral_core.h"
+#include "services/referral/referral_metrics.h"
+
+namespace loyalty::referral {
+
+class EventConsumer {
+ public:
+  EventConsumer(ReferralCore& core, KafkaConsumer& consumer, ReferralMetrics& metrics,
+                BatchOptions options)
+      : core_(core), consumer_(consumer), metrics_(metrics), options_(options) {}
+
+  Status Assign() { return consumer_.AssignAll({kEventsTopic}, core_.StoredOffsets()); }
+  void Run(const std::atomic<bool>& running) {
+    ConsumeInBatches(
+        consumer_, options_, running,
+        [&](const std::vector<KafkaMessage>& batch) {
+          metrics_.ObserveBatch(batch, core_.ApplyEvents(batch));
+        },
+        [&] { metrics_.SetLag(consumer_.Lag(core_.StoredOffsets())); });
+  }
+
+ private:
+  ReferralCore& core_;
+  KafkaConsumer& consumer_;
+  ReferralMetrics& metrics_;
+  BatchOptions options_;
+};
+
+}  // namespace loyalty::referral

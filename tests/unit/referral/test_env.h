@@ -1,0 +1,213 @@
+// A real store in a temp dir, an outbox, a manual clock and a fake accrual around a
+// ReferralCore, plus builders for the accrual events referral reads.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/accrual_client.h"
+#include "common/clock.h"
+#include "common/outbox.h"
+#include "common/store.h"
+#include "loyalty/v1/events.pb.h"
+#include "services/referral/core/referral_core.h"
+#include "tests/support/temp_dir.h"
+
+namespace loyalty::referral {
+
+// Accrual as referral sees it: members, and awards/adjustments remembered by idempotency
+// key the way accrual does, so that a repeated call pays nothing twice.
+class FakeAccrual : public AccrualClient {
+ public:
+  StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest&) override { return Internal("n/a"); }
+  StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest&) override { return Internal("n/a"); }
+  StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest&) override { return Internal("n/a"); }
+  StatusOr<v1::LedgerEntry> AwardPoints(const v1::AwardPointsRequest& request) override {
+    ++calls;
+    if (unavailable) return Status(Code::kUnavailable, "accrual down");
+    auto it = members.find(request.member_id());
+    if (it == members.end()) return NotFound("member_id: not found");
+    if (it->second.status() == v1::MEMBER_STATUS_ERASED) return FailedPrecondition("erased");
+    if (!awards.count(request.idempotency_key())) {
+      awards[request.idempotency_key()] = request;
+      balance[request.member_id()] += request.points();
+    }
+    // A reply lost after accrual applied the award: the caller sees a failure.
+    if (lose_next_reply) {
+      lose_next_reply = false;
+      return Status(Code::kUnavailable, "reply lost");
+    }
+    return v1::LedgerEntry();
+  }
+  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest& request) override {
+    ++calls;
+    if (unavailable) return Status(Code::kUnavailable, "accrual down");
+    if (!adjustments.count(request.idempotency_key())) {
+      adjustments[request.idempotency_key()] = request;
+      balance[request.member_id()] += request.delta();
+    }
+    return v1::LedgerEntry();
+  }
+  StatusOr<v1::GetBalanceResponse> GetBalance(const std::string&) override {
+    return Internal("n/a");
+  }
+  StatusOr<v1::Member> GetMember(const std::string& member_id) override {
+    if (unavailable) return Status(Code::kUnavailable, "accrual down");
+    auto it = members.find(member_id);
+    if (it == members.end()) return NotFound("member_id: not found");
+    return it->second;
+  }
+  StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest&) override {
+    return Internal("n/a");
+  }
+
+  std::map<std::string, v1::Member> members;
+  std::map<std::string, v1::AwardPointsRequest> awards;        // by idempotency key
+  std::map<std::string, v1::AdjustPointsRequest> adjustments;  // by idempotency key
+  std::map<std::string, int64_t> balance;
+  bool unavailable = false;
+  bool lose_next_reply = false;
+  int calls = 0;
+};
+
+class ReferralTestEnv {
+ public:
+  explicit ReferralTestEnv(ReferralConfig config = {}) : config_(config) { Open(); }
+
+  void Restart() {
+    core.reset();
+    outbox.reset();
+    store.reset();
+    Open();
+  }
+
+  // Enrolled `days_ago` days before the clock's now.
+  void Enroll(const std::string& id, const std::string& phone, const std::string& email = "",
+              int64_t days_ago = 0) {
+    v1::Member m;
+    m.set_member_id(id);
+    m.set_phone(phone);
+    m.set_email(email);
+    m.set_status(v1::MEMBER_STATUS_ACTIVE);
+    m.set_enrolled_at_ms(clock.NowMs() - days_ago * kDayMs);
+    accrual.members[id] = m;
+  }
+
+  std::string Code(const std::string& member_id) {
+    auto code = core->GetReferralCode(member_id);
+    EXPECT_TRUE(code.ok()) << code.status().ToString();
+    return code.ok() ? code->code() : "";
+  }
+
+  StatusOr<v1::Referral> Apply(const std::string& invitee, const std::string& referrer,
+                               const std::string& key = "") {
+    v1::ApplyReferralRequest request;
+    request.set_invitee_id(invitee);
+    request.set_code(Code(referrer));
+    request.set_idempotency_key(key.empty() ? "apply-" + invitee : key);
+    return core->ApplyReferral(request);
+  }
+
+  // A points_earned event as accrual publishes it, with the member's next accrual sequence.
+  KafkaMessage Purchase(const std::string& member_id, const std::string& purchase_id,
+                        int64_t amount_minor, const std::string& store_id = "store-1",
+                        int64_t at_ms = -1) {
+    v1::LoyaltyEvent event;
+    auto* earned = event.mutable_points_earned();
+    earned->set_purchase_id(purchase_id);
+    earned->set_points(amount_minor / 100);
+    earned->set_store_id(store_id);
+    earned->mutable_breakdown()->set_amount_minor(amount_minor);
+    return AccrualEvent(member_id, std::move(event), at_ms);
+  }
+
+  KafkaMessage Refund(const std::string& member_id, const std::string& refund_id,
+                      const std::string& purchase_id, int64_t at_ms = -1) {
+    v1::LoyaltyEvent event;
+    auto* reversed = event.mutable_points_reversed();
+    reversed->set_refund_id(refund_id);
+    reversed->set_purchase_id(purchase_id);
+    return AccrualEvent(member_id, std::move(event), at_ms);
+  }
+
+  KafkaMessage AccrualEvent(const std::string& member_id, v1::LoyaltyEvent event,
+                            int64_t at_ms = -1) {
+    int64_t seq = ++accrual_seq_[member_id];
+    event.set_event_id(member_id + ":" + std::to_string(seq));
+    event.set_member_id(member_id);
+    event.set_sequence(seq);
+    event.set_occurred_at_ms(at_ms < 0 ? clock.NowMs() : at_ms);
+    event.set_source_service("accrual");
+    return Message(event.SerializeAsString(), member_id);
+  }
+
+  KafkaMessage Message(std::string value, const std::string& key = "k") {
+    KafkaMessage m;
+    m.topic = kEventsTopic;
+    m.partition = 0;
+    m.offset = next_offset_++;
+    m.key = key;
+    m.value = std::move(value);
+    return m;
+  }
+
+  // The same message again at a new offset, as after a relay republished it.
+  KafkaMessage Again(const KafkaMessage& m) { return Message(m.value, m.key); }
+
+  EventBatchResult Feed(std::vector<KafkaMessage> messages) { return core->ApplyEvents(messages); }
+
+  v1::Referral Get(const std::string& referral_id) {
+    auto r = core->GetReferral(referral_id);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : v1::Referral();
+  }
+
+  std::vector<v1::LoyaltyEvent> Events() {
+    std::vector<v1::LoyaltyEvent> events;
+    store->Scan(kOutboxCf, "", "", [&](std::string_view, std::string_view value) {
+      v1::internal::OutboxRecord record;
+      record.ParseFromArray(value.data(), static_cast<int>(value.size()));
+      if (record.topic() == kEventsTopic) events.emplace_back().ParseFromString(record.value());
+      return true;
+    });
+    return events;
+  }
+
+  std::map<std::string, int64_t> FactCounts() {
+    std::lock_guard lock(facts_mu_);
+    return facts_;
+  }
+
+  testing::TempDir dir;
+  ManualClock clock;
+  FakeAccrual accrual;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<ReferralCore> core;
+
+ private:
+  void Open() {
+    auto opened = Store::Open(dir.path(), ReferralColumnFamilies());
+    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
+    store = std::move(*opened);
+    outbox = std::make_unique<Outbox>(*store);
+    core = std::make_unique<ReferralCore>(*store, *outbox, clock, accrual, config_);
+    core->SetOnCommit([this](const std::vector<Fact>& facts) {
+      std::lock_guard lock(facts_mu_);
+      for (const auto& f : facts) facts_[f.kind + (f.label.empty() ? "" : "/" + f.label)] += 1;
+    });
+  }
+
+  ReferralConfig config_;
+  std::map<std::string, int64_t> accrual_seq_;
+  int64_t next_offset_ = 0;
+  std::mutex facts_mu_;
+  std::map<std::string, int64_t> facts_;
+};
+
+}  // namespace loyalty::referral
