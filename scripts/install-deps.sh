@@ -9,6 +9,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev prometheus-cpp-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev
   kcat prometheus curl clang-format
+  libcurl4-openssl-dev python3-aiosmtpd libssl-dev
 )
 
 missing=()

@@ -38,11 +38,11 @@
 namespace {
 
 // The platform's topics: the three ingest streams, the outgoing events stream, and one
-// dead-letter topic per ingest stream.
+// dead-letter topic per stream a service reads (the events' for referral and notification).
 constexpr const char* kDefaultTopics[] = {
     "loyalty.purchases.v1",      "loyalty.refunds.v1",       "loyalty.activities.v1",
     "loyalty.events.v1",         "loyalty.purchases.v1.dlq", "loyalty.refunds.v1.dlq",
-    "loyalty.activities.v1.dlq",
+    "loyalty.activities.v1.dlq", "loyalty.events.v1.dlq",
 };
 
 constexpr int kExitUsage = 2;

@@ -1,0 +1,53 @@
+#include "services/notification/grpc_service.h"
+
+#include "common/grpc_status.h"
+
+namespace loyalty::notification {
+namespace {
+
+template <typename T>
+grpc::Status Reply(StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status NotificationGrpcService::SetPreferences(grpc::ServerContext*,
+                                                     const v1::SetPreferencesRequest* request,
+                                                     v1::Preferences* response) {
+  return Reply(core_.SetPreferences(*request), response);
+}
+
+grpc::Status NotificationGrpcService::GetPreferences(grpc::ServerContext*,
+                                                     const v1::GetPreferencesRequest* request,
+                                                     v1::Preferences* response) {
+  return Reply(core_.GetPreferences(request->member_id()), response);
+}
+
+grpc::Status NotificationGrpcService::ListNotifications(grpc::ServerContext*,
+                                                        const v1::ListNotificationsRequest* request,
+                                                        v1::ListNotificationsResponse* response) {
+  return Reply(core_.ListNotifications(*request), response);
+}
+
+grpc::Status NotificationGrpcService::SetTemplate(grpc::ServerContext*,
+                                                  const v1::SetTemplateRequest* request,
+                                                  v1::Template* response) {
+  return Reply(core_.SetTemplate(*request), response);
+}
+
+grpc::Status NotificationGrpcService::GetTemplate(grpc::ServerContext*,
+                                                  const v1::GetTemplateRequest* request,
+                                                  v1::Template* response) {
+  return Reply(core_.GetTemplate(*request), response);
+}
+
+grpc::Status NotificationGrpcService::CreateTelegramLinkCode(
+    grpc::ServerContext*, const v1::CreateTelegramLinkCodeRequest* request,
+    v1::TelegramLinkCode* response) {
+  return Reply(core_.CreateTelegramLinkCode(*request), response);
+}
+
+}  // namespace loyalty::notification

@@ -1,0 +1,89 @@
+// loyalty-notification: wires the notification core to RocksDB, Kafka (loyalty.events.v1),
+// the delivery channels, the Telegram bot endpoint, gRPC and Prometheus.
+#include <atomic>
+#include <thread>
+
+#include "common/accrual_client.h"
+#include "common/clock.h"
+#include "common/grpc_server.h"
+#include "common/log.h"
+#include "common/service_runtime.h"
+#include "services/notification/channels/channels.h"
+#include "services/notification/channels/http_client.h"
+#include "services/notification/core/bot.h"
+#include "services/notification/core/notification_core.h"
+#include "services/notification/dispatcher.h"
+#include "services/notification/event_consumer.h"
+#include "services/notification/grpc_service.h"
+#include "services/notification/notification_metrics.h"
+#include "services/notification/telegram_webhook.h"
+
+namespace loyalty::notification {
+namespace {
+
+int Main(int argc, char** argv) {
+  auto rt =
+      ServiceRuntime::Create("notification", argc, argv, NotificationColumnFamilies(), 50054, 9467);
+  InitHttp();
+  const Config& config = rt->config();
+  auto settings = NotificationConfig::FromConfig(config);
+  if (!settings.ok()) ServiceRuntime::Fail("bad notification configuration", settings.status());
+  LogInfo("notification settings", {{"seed", std::to_string(settings->seed)},
+                                    {"max_attempts", std::to_string(settings->max_attempts)}});
+  BatchOptions batch_options;
+  batch_options.max_batch = config.GetInt("kafka.max_batch", 500);
+  batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms", 5));
+
+  SystemClock clock;
+  NotificationCore core(rt->store(), rt->outbox(), clock, *settings);
+  NotificationMetrics metrics(rt->registry());
+  Dispatcher dispatcher(core, ChannelsFromConfig(config, clock), metrics,
+                        static_cast<int>(config.GetInt("dispatch.workers_per_channel", 2)));
+  core.SetOnQueued([&] {
+    dispatcher.Wake();
+    rt->relay().Notify();
+  });
+
+  // The bot asks accrual for balances; without an address it answers "unavailable".
+  std::unique_ptr<GrpcAccrualClient> accrual;
+  std::string accrual_address = config.GetString("accrual.address", "");
+  if (!accrual_address.empty()) accrual = std::make_unique<GrpcAccrualClient>(accrual_address);
+  BalanceBot bot(core, accrual.get());
+  TelegramWebhook webhook(bot, config.GetString("telegram.webhook_secret", ""));
+  std::string webhook_address = config.GetString("telegram.webhook_address", "");
+  if (!webhook_address.empty()) {
+    if (Status s = webhook.Start(webhook_address); !s.ok()) {
+      ServiceRuntime::Fail("cannot start the Telegram webhook", s);
+    }
+    std::string port_file = config.GetString("telegram.port_file", "");
+    if (!port_file.empty()) {
+      if (Status s = WritePortsFile(port_file, {{"telegram", webhook.port()}}); !s.ok()) {
+        ServiceRuntime::Fail("cannot write the telegram port file", s);
+      }
+    }
+    LogInfo("telegram webhook listening", {{"port", std::to_string(webhook.port())}});
+  }
+
+  auto consumer = KafkaConsumer::Create(rt->brokers(),
+                                        config.GetString("kafka.group_id", "loyalty-notification"));
+  if (!consumer.ok()) ServiceRuntime::Fail("cannot create the Kafka consumer", consumer.status());
+  EventConsumer events(core, **consumer, metrics, batch_options);
+  if (Status s = events.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the events", s);
+
+  std::atomic<bool> running{true};
+  std::thread consume_thread([&] { events.Run(running); });
+  dispatcher.Start();
+
+  NotificationGrpcService service(core);
+  return rt->ServeUntilSignal({&service}, [&] {
+    running = false;
+    consume_thread.join();
+    webhook.Stop();
+    dispatcher.Stop();
+  });
+}
+
+}  // namespace
+}  // namespace loyalty::notification
+
+int main(int argc, char** argv) { return loyalty::notification::Main(argc, argv); }
