@@ -48,12 +48,26 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   rt->outbox_ = std::make_unique<Outbox>(*rt->store_);
   rt->relay_ = std::make_unique<OutboxRelay>(*rt->store_, *rt->producer_, rt->registry());
   rt->relay_->Start();
+  rt->store_metrics_ = std::make_unique<StoreMetrics>(rt->registry());
+  rt->store_metrics_thread_ = std::thread([raw = rt.get()] {
+    std::unique_lock lock(raw->stop_mu_);
+    while (!raw->stopping_) {
+      raw->store_metrics_->Update(*raw->store_);
+      raw->stop_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return raw->stopping_; });
+    }
+  });
   rt->config_.Set("grpc.default_address", "0.0.0.0:" + std::to_string(default_grpc_port));
   rt->config_.Set("metrics.default_address", "0.0.0.0:" + std::to_string(default_metrics_port));
   return rt;
 }
 
 ServiceRuntime::~ServiceRuntime() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (store_metrics_thread_.joinable()) store_metrics_thread_.join();
   if (relay_) relay_->Stop();
 }
 

@@ -20,6 +20,12 @@
 #include "common/outbox.h"
 #include "common/status.h"
 #include "common/store.h"
+#include "common/store_metrics.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace loyalty {
 
@@ -62,6 +68,11 @@ class ServiceRuntime {
   std::unique_ptr<KafkaProducer> producer_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<OutboxRelay> relay_;
+  std::unique_ptr<StoreMetrics> store_metrics_;
+  std::thread store_metrics_thread_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
 };
 
 }  // namespace loyalty

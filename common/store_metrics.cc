@@ -1,0 +1,42 @@
+#include "common/store_metrics.h"
+
+namespace loyalty {
+namespace {
+
+prometheus::Gauge& MakeGauge(prometheus::Registry& registry, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
+}
+
+}  // namespace
+
+StoreMetrics::StoreMetrics(prometheus::Registry& registry)
+    : sst_bytes_(MakeGauge(registry, "rocksdb_sst_files_bytes", "Size of the live SST files")),
+      memtable_bytes_(
+          MakeGauge(registry, "rocksdb_memtables_bytes", "Size of all memtables in memory")),
+      pending_compaction_bytes_(MakeGauge(registry, "rocksdb_pending_compaction_bytes",
+                                          "Estimated bytes compaction still has to rewrite")),
+      running_compactions_(
+          MakeGauge(registry, "rocksdb_running_compactions", "Compactions running now")),
+      write_stopped_(MakeGauge(registry, "rocksdb_write_stopped",
+                               "1 while RocksDB stops writes (a write stall)")),
+      delayed_write_rate_(MakeGauge(registry, "rocksdb_delayed_write_rate_bytes",
+                                    "Write rate RocksDB throttles to while slowing writes")),
+      background_errors_(MakeGauge(registry, "rocksdb_background_errors",
+                                   "Background errors since start (flush, compaction)")),
+      estimated_keys_(MakeGauge(registry, "rocksdb_estimated_keys", "Estimated number of keys")) {}
+
+void StoreMetrics::Update(const Store& store) {
+  auto set = [&](prometheus::Gauge& gauge, const char* property) {
+    gauge.Set(static_cast<double>(store.GetIntProperty(property)));
+  };
+  set(sst_bytes_, "rocksdb.live-sst-files-size");
+  set(memtable_bytes_, "rocksdb.cur-size-all-mem-tables");
+  set(pending_compaction_bytes_, "rocksdb.estimate-pending-compaction-bytes");
+  set(running_compactions_, "rocksdb.num-running-compactions");
+  set(write_stopped_, "rocksdb.is-write-stopped");
+  set(delayed_write_rate_, "rocksdb.actual-delayed-write-rate");
+  set(background_errors_, "rocksdb.background-errors");
+  set(estimated_keys_, "rocksdb.estimate-num-keys");
+}
+
+}  // namespace loyalty

@@ -1,0 +1,28 @@
+// RocksDB health as Prometheus gauges: size on disk, memtables, compaction backlog, write
+// stalls and background errors, read from the store's properties every few seconds.
+#pragma once
+
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "common/store.h"
+
+namespace loyalty {
+
+class StoreMetrics {
+ public:
+  explicit StoreMetrics(prometheus::Registry& registry);
+  void Update(const Store& store);
+
+ private:
+  prometheus::Gauge& sst_bytes_;
+  prometheus::Gauge& memtable_bytes_;
+  prometheus::Gauge& pending_compaction_bytes_;
+  prometheus::Gauge& running_compactions_;
+  prometheus::Gauge& write_stopped_;
+  prometheus::Gauge& delayed_write_rate_;
+  prometheus::Gauge& background_errors_;
+  prometheus::Gauge& estimated_keys_;
+};
+
+}  // namespace loyalty
