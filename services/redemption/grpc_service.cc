@@ -1,0 +1,45 @@
+#include "services/redemption/grpc_service.h"
+
+#include "common/grpc_status.h"
+
+namespace loyalty::redemption {
+namespace {
+
+template <typename T>
+grpc::Status Reply(StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+#define LOYALTY_RPC(Method, Request, Response, call)                                           \
+  grpc::Status RedemptionGrpcService::Method(grpc::ServerContext*, const v1::Request* request, \
+                                             v1::Response* response) {                         \
+    return Reply(core_.call, response);                                                        \
+  }
+
+LOYALTY_RPC(CreateReward, CreateRewardRequest, Reward, CreateReward(*request))
+LOYALTY_RPC(UpdateReward, UpdateRewardRequest, Reward, UpdateReward(*request))
+LOYALTY_RPC(GetReward, GetRewardRequest, Reward, GetReward(request->reward_id()))
+LOYALTY_RPC(ListRewards, ListRewardsRequest, ListRewardsResponse, ListRewards(*request))
+LOYALTY_RPC(Redeem, RedeemRequest, Redemption, Redeem(*request))
+LOYALTY_RPC(GetRedemption, GetRedemptionRequest, Redemption,
+            GetRedemption(request->redemption_id()))
+LOYALTY_RPC(ListRedemptions, ListRedemptionsRequest, ListRedemptionsResponse,
+            ListRedemptions(request->member_id()))
+LOYALTY_RPC(CancelRedemption, CancelRedemptionRequest, Redemption, CancelRedemption(*request))
+LOYALTY_RPC(ValidateVoucher, ValidateVoucherRequest, ValidateVoucherResponse,
+            ValidateVoucher(*request))
+LOYALTY_RPC(UseVoucher, UseVoucherRequest, Voucher, UseVoucher(*request))
+LOYALTY_RPC(QuoteCheckout, QuoteCheckoutRequest, CheckoutQuote, QuoteCheckout(*request))
+LOYALTY_RPC(StartCheckout, StartCheckoutRequest, Checkout, StartCheckout(*request))
+LOYALTY_RPC(CompleteCheckout, CompleteCheckoutRequest, Checkout, CompleteCheckout(*request))
+LOYALTY_RPC(CancelCheckout, CancelCheckoutRequest, Checkout, CancelCheckout(*request))
+LOYALTY_RPC(GetCheckout, GetCheckoutRequest, Checkout, GetCheckout(request->checkout_id()))
+LOYALTY_RPC(RunPrizeDraw, RunPrizeDrawRequest, PrizeDraw, RunPrizeDraw(*request))
+LOYALTY_RPC(GetPrizeDraw, GetPrizeDrawRequest, PrizeDraw, GetPrizeDraw(request->draw_id()))
+#undef LOYALTY_RPC
+
+}  // namespace loyalty::redemption

@@ -1,0 +1,64 @@
+// loyalty-redemption: wires the redemption core to RocksDB, accrual's gRPC API, the outbox
+// relay, gRPC and Prometheus; resumes unfinished sagas on start and keeps retrying them.
+#include <atomic>
+#include <condition_variable>
+#include <thread>
+
+#include "common/accrual_client.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/service_runtime.h"
+#include "services/redemption/core/redemption_core.h"
+#include "services/redemption/grpc_service.h"
+#include "services/redemption/redemption_metrics.h"
+
+namespace loyalty::redemption {
+namespace {
+
+int Main(int argc, char** argv) {
+  auto rt =
+      ServiceRuntime::Create("redemption", argc, argv, RedemptionColumnFamilies(), 50052, 9465);
+  const Config& config = rt->config();
+  auto rules = RedemptionConfig::FromConfig(config);
+  if (!rules.ok()) ServiceRuntime::Fail("bad redemption configuration", rules.status());
+  GrpcAccrualClient accrual(config.GetString("accrual.address", "127.0.0.1:50051"),
+                            std::chrono::milliseconds(config.GetInt("accrual.deadline_ms", 5000)));
+
+  SystemClock clock;
+  RedemptionMetrics metrics(rt->registry(), [&] { rt->relay().Notify(); });
+  RedemptionCore core(rt->store(), rt->outbox(), clock, accrual, *rules, &metrics);
+  int64_t resume_every_ms = config.GetInt("redemption.resume_interval_ms", 1000);
+
+  // Timed work: resume unfinished sagas (first at once, for what a crash left), expire
+  // abandoned checkouts, refresh gauges.
+  std::atomic<bool> running{true};
+  std::mutex scheduler_mu;
+  std::condition_variable scheduler_cv;
+  std::thread scheduler_thread([&] {
+    std::unique_lock lock(scheduler_mu);
+    while (running) {
+      lock.unlock();
+      int pending = core.ResumePending();
+      core.ExpireCheckouts();
+      metrics.SetGauges(core.OpenCheckouts(), pending);
+      lock.lock();
+      scheduler_cv.wait_for(lock, std::chrono::milliseconds(resume_every_ms),
+                            [&] { return !running; });
+    }
+  });
+
+  RedemptionGrpcService service(core);
+  return rt->ServeUntilSignal({&service}, [&] {
+    {
+      std::lock_guard lock(scheduler_mu);
+      running = false;
+    }
+    scheduler_cv.notify_all();
+    scheduler_thread.join();
+  });
+}
+
+}  // namespace
+}  // namespace loyalty::redemption
+
+int main(int argc, char** argv) { return loyalty::redemption::Main(argc, argv); }

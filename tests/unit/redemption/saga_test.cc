@@ -1,0 +1,256 @@
+// The redeem saga against the fake accrual: the happy path, refusals that compensate, answers
+// lost on the way, restarts between steps, and concurrent redemptions of the last units.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "tests/unit/redemption/test_env.h"
+
+namespace loyalty::redemption {
+namespace {
+
+class SagaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env.accrual.AddMember("m1", 10'000);
+    env.CreateReward(RedemptionTestEnv::GiftCard("gc", 1'000, 10));
+  }
+  int64_t StockUsed(const std::string& reward) { return env.core->GetReward(reward)->stock_used(); }
+  RedemptionTestEnv env;
+};
+
+TEST_F(SagaTest, RedeemHoldsCapturesAndIssuesVouchers) {
+  auto r = env.Redeem("m1", "gc", 2, "k1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(r->points(), 2'000);
+  EXPECT_EQ(r->points_captured(), 2'000);
+  ASSERT_EQ(r->vouchers_size(), 2);
+  EXPECT_NE(r->vouchers(0).code(), r->vouchers(1).code());
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 8'000);
+  EXPECT_EQ(env.accrual.Balance("m1").held(), 0);
+  EXPECT_EQ(StockUsed("gc"), 2);
+  EXPECT_EQ(env.core->PendingSagas(), 0);
+
+  auto events = env.Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event_id(), "redemption:m1:1");
+  EXPECT_EQ(events[0].member_id(), "m1");
+  EXPECT_EQ(events[0].reward_redeemed().points(), 2'000);
+  EXPECT_EQ(events[0].reward_redeemed().voucher_codes_size(), 2);
+  EXPECT_EQ(events[0].reward_redeemed().reward_kind(), "gift_card");
+}
+
+TEST_F(SagaTest, RetryWithSameKeyReturnsTheSameRedemptionAndOtherArgumentsAreRefused) {
+  auto first = env.Redeem("m1", "gc", 1, "k1");
+  ASSERT_TRUE(first.ok());
+  auto again = env.Redeem("m1", "gc", 1, "k1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->redemption_id(), first->redemption_id());
+  EXPECT_EQ(again->vouchers(0).code(), first->vouchers(0).code());
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 9'000);
+  EXPECT_EQ(env.accrual.calls("HoldPoints"), 1);
+  auto other = env.Redeem("m1", "gc", 2, "k1");
+  EXPECT_EQ(other.status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(other.status().message().rfind("idempotency_key:", 0), 0u);
+}
+
+TEST_F(SagaTest, NotEnoughPointsFailsAndGivesTheStockBack) {
+  auto r = env.Redeem("m1", "gc", 10, "k1");  // 10,000 points: exactly the balance
+  ASSERT_TRUE(r.ok());
+  auto poor = env.Redeem("m1", "gc", 0, "k2");  // quantity 0 means 1; stock has 0 left
+  EXPECT_EQ(poor.status().code(), Code::kFailedPrecondition);
+
+  env.CreateReward(RedemptionTestEnv::GiftCard("gc2", 1, 10));
+  auto refused = env.Redeem("m1", "gc2", 1, "k3");
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(refused.status().message().rfind("points:", 0), 0u) << refused.status().message();
+  EXPECT_EQ(StockUsed("gc2"), 0);
+  // The failure is the saga's final state: a retry answers the same, and it is listed.
+  auto retried = env.Redeem("m1", "gc2", 1, "k3");
+  EXPECT_EQ(retried.status().code(), Code::kFailedPrecondition);
+  auto listed = env.core->ListRedemptions("m1");
+  ASSERT_TRUE(listed.ok());
+  int failed = 0;
+  for (const auto& x : listed->redemptions()) failed += x.state() == v1::REDEMPTION_STATE_FAILED;
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(env.accrual.open_holds(), 0);
+}
+
+TEST_F(SagaTest, UnknownMemberIsRefusedWithTheFieldNamed) {
+  auto r = env.Redeem("nobody", "gc", 1, "k1");
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+  EXPECT_EQ(r.status().message().rfind("member_id:", 0), 0u);
+  EXPECT_EQ(StockUsed("gc"), 0);
+}
+
+TEST_F(SagaTest, BadInputNamesTheField) {
+  EXPECT_EQ(env.Redeem("", "gc", 1, "k").status().message().rfind("member_id:", 0), 0u);
+  EXPECT_EQ(env.Redeem("m1", "", 1, "k").status().message().rfind("reward_id:", 0), 0u);
+  EXPECT_EQ(env.Redeem("m1", "gc", -1, "k").status().message().rfind("quantity:", 0), 0u);
+  EXPECT_EQ(env.Redeem("m1", "gc", 1000, "k").status().message().rfind("quantity:", 0), 0u);
+  EXPECT_EQ(env.Redeem("m1", "gc", 1, "").status().message().rfind("idempotency_key:", 0), 0u);
+  EXPECT_EQ(env.Redeem("m1", "nope", 1, "k").status().code(), Code::kNotFound);
+}
+
+TEST_F(SagaTest, AccrualDownLeavesTheSagaReservedAndResumeFinishesIt) {
+  env.accrual.SetAllUnavailable(true);
+  auto r = env.Redeem("m1", "gc", 1, "k1");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(StockUsed("gc"), 1);  // still reserved: the saga is not over
+  EXPECT_EQ(env.core->PendingSagas(), 1);
+  EXPECT_EQ(env.core->ResumePending(), 1);
+  env.accrual.SetAllUnavailable(false);
+  EXPECT_EQ(env.core->ResumePending(), 0);
+  auto done = env.Redeem("m1", "gc", 1, "k1");
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 9'000);
+  EXPECT_GE(env.observer.retried["hold"], 1);
+}
+
+TEST_F(SagaTest, LostHoldAnswerFindsTheSameHoldOnRetry) {
+  env.accrual.LoseAnswer("HoldPoints", 2);  // applied twice over, answered never
+  auto r = env.Redeem("m1", "gc", 1, "k1");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(env.accrual.Balance("m1").held(), 1'000);  // held once, not twice
+  env.Restart();                                       // and a crash for good measure
+  EXPECT_EQ(env.core->ResumePending(), 0);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 9'000);
+  EXPECT_EQ(env.accrual.Balance("m1").held(), 0);
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 1'000);
+  auto done = env.Redeem("m1", "gc", 1, "k1");
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->vouchers_size(), 1);
+}
+
+TEST_F(SagaTest, RestartAfterTheHoldCapturesExactlyOnce) {
+  env.accrual.LoseAnswer("CaptureHold", 2);  // captured, but the saga does not know
+  auto r = env.Redeem("m1", "gc", 3, "k1");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  env.Restart();
+  EXPECT_EQ(env.core->ResumePending(), 0);
+  auto done = env.Redeem("m1", "gc", 3, "k1");
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(done->vouchers_size(), 3);
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 3'000);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 7'000);
+  EXPECT_EQ(env.Events().size(), 1u);
+}
+
+TEST_F(SagaTest, HoldExpiredBeforeCaptureCompensatesPointsAndStock) {
+  env.accrual.Unavailable("CaptureHold", 2);
+  auto r = env.Redeem("m1", "gc", 1, "k1");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(env.accrual.Balance("m1").held(), 1'000);
+  env.clock.Advance(RedemptionConfig{}.redeem_hold_ttl_seconds * 1000 + 1);
+  env.Restart();
+  EXPECT_EQ(env.core->ResumePending(), 0);
+  auto listed = env.core->ListRedemptions("m1");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->redemptions_size(), 1);
+  const v1::Redemption* failed = &listed->redemptions(0);
+  EXPECT_EQ(failed->state(), v1::REDEMPTION_STATE_FAILED);
+  EXPECT_NE(failed->failure_reason().find("hold"), std::string::npos);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 10'000);
+  EXPECT_EQ(env.accrual.Balance("m1").held(), 0);
+  EXPECT_EQ(StockUsed("gc"), 0);
+  EXPECT_EQ(env.observer.finished["failed"], 1);
+}
+
+TEST_F(SagaTest, ConcurrentRedemptionsNeverOversellTheLastUnits) {
+  env.CreateReward(RedemptionTestEnv::GiftCard("scarce", 100, 5));
+  constexpr int kThreads = 24;
+  for (int i = 0; i < kThreads; ++i) env.accrual.AddMember("c" + std::to_string(i), 1'000);
+  std::atomic<int> completed{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = env.Redeem("c" + std::to_string(i), "scarce", 1, "k" + std::to_string(i));
+      if (r.ok()) {
+        ++completed;
+      } else if (r.status().code() == Code::kFailedPrecondition &&
+                 r.status().message().rfind("quantity:", 0) == 0) {
+        ++refused;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(completed.load(), 5);
+  EXPECT_EQ(refused.load(), kThreads - 5);
+  EXPECT_EQ(StockUsed("scarce"), 5);
+  int64_t spent = 0;
+  for (int i = 0; i < kThreads; ++i) {
+    spent += env.accrual.Balance("c" + std::to_string(i)).lifetime_spent();
+  }
+  EXPECT_EQ(spent, 500);
+}
+
+TEST_F(SagaTest, PerMemberLimitCountsUnitsAndFailuresGiveThemBack) {
+  auto limited = RedemptionTestEnv::GiftCard("lim", 100, -1);
+  limited.set_per_member_limit(2);
+  env.CreateReward(limited);
+  ASSERT_TRUE(env.Redeem("m1", "lim", 2, "a").ok());
+  auto third = env.Redeem("m1", "lim", 1, "b");
+  EXPECT_EQ(third.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(third.status().message().rfind("quantity:", 0), 0u);
+  // A redemption refused for points gives its units back to the member's limit.
+  env.accrual.AddMember("poor", 150);
+  EXPECT_EQ(env.Redeem("poor", "lim", 2, "c").status().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(env.Redeem("poor", "lim", 1, "d").ok());
+}
+
+TEST_F(SagaTest, CancelReturnsPointsStockAndKillsTheVouchers) {
+  auto r = env.Redeem("m1", "gc", 2, "k1");
+  ASSERT_TRUE(r.ok());
+  v1::CancelRedemptionRequest cancel;
+  cancel.set_redemption_id(r->redemption_id());
+  cancel.set_reason("changed my mind");
+  cancel.set_idempotency_key("c1");
+  env.accrual.Unavailable("AwardPoints", 2);
+  auto first = env.core->CancelRedemption(cancel);
+  EXPECT_EQ(first.status().code(), Code::kUnavailable);
+  EXPECT_EQ(StockUsed("gc"), 0);  // stock is back at once, the vouchers are dead
+  v1::UseVoucherRequest use;
+  use.set_code(r->vouchers(0).code());
+  use.set_store_id("s1");
+  use.set_idempotency_key("u1");
+  EXPECT_EQ(env.core->UseVoucher(use).status().code(), Code::kFailedPrecondition);
+  env.Restart();
+  EXPECT_EQ(env.core->ResumePending(), 0);
+  auto cancelled = env.core->CancelRedemption(cancel);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state(), v1::REDEMPTION_STATE_CANCELLED);
+  EXPECT_EQ(cancelled->points_returned(), 2'000);
+  EXPECT_EQ(env.accrual.awarded("redemption"), 2'000);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 10'000);
+  // Another cancellation of the same redemption is refused, not repeated.
+  cancel.set_idempotency_key("c2");
+  EXPECT_EQ(env.core->CancelRedemption(cancel).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.accrual.awarded("redemption"), 2'000);
+  auto events = env.Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].event_id(), "redemption:m1:2");
+  EXPECT_EQ(events[1].redemption_cancelled().points_returned(), 2'000);
+}
+
+TEST_F(SagaTest, UsedVoucherCannotBeCancelled) {
+  auto r = env.Redeem("m1", "gc", 1, "k1");
+  ASSERT_TRUE(r.ok());
+  v1::UseVoucherRequest use;
+  use.set_code(r->vouchers(0).code());
+  use.set_store_id("s1");
+  use.set_idempotency_key("u1");
+  ASSERT_TRUE(env.core->UseVoucher(use).ok());
+  v1::CancelRedemptionRequest cancel;
+  cancel.set_redemption_id(r->redemption_id());
+  cancel.set_idempotency_key("c1");
+  auto refused = env.core->CancelRedemption(cancel);
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.accrual.awarded("redemption"), 0);
+}
+
+}  // namespace
+}  // namespace loyalty::redemption
