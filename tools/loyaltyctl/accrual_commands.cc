@@ -37,6 +37,39 @@ void AddBalance(Fields& fields, const v1::Balance& balance) {
       .Add("lifetime expired", std::to_string(balance.lifetime_expired()));
 }
 
+void AddTierProgress(Fields& fields, const v1::TierProgress& progress) {
+  fields.Add("next tier", NextTierText(progress))
+      .Add("tier window", Money(progress.window_spend_minor(), "") + " spent, " +
+                              Count(progress.window_purchases(), "purchase"))
+      .Add("next evaluation", IsoUtc(progress.next_evaluation_at_ms()))
+      .Add("grace", progress.in_grace()
+                        ? "yes (below the tier's threshold, kept until the next evaluation)"
+                        : "no")
+      .Add("paid until", IsoUtc(progress.paid_until_ms()))
+      .Add("benefits", JoinOrDash(progress.benefits()));
+}
+
+void AddNextExpiry(Fields& fields, int64_t points, int64_t at_ms) {
+  fields.Add("next expiry",
+             points > 0 ? std::to_string(points) + " points at " + IsoUtc(at_ms) : "-");
+}
+
+// What `member` shows beyond AddMember: the rest of the balance, expiry, tier progress,
+// badges and segments.
+void AddMemberDetails(Fields& fields, const v1::Member& member) {
+  fields.Add("pending", std::to_string(member.balance().pending()))
+      .Add("held", std::to_string(member.balance().held()))
+      .Add("lifetime expired", std::to_string(member.balance().lifetime_expired()));
+  AddNextExpiry(fields, member.next_expiry_points(), member.next_expiry_at_ms());
+  AddTierProgress(fields, member.tier_progress());
+  if (member.badges().empty()) fields.Add("badges", "-");
+  for (const auto& badge : member.badges()) {
+    fields.Add("badge", (badge.title().empty() ? badge.id() : badge.title()) + " (" + badge.id() +
+                            ", " + IsoUtc(badge.reached_at_ms()) + ")");
+  }
+  fields.Add("segments", JoinOrDash(member.segments()));
+}
+
 // The changes of an entry besides the available balance: "held +100, debt -20".
 std::string OtherDeltas(const v1::LedgerEntry& entry) {
   std::string out;
@@ -119,6 +152,7 @@ void RunMember(Ctl& ctl, const Args& args) {
   if (ctl.json()) return ctl.PrintJson(member);
   Fields fields;
   AddMember(fields, member);
+  AddMemberDetails(fields, member);
   fields.Print(std::cout);
 }
 
@@ -133,6 +167,8 @@ void RunBalance(Ctl& ctl, const Args& args) {
   Fields fields;
   fields.Add("member", response.member_id()).Add("tier", OrDash(response.tier()));
   AddBalance(fields, response.balance());
+  AddNextExpiry(fields, response.next_expiry_points(), response.next_expiry_at_ms());
+  AddTierProgress(fields, response.tier_progress());
   fields.Print(std::cout);
 }
 
@@ -246,6 +282,48 @@ void RunErase(Ctl& ctl, const Args& args) {
   Fields fields;
   AddMember(fields, response.member());
   fields.Add("idempotency key", ctl.IdempotencyKey()).Print(std::cout);
+}
+
+void RunSegments(Ctl& ctl, const Args& args) {
+  v1::SetMemberSegmentsRequest request;
+  request.set_member_id(args.words()[0]);
+  // "-" (or an empty word) clears the member's segments.
+  const std::string& list = args.words()[1];
+  if (list != "-") {
+    for (auto& segment : ParseList("SEGMENTS", list)) request.add_segments(std::move(segment));
+  }
+  request.set_idempotency_key(ctl.IdempotencyKey());
+  v1::Member member;
+  ctl.Call([&](Stub& stub,
+               grpc::ClientContext* c) { return stub.SetMemberSegments(c, request, &member); },
+           /*mutating=*/true);
+  if (ctl.json()) return ctl.PrintJson(member);
+  Fields fields;
+  fields.Add("member", member.member_id())
+      .Add("segments", JoinOrDash(member.segments()))
+      .Add("idempotency key", ctl.IdempotencyKey())
+      .Print(std::cout);
+}
+
+void RunMembership(Ctl& ctl, const Args& args) {
+  v1::PurchaseMembershipRequest request;
+  request.set_member_id(args.words()[0]);
+  request.set_tier(args.words()[1]);
+  request.set_days(args.WordInt(2, "DAYS", 1, 3660));
+  request.set_payment_reference(args.Get("payment-ref"));
+  request.set_idempotency_key(ctl.IdempotencyKey());
+  v1::Member member;
+  ctl.Call([&](Stub& stub,
+               grpc::ClientContext* c) { return stub.PurchaseMembership(c, request, &member); },
+           /*mutating=*/true);
+  if (ctl.json()) return ctl.PrintJson(member);
+  Fields fields;
+  fields.Add("member", member.member_id())
+      .Add("tier", OrDash(member.tier()))
+      .Add("paid until", IsoUtc(member.tier_progress().paid_until_ms()))
+      .Add("benefits", JoinOrDash(member.tier_progress().benefits()))
+      .Add("idempotency key", ctl.IdempotencyKey())
+      .Print(std::cout);
 }
 
 }  // namespace loyalty::ctl

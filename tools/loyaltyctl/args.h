@@ -30,6 +30,22 @@ int64_t ParseInt(std::string_view name, std::string_view text, int64_t min, int6
 // A positive number of seconds, fractions allowed ("10", "0.5").
 double ParseSeconds(std::string_view name, std::string_view text);
 
+// A point in time as unix milliseconds. Accepts unix milliseconds ("1767225600000") or
+// ISO-8601: a date ("2026-01-01", midnight UTC), or a date and time to the minute, second or
+// millisecond ("2026-01-01T09:30", "2026-01-01T09:30:00.250") with "Z" or an offset such as
+// "+02:00" (no zone: UTC). Calendar checked: 2026-02-30 is a usage error.
+int64_t ParseTimeMs(std::string_view name, std::string_view text);
+
+// A comma-separated list ("a,b"): items trimmed of spaces. An empty item ("a,,b") is a usage
+// error; an empty text is an empty list.
+std::vector<std::string> ParseList(std::string_view name, std::string_view text);
+
+// Basis points (10000 = 100%) in the form an operator thinks in: "2x" or "1.5x" (a factor,
+// 2x = 20000), "5%" or "2.5%" (a percentage, 5% = 500) or a plain whole number of basis
+// points ("20000"). Exact integer arithmetic: at most 4 fraction digits for a factor and 2
+// for a percentage, so that every accepted value is a whole number of basis points.
+int64_t ParseBasisPoints(std::string_view name, std::string_view text);
+
 class Args {
  public:
   // args excludes the program name. Throws UsageError for a flag without a value, a value
@@ -51,6 +67,10 @@ class Args {
   int64_t GetInt(const std::string& flag, int64_t fallback, int64_t min, int64_t max) const;
   // Word i (after the command) as a whole number in [min, max]; name is its usage name.
   int64_t WordInt(size_t i, std::string_view name, int64_t min, int64_t max) const;
+
+  // For commands of two words ("campaign create"): moves the first word after the command
+  // into the command. Throws UsageError when there is no word to move.
+  void JoinSubcommand();
 
  private:
   std::string command_;

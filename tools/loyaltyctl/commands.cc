@@ -1,6 +1,7 @@
 #include "tools/loyaltyctl/commands.h"
 
 #include <iostream>
+#include <string>
 
 namespace loyalty::ctl {
 namespace {
@@ -8,7 +9,9 @@ namespace {
 void RunHelp(Ctl&, const Args&) { PrintUsage(std::cout); }
 
 constexpr std::string_view kAccrualGroup = "Members and points (gRPC to accrual)";
-constexpr std::string_view kEventGroup = "Point-of-sale events (published to Kafka)";
+constexpr std::string_view kEngineGroup = "Campaigns and the earning engine (gRPC to accrual)";
+constexpr std::string_view kReferralGroup = "Referrals (gRPC to referral)";
+constexpr std::string_view kEventGroup = "Events from tills, shops and apps (published to Kafka)";
 constexpr std::string_view kOtherGroup = "Other";
 
 }  // namespace
@@ -24,10 +27,18 @@ const std::vector<Command>& Commands() {
        {"phone", "email", "member-id", "language"},
        true,
        RunEnroll},
-      {"member", "MEMBER_ID", "show a member", kAccrualGroup, 1, 1, {}, false, RunMember},
+      {"member",
+       "MEMBER_ID",
+       "show a member: balances, next expiry, tier progress and benefits, badges, segments",
+       kAccrualGroup,
+       1,
+       1,
+       {},
+       false,
+       RunMember},
       {"balance",
        "MEMBER_ID",
-       "show a member's balances and tier",
+       "show a member's balances (pending and expired too), next expiry and tier progress",
        kAccrualGroup,
        1,
        1,
@@ -89,6 +100,133 @@ const std::vector<Command>& Commands() {
        {},
        true,
        RunErase},
+      {"segments",
+       "MEMBER_ID SEG1,SEG2",
+       "replace a member's segments (campaigns can target them); '-' clears them",
+       kAccrualGroup,
+       2,
+       2,
+       {},
+       true,
+       RunSegments},
+      {"membership",
+       "MEMBER_ID TIER DAYS [--payment-ref=R]",
+       "record a paid membership: the member holds TIER for DAYS (extends the same tier)",
+       kAccrualGroup,
+       3,
+       3,
+       {"payment-ref"},
+       true,
+       RunMembership},
+      {"campaign create",
+       "--name=N --effect=multiplier|fixed|line --value=V --actor=WHO [--id=ID]\n"
+       "          [--starts=T] [--ends=T] [--category=a,b] [--sku=a,b] [--store=a,b]\n"
+       "          [--partner=a,b] [--tier=a,b] [--segment=a,b] [--min-basket=MINOR]\n"
+       "          [--cap=POINTS] [--budget=POINTS] [--priority=N] [--exclusive]",
+       "create a campaign. V for multiplier: 2x, 1.5x or basis points (20000 doubles); for\n"
+       "fixed: points per purchase; for line: 5% or basis points of the matching lines.\n"
+       "T: 2026-01-01, 2026-01-01T09:30:00Z, 2026-01-01T09:30+02:00 or unix ms (no zone:\n"
+       "UTC); without --starts it starts at once. Lists (a,b) filter, empty: any. --cap is\n"
+       "per member, --budget in total; higher --priority first; an --exclusive campaign\n"
+       "that applies shuts out the lower-priority ones",
+       kEngineGroup,
+       0,
+       0,
+       {"name", "effect", "value", "actor", "id", "starts", "ends", "category", "sku", "store",
+        "partner", "tier", "segment", "min-basket", "cap", "budget", "priority", "exclusive"},
+       true,
+       RunCampaignCreate},
+      {"campaign list",
+       "[--all]",
+       "list campaigns (--all: ended ones too)",
+       kEngineGroup,
+       0,
+       0,
+       {"all"},
+       false,
+       RunCampaignList},
+      {"campaign show",
+       "CAMPAIGN_ID",
+       "show a campaign with its budget spent",
+       kEngineGroup,
+       1,
+       1,
+       {},
+       false,
+       RunCampaignShow},
+      {"campaign end",
+       "CAMPAIGN_ID --actor=WHO",
+       "end a campaign now (for good)",
+       kEngineGroup,
+       1,
+       1,
+       {"actor"},
+       true,
+       RunCampaignEnd},
+      {"campaign audit",
+       "CAMPAIGN_ID",
+       "who created, changed and ended a campaign, and when",
+       kEngineGroup,
+       1,
+       1,
+       {},
+       false,
+       RunCampaignAudit},
+      {"simulate",
+       "MEMBER_ID AMOUNT_MINOR [--currency=UAH] [--store=S] [--partner=P]\n"
+       "          [--sku=S --category=C --quantity=N]",
+       "dry run of a purchase: the points it would earn, base and each campaign's share",
+       kEngineGroup,
+       2,
+       2,
+       {"currency", "store", "partner", "sku", "category", "quantity"},
+       false,
+       RunSimulate},
+      {"partners",
+       "",
+       "partners' earn rates and figures (purchases, points issued and clawed back)",
+       kEngineGroup,
+       0,
+       0,
+       {},
+       false,
+       RunPartners},
+      {"referral code",
+       "MEMBER_ID",
+       "a member's referral code to share",
+       kReferralGroup,
+       1,
+       1,
+       {},
+       false,
+       RunReferralCode},
+      {"referral apply",
+       "INVITEE_ID CODE",
+       "attribute a new member to the referrer whose code it is",
+       kReferralGroup,
+       2,
+       2,
+       {},
+       true,
+       RunReferralApply},
+      {"referral stats",
+       "MEMBER_ID",
+       "a member's referrals by status and the points they earned",
+       kReferralGroup,
+       1,
+       1,
+       {},
+       false,
+       RunReferralStats},
+      {"referral list",
+       "MEMBER_ID [--limit=N] [--page-token=T]",
+       "the referrals made with a member's codes, oldest first",
+       kReferralGroup,
+       1,
+       1,
+       {"limit", "page-token"},
+       false,
+       RunReferralList},
       {"purchase",
        "MEMBER_ID AMOUNT_MINOR [--currency=UAH] [--purchase-id=ID] [--store=S] [--partner=P]\n"
        "          [--sku=S --category=C --quantity=N]",
@@ -108,6 +246,16 @@ const std::vector<Command>& Commands() {
        {"member", "refund-id"},
        false,
        RunRefund},
+      {"activity",
+       "MEMBER_ID TYPE [--object=ID] [--activity-id=ID]",
+       "publish an ActivityEvent (TYPE: review, social_share, video_view, check_in, survey,\n"
+       "birthday or another type accrual has a rule for); prints the activity id",
+       kEventGroup,
+       2,
+       2,
+       {"object", "activity-id"},
+       false,
+       RunActivity},
       {"demo",
        "[--members=20] [--purchases=200] [--seed=1]",
        "local demo feed: enroll demo-0001..., publish purchases and ~5% refunds, wait, show "
@@ -129,6 +277,29 @@ const Command* FindCommand(std::string_view name) {
     if (command.name == name) return &command;
   }
   return nullptr;
+}
+
+std::string Subcommands(std::string_view name) {
+  std::string out;
+  for (const auto& command : Commands()) {
+    std::string_view full = command.name;
+    if (full.size() > name.size() && full.substr(0, name.size()) == name &&
+        full[name.size()] == ' ') {
+      if (!out.empty()) out += ", ";
+      out += std::string(full.substr(name.size() + 1));
+    }
+  }
+  return out;
+}
+
+std::string MutatingCommands() {
+  std::string out;
+  for (const auto& command : Commands()) {
+    if (!command.mutating) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(command.name);
+  }
+  return out;
 }
 
 void PrintUsage(std::ostream& out) {
@@ -154,6 +325,8 @@ void PrintUsage(std::ostream& out) {
          "Global flags (anywhere on the command line; --flag=value or --flag value):\n"
          "  --accrual=HOST:PORT  accrual's gRPC address ($LOYALTY_ACCRUAL_ADDR, else "
          "127.0.0.1:50051)\n"
+         "  --referral=HOST:PORT referral's gRPC address ($LOYALTY_REFERRAL_ADDR, else "
+         "127.0.0.1:50053)\n"
          "  --brokers=ADDR       Kafka bootstrap servers ($LOYALTY_KAFKA_BROKERS, else the "
          "contents of\n"
          "                       .run/bootstrap if it exists, else 127.0.0.1:9092)\n"

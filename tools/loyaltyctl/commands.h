@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <ostream>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "loyalty/v1/purchases.pb.h"
 #include "tools/loyaltyctl/args.h"
 #include "tools/loyaltyctl/ctl.h"
 
@@ -27,6 +29,11 @@ struct Command {
 
 const std::vector<Command>& Commands();
 const Command* FindCommand(std::string_view name);
+// The subcommand words of a command group ("campaign" -> "create, list, ..."); empty when
+// `name` is no group.
+std::string Subcommands(std::string_view name);
+// The names of the idempotent commands, for the --key error: "enroll, award, ...".
+std::string MutatingCommands();
 void PrintUsage(std::ostream& out);
 
 // Handlers. accrual_commands.cc: calls to loyalty.v1.AccrualService.
@@ -40,9 +47,29 @@ void RunHold(Ctl& ctl, const Args& args);
 void RunCapture(Ctl& ctl, const Args& args);
 void RunVoid(Ctl& ctl, const Args& args);
 void RunErase(Ctl& ctl, const Args& args);
+void RunSegments(Ctl& ctl, const Args& args);
+void RunMembership(Ctl& ctl, const Args& args);
+// campaign_commands.cc: the earning engine in accrual (campaigns, simulation, partners).
+void RunCampaignCreate(Ctl& ctl, const Args& args);
+void RunCampaignList(Ctl& ctl, const Args& args);
+void RunCampaignShow(Ctl& ctl, const Args& args);
+void RunCampaignEnd(Ctl& ctl, const Args& args);
+void RunCampaignAudit(Ctl& ctl, const Args& args);
+void RunSimulate(Ctl& ctl, const Args& args);
+void RunPartners(Ctl& ctl, const Args& args);
+// referral_commands.cc: calls to loyalty.v1.ReferralService.
+void RunReferralCode(Ctl& ctl, const Args& args);
+void RunReferralApply(Ctl& ctl, const Args& args);
+void RunReferralStats(Ctl& ctl, const Args& args);
+void RunReferralList(Ctl& ctl, const Args& args);
 // event_commands.cc: events published to Kafka.
 void RunPurchase(Ctl& ctl, const Args& args);
 void RunRefund(Ctl& ctl, const Args& args);
+void RunActivity(Ctl& ctl, const Args& args);
+// A purchase from the words MEMBER_ID AMOUNT_MINOR and the flags --currency, --purchase-id,
+// --store, --partner, --sku, --category, --quantity (purchase and simulate); a generated
+// purchase id starts with id_prefix.
+v1::PurchaseEvent PurchaseFromArgs(const Args& args, const std::string& id_prefix);
 // demo.cc.
 void RunDemo(Ctl& ctl, const Args& args);
 

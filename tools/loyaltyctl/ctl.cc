@@ -47,23 +47,44 @@ const std::string& Ctl::IdempotencyKey() {
   return generated_key_;
 }
 
+std::unique_ptr<grpc::ClientContext> Ctl::NewContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(TimeoutMs()));
+  return context;
+}
+
 grpc::Status Ctl::TryCall(const Rpc& rpc) {
   if (!stub_) {
     stub_ = v1::AccrualService::NewStub(
         grpc::CreateChannel(options_.accrual_address, grpc::InsecureChannelCredentials()));
   }
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(TimeoutMs()));
-  return rpc(*stub_, &context);
+  return rpc(*stub_, NewContext().get());
 }
 
 void Ctl::Call(const Rpc& rpc, bool mutating) {
   grpc::Status status = TryCall(rpc);
-  if (status.ok()) return;
+  if (!status.ok()) Fail(status, mutating, "accrual", options_.accrual_address);
+}
+
+grpc::Status Ctl::TryReferralCall(const ReferralRpc& rpc) {
+  if (!referral_stub_) {
+    referral_stub_ = v1::ReferralService::NewStub(
+        grpc::CreateChannel(options_.referral_address, grpc::InsecureChannelCredentials()));
+  }
+  return rpc(*referral_stub_, NewContext().get());
+}
+
+void Ctl::CallReferral(const ReferralRpc& rpc, bool mutating) {
+  grpc::Status status = TryReferralCall(rpc);
+  if (!status.ok()) Fail(status, mutating, "referral", options_.referral_address);
+}
+
+void Ctl::Fail(const grpc::Status& status, bool mutating, const std::string& service,
+               const std::string& address) {
   std::string message = GrpcCodeName(status.error_code()) + ": " + status.error_message();
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    message += " (accrual at " + options_.accrual_address + ")";
+    message += " (" + service + " at " + address + ")";
   }
   if (mutating && OutcomeUnknown(status.error_code())) {
     message +=

@@ -13,6 +13,7 @@
 
 #include "common/kafka.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
+#include "loyalty/v1/referral.grpc.pb.h"
 #include "tools/loyaltyctl/args.h"
 #include "tools/loyaltyctl/options.h"
 
@@ -20,6 +21,7 @@ namespace loyalty::ctl {
 
 inline constexpr char kPurchasesTopic[] = "loyalty.purchases.v1";
 inline constexpr char kRefundsTopic[] = "loyalty.refunds.v1";
+inline constexpr char kActivitiesTopic[] = "loyalty.activities.v1";
 
 // An RPC or a publish that failed; the message is printed to stderr and loyaltyctl exits 1.
 class CommandFailed : public std::runtime_error {
@@ -44,6 +46,11 @@ class Ctl {
   // a mutating call the message also tells how to retry it with the same key.
   void Call(const Rpc& rpc, bool mutating);
 
+  // The same for loyalty.v1.ReferralService at --referral.
+  using ReferralRpc = std::function<grpc::Status(v1::ReferralService::Stub&, grpc::ClientContext*)>;
+  grpc::Status TryReferralCall(const ReferralRpc& rpc);
+  void CallReferral(const ReferralRpc& rpc, bool mutating);
+
   // Queues one message for Kafka (the producer is created on first use); throws
   // CommandFailed if it cannot be queued.
   void Send(const std::string& topic, const std::string& key, const std::string& value);
@@ -60,8 +67,13 @@ class Ctl {
   GlobalOptions options_;
   std::string generated_key_;
   std::unique_ptr<v1::AccrualService::Stub> stub_;
+  std::unique_ptr<v1::ReferralService::Stub> referral_stub_;
   KafkaProducer& producer();
-  int64_t TimeoutMs() const;  // --timeout
+  int64_t TimeoutMs() const;                                // --timeout
+  std::unique_ptr<grpc::ClientContext> NewContext() const;  // with the --timeout deadline
+  // Throws CommandFailed for a failed call to `service` at `address`.
+  [[noreturn]] void Fail(const grpc::Status& status, bool mutating, const std::string& service,
+                         const std::string& address);
 
   std::unique_ptr<KafkaProducer> producer_;
   struct Deliveries {

@@ -46,14 +46,14 @@ std::string CheckCurrency(std::string currency) {
 
 }  // namespace
 
-void RunPurchase(Ctl& ctl, const Args& args) {
+v1::PurchaseEvent PurchaseFromArgs(const Args& args, const std::string& id_prefix) {
   v1::PurchaseEvent purchase;
   purchase.set_member_id(args.words()[0]);
   purchase.set_amount_minor(args.WordInt(1, "AMOUNT_MINOR", 1, kMaxAmount));
   purchase.set_currency(CheckCurrency(args.Get("currency", "UAH")));
   purchase.set_purchase_id(args.Has("purchase-id")
                                ? CheckId("--purchase-id", args.Get("purchase-id"))
-                               : NewId("p", NowMs()));
+                               : NewId(id_prefix, NowMs()));
   purchase.set_store_id(args.Get("store"));
   purchase.set_partner_id(args.Get("partner"));
   if (args.Has("sku") || args.Has("category") || args.Has("quantity")) {
@@ -67,6 +67,11 @@ void RunPurchase(Ctl& ctl, const Args& args) {
     }
   }
   purchase.set_occurred_at_ms(NowMs());
+  return purchase;
+}
+
+void RunPurchase(Ctl& ctl, const Args& args) {
+  v1::PurchaseEvent purchase = PurchaseFromArgs(args, "p");
 
   ctl.Publish(kPurchasesTopic, purchase.member_id(), purchase.SerializeAsString());
   if (ctl.json()) return ctl.PrintJson(purchase);
@@ -103,6 +108,29 @@ void RunRefund(Ctl& ctl, const Args& args) {
       .Add("amount", Money(refund.amount_minor(), "") + " (" +
                          std::to_string(refund.amount_minor()) + " minor units)")
       .Add("published", std::string(kRefundsTopic) + " (acknowledged by the broker)");
+  fields.Print(std::cout);
+}
+
+void RunActivity(Ctl& ctl, const Args& args) {
+  v1::ActivityEvent activity;
+  activity.set_member_id(args.words()[0]);
+  // Types are accrual's configuration (activities rules); an unknown one is dead-lettered
+  // there, so only the form is checked here.
+  activity.set_type(CheckId("TYPE", args.words()[1]));
+  activity.set_object_id(args.Get("object"));
+  activity.set_activity_id(args.Has("activity-id")
+                               ? CheckId("--activity-id", args.Get("activity-id"))
+                               : NewId("a", NowMs()));
+  activity.set_occurred_at_ms(NowMs());
+
+  ctl.Publish(kActivitiesTopic, activity.member_id(), activity.SerializeAsString());
+  if (ctl.json()) return ctl.PrintJson(activity);
+  Fields fields;
+  fields.Add("activity", activity.activity_id())
+      .Add("member", activity.member_id())
+      .Add("type", activity.type())
+      .Add("object", activity.object_id().empty() ? "-" : activity.object_id())
+      .Add("published", std::string(kActivitiesTopic) + " (acknowledged by the broker)");
   fields.Print(std::cout);
 }
 

@@ -64,6 +64,87 @@ std::string StatusName(v1::HoldStatus status) {
   return ShortEnumName(v1::HoldStatus_Name(status), "HOLD_STATUS_");
 }
 
+std::string StatusName(v1::ReferralStatus status) {
+  return ShortEnumName(v1::ReferralStatus_Name(status), "REFERRAL_STATUS_");
+}
+
+std::string StepName(v1::StepState state) {
+  return ShortEnumName(v1::StepState_Name(state), "STEP_STATE_");
+}
+
+std::string EffectName(v1::CampaignEffect effect) {
+  return ShortEnumName(v1::CampaignEffect_Name(effect), "CAMPAIGN_EFFECT_");
+}
+
+namespace {
+
+// value / 10^digits as a decimal without trailing fraction zeros: (15000, 4) -> "1.5".
+std::string TrimmedDecimal(int64_t value, int digits) {
+  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  uint64_t scale = 1;
+  for (int i = 0; i < digits; ++i) scale *= 10;
+  std::string out = (value < 0 ? "-" : "") + std::to_string(magnitude / scale);
+  std::string fraction = std::to_string(magnitude % scale);
+  fraction.insert(0, digits - fraction.size(), '0');
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  if (!fraction.empty()) out += "." + fraction;
+  return out;
+}
+
+}  // namespace
+
+std::string FactorText(int64_t basis_points) { return TrimmedDecimal(basis_points, 4) + "x"; }
+
+std::string PercentText(int64_t basis_points) { return TrimmedDecimal(basis_points, 2) + "%"; }
+
+std::string CampaignValueText(v1::CampaignEffect effect, int64_t value) {
+  switch (effect) {
+    case v1::CAMPAIGN_EFFECT_MULTIPLIER:
+      return FactorText(value) + " base points";
+    case v1::CAMPAIGN_EFFECT_FIXED_BONUS:
+      return "+" + std::to_string(value) + " points per purchase";
+    case v1::CAMPAIGN_EFFECT_LINE_BONUS:
+      return PercentText(value) + " of matching lines";
+    default:
+      return std::to_string(value);
+  }
+}
+
+std::string CampaignState(const v1::Campaign& campaign, int64_t now_ms) {
+  if (campaign.ended()) return "ended";
+  if (now_ms < campaign.starts_at_ms()) return "scheduled";
+  if (campaign.ends_at_ms() != 0 && now_ms >= campaign.ends_at_ms()) return "over";
+  return "live";
+}
+
+std::string NextTierText(const v1::TierProgress& progress) {
+  if (progress.next_tier().empty()) return "- (top tier)";
+  std::string needs;
+  if (progress.spend_needed_minor() > 0) {
+    needs = Money(progress.spend_needed_minor(), "") + " more spend";
+  }
+  if (progress.purchases_needed() > 0) {
+    if (!needs.empty()) needs += " or ";
+    needs += Count(progress.purchases_needed(), "more purchase");
+  }
+  // Nothing left to reach: the member moves up at the next evaluation.
+  if (needs.empty()) needs = "qualified, moves up at the next evaluation";
+  return progress.next_tier() + ": " + needs;
+}
+
+std::string Count(int64_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
+std::string JoinOrDash(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out.empty() ? "-" : out;
+}
+
 std::string GrpcCodeName(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::OK:

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loyalty/v1/accrual.pb.h"
+#include "loyalty/v1/referral.pb.h"
 
 namespace loyalty::ctl {
 
@@ -29,6 +30,30 @@ std::string ShortEnumName(std::string_view full_name, std::string_view prefix);
 std::string KindName(v1::LedgerKind kind);
 std::string StatusName(v1::MemberStatus status);
 std::string StatusName(v1::HoldStatus status);
+std::string StatusName(v1::ReferralStatus status);
+std::string StepName(v1::StepState state);
+std::string EffectName(v1::CampaignEffect effect);  // "multiplier", "fixed_bonus", ...
+
+// Basis points as a factor or a percentage without trailing zeros: (15000) -> "1.5x",
+// (250) -> "2.5%".
+std::string FactorText(int64_t basis_points);
+std::string PercentText(int64_t basis_points);
+
+// A campaign's value in its effect's terms: "2x base points", "+50 points per purchase",
+// "5% of matching lines".
+std::string CampaignValueText(v1::CampaignEffect effect, int64_t value);
+
+// Where a campaign stands at now_ms: "ended" (by an operator), "scheduled", "live", "over".
+std::string CampaignState(const v1::Campaign& campaign, int64_t now_ms);
+
+// The way to the next tier: "Gold: 1234.56 more spend or 3 more purchases"; "- (top tier)".
+std::string NextTierText(const v1::TierProgress& progress);
+
+// "1 purchase", "2 purchases": noun is the singular, made plural with "s".
+std::string Count(int64_t n, std::string_view noun);
+
+// "a, b, c"; "-" for none.
+std::string JoinOrDash(const google::protobuf::RepeatedPtrField<std::string>& items);
 
 // The canonical name of a gRPC status code: NOT_FOUND, DEADLINE_EXCEEDED, ...
 std::string GrpcCodeName(grpc::StatusCode code);

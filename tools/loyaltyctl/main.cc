@@ -1,6 +1,7 @@
 // loyaltyctl: the operator CLI of the loyalty platform. Calls accrual over gRPC (members,
-// balances, the ledger, awards, adjustments, holds), publishes point-of-sale events to Kafka
-// (purchases, refunds) and runs a demo feed for local runs. `loyaltyctl help` lists it all.
+// balances, the ledger, awards, adjustments, holds, campaigns, segments, memberships), calls
+// referral over gRPC (codes, attribution, stats), publishes events to Kafka (purchases,
+// refunds, activities) and runs a demo feed for local runs. `loyaltyctl help` lists it all.
 //
 // Exit status: 0 done, 1 a call or publish failed, 2 usage error.
 #include <exception>
@@ -36,10 +37,8 @@ void CheckArgs(const Command& command, const Args& args) {
     }
   }
   if (args.Has("key") && !command.mutating) {
-    throw UsageError(
-        "--key applies to the idempotent calls (enroll, award, adjust, hold, "
-        "capture, void, erase), not to " +
-        std::string(command.name));
+    throw UsageError("--key applies to the idempotent calls (" + MutatingCommands() + "), not to " +
+                     std::string(command.name));
   }
   size_t count = args.words().size();
   if (count < command.min_words || count > command.max_words) {
@@ -55,7 +54,9 @@ void CheckArgs(const Command& command, const Args& args) {
 int Main(int argc, char** argv) {
   const Command* command = nullptr;
   try {
-    Args args = Args::Parse(std::vector<std::string>(argv + 1, argv + argc), {"json", "help"});
+    // Switches: the global ones and those of campaign create and campaign list.
+    Args args = Args::Parse(std::vector<std::string>(argv + 1, argv + argc),
+                            {"json", "help", "exclusive", "all"});
     if (args.Has("help") || args.command() == "help") {
       PrintUsage(std::cout);
       return 0;
@@ -63,6 +64,17 @@ int Main(int argc, char** argv) {
     if (args.command().empty()) {
       PrintUsage(std::cerr);
       return kExitUsage;
+    }
+    // A command group ("campaign", "referral") takes its subcommand from the next word.
+    if (std::string subcommands = Subcommands(args.command()); !subcommands.empty()) {
+      if (args.words().empty()) {
+        throw UsageError(args.command() + " needs a subcommand: " + subcommands);
+      }
+      if (FindCommand(args.command() + " " + args.words()[0]) == nullptr) {
+        throw UsageError(args.command() + " has no subcommand '" + args.words()[0] + "' (" +
+                         subcommands + ")");
+      }
+      args.JoinSubcommand();
     }
     command = FindCommand(args.command());
     if (command == nullptr) throw UsageError("unknown command '" + args.command() + "'");

@@ -24,6 +24,8 @@ GlobalOptions GlobalOptions::From(const Args& args, const std::string& bootstrap
   GlobalOptions options;
   options.accrual_address = args.Get("accrual", Env("LOYALTY_ACCRUAL_ADDR"));
   if (options.accrual_address.empty()) options.accrual_address = "127.0.0.1:50051";
+  options.referral_address = args.Get("referral", Env("LOYALTY_REFERRAL_ADDR"));
+  if (options.referral_address.empty()) options.referral_address = "127.0.0.1:50053";
 
   options.brokers = args.Get("brokers", Env("LOYALTY_KAFKA_BROKERS"));
   if (options.brokers.empty() && !bootstrap_file.empty()) {

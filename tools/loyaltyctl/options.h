@@ -10,11 +10,12 @@
 namespace loyalty::ctl {
 
 struct GlobalOptions {
-  std::string accrual_address;  // --accrual, $LOYALTY_ACCRUAL_ADDR, 127.0.0.1:50051
-  std::string brokers;          // --brokers, $LOYALTY_KAFKA_BROKERS, .run/bootstrap, :9092
-  bool json = false;            // --json
-  double timeout_seconds = 10;  // --timeout
-  std::string key;              // --key; empty: a fresh key for this run
+  std::string accrual_address;   // --accrual, $LOYALTY_ACCRUAL_ADDR, 127.0.0.1:50051
+  std::string referral_address;  // --referral, $LOYALTY_REFERRAL_ADDR, 127.0.0.1:50053
+  std::string brokers;           // --brokers, $LOYALTY_KAFKA_BROKERS, .run/bootstrap, :9092
+  bool json = false;             // --json
+  double timeout_seconds = 10;   // --timeout
+  std::string key;               // --key; empty: a fresh key for this run
 
   // Reads the flags of args, then the environment and bootstrap_file (the first line; the
   // default path is relative to the working directory) for what the flags leave open.
@@ -23,7 +24,7 @@ struct GlobalOptions {
 };
 
 // The global flag names, for the unknown-flag check.
-inline constexpr std::string_view kGlobalFlags[] = {"accrual", "brokers", "json",
-                                                    "timeout", "key",     "help"};
+inline constexpr std::string_view kGlobalFlags[] = {"accrual", "referral", "brokers", "json",
+                                                    "timeout", "key",      "help"};
 
 }  // namespace loyalty::ctl

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <limits>
 
 namespace loyalty::ctl {
@@ -82,6 +83,91 @@ TEST(ArgsTest, ParseSeconds) {
   EXPECT_THROW(ParseSeconds("--timeout", "-1"), UsageError);
   EXPECT_THROW(ParseSeconds("--timeout", "soon"), UsageError);
   EXPECT_THROW(ParseSeconds("--timeout", "inf"), UsageError);
+}
+
+// Every rejection names the flag first, like the service's errors name the field.
+void ExpectUsageError(const std::function<void()>& parse, const std::string& prefix) {
+  try {
+    parse();
+    ADD_FAILURE() << "accepted; expected an error starting with " << prefix;
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(prefix, 0), 0u) << e.what();
+  }
+}
+
+constexpr int64_t k2026 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+constexpr int64_t kHourMs = 3'600'000;
+
+TEST(ParseTimeMsTest, IsoForms) {
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01"), k2026);
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01T00:00:00Z"), k2026);
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01T09:30"), k2026 + 9 * kHourMs + 30 * 60'000);
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01 09:30:15z"),
+            k2026 + 9 * kHourMs + 30 * 60'000 + 15'000);
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01T00:00:00.25Z"), k2026 + 250);
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01T00:00:00.007"), k2026 + 7);
+  // An offset east of UTC is earlier in UTC, west later.
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01T09:30+02:00"), k2026 + 7 * kHourMs + 30 * 60'000);
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01T00:00-0530"), k2026 + 5 * kHourMs + 30 * 60'000);
+  EXPECT_EQ(ParseTimeMs("--starts", "2026-01-01T01:00:00+01:00"), k2026);
+}
+
+TEST(ParseTimeMsTest, CalendarRules) {
+  EXPECT_EQ(ParseTimeMs("--ends", "2024-02-29"), 1'709'164'800'000);          // leap year
+  EXPECT_EQ(ParseTimeMs("--ends", "2000-02-29T23:59:59Z"), 951'868'799'000);  // 400-year leap
+  EXPECT_EQ(ParseTimeMs("--ends", "1969-12-31T23:00:00Z"), -kHourMs);
+  for (const char* bad :
+       {"2026-02-29", "2100-02-29", "2026-04-31", "2026-13-01", "2026-00-10", "2026-01-00",
+        "2026-01-01T24:00", "2026-01-01T10:60", "2026-01-01T10:00:60"}) {
+    ExpectUsageError([&] { ParseTimeMs("--ends", bad); }, "--ends: ");
+  }
+}
+
+TEST(ParseTimeMsTest, UnixMillisecondsAndMistakes) {
+  EXPECT_EQ(ParseTimeMs("--starts", "1767225600000"), k2026);
+  // Ten digits are seconds, which would otherwise silently mean January 1970.
+  ExpectUsageError([] { ParseTimeMs("--starts", "1767225600"); }, "--starts: ");
+  for (const char* bad :
+       {"", "tomorrow", "2026-1-1", "2026/01/01", "2026-01-01T9:30", "2026-01-01T09",
+        "2026-01-01T09:30Zjunk", "2026-01-01Z", "2026-01-01T09:30+2", "2026-01-01T09:30+24:00",
+        "2026-01-01T09:30:00.1234", "2026-01-01T09:30:00.", "-5", "99999999999999999999"}) {
+    ExpectUsageError([&] { ParseTimeMs("--starts", bad); }, "--starts: ");
+  }
+}
+
+TEST(ParseListTest, SplitsAndTrims) {
+  EXPECT_EQ(ParseList("--category", "coffee"), (std::vector<std::string>{"coffee"}));
+  EXPECT_EQ(ParseList("--category", "coffee, tea ,cake"),
+            (std::vector<std::string>{"coffee", "tea", "cake"}));
+  EXPECT_TRUE(ParseList("--category", "").empty());
+  for (const char* bad : {"a,,b", ",a", "a,", " , "}) {
+    ExpectUsageError([&] { ParseList("--category", bad); }, "--category: ");
+  }
+}
+
+TEST(ParseBasisPointsTest, FactorsPercentagesAndBasisPoints) {
+  EXPECT_EQ(ParseBasisPoints("--value", "2x"), 20'000);
+  EXPECT_EQ(ParseBasisPoints("--value", "1.5x"), 15'000);
+  EXPECT_EQ(ParseBasisPoints("--value", "1.0001X"), 10'001);
+  EXPECT_EQ(ParseBasisPoints("--value", "5%"), 500);
+  EXPECT_EQ(ParseBasisPoints("--value", "2.5%"), 250);
+  EXPECT_EQ(ParseBasisPoints("--value", "0.01%"), 1);
+  EXPECT_EQ(ParseBasisPoints("--value", "20000"), 20'000);
+  // Finer than a basis point, zero, negative and malformed values are refused, not rounded.
+  for (const char* bad : {"1.00001x", "0.001%", "0x", "0%", "0", "-2x", "x", "%", "2.x", ".5x",
+                          "2xx", "1e3", "two", "", "9999999999x"}) {
+    ExpectUsageError([&] { ParseBasisPoints("--value", bad); }, "--value: ");
+  }
+}
+
+TEST(ArgsTest, JoinSubcommandMovesTheFirstWord) {
+  Args args = Args::Parse({"campaign", "--json", "show", "c1", "--all"}, {"json", "all"});
+  args.JoinSubcommand();
+  EXPECT_EQ(args.command(), "campaign show");
+  EXPECT_EQ(args.words(), (std::vector<std::string>{"c1"}));
+  EXPECT_TRUE(args.Has("all"));
+  Args bare = Args::Parse({"campaign"}, kSwitches);
+  EXPECT_THROW(bare.JoinSubcommand(), UsageError);
 }
 
 }  // namespace

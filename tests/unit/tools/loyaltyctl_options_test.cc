@@ -14,6 +14,7 @@ class OptionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     unsetenv("LOYALTY_ACCRUAL_ADDR");
+    unsetenv("LOYALTY_REFERRAL_ADDR");
     unsetenv("LOYALTY_KAFKA_BROKERS");
     bootstrap_ = (std::filesystem::temp_directory_path() /
                   ("loyaltyctl_bootstrap_" + std::to_string(::getpid())))
@@ -23,6 +24,7 @@ class OptionsTest : public ::testing::Test {
   void TearDown() override {
     std::filesystem::remove(bootstrap_);
     unsetenv("LOYALTY_ACCRUAL_ADDR");
+    unsetenv("LOYALTY_REFERRAL_ADDR");
     unsetenv("LOYALTY_KAFKA_BROKERS");
   }
   static GlobalOptions From(std::vector<std::string> argv, const std::string& bootstrap) {
@@ -34,6 +36,7 @@ class OptionsTest : public ::testing::Test {
 TEST_F(OptionsTest, Defaults) {
   GlobalOptions options = From({"balance", "m1"}, bootstrap_);
   EXPECT_EQ(options.accrual_address, "127.0.0.1:50051");
+  EXPECT_EQ(options.referral_address, "127.0.0.1:50053");
   EXPECT_EQ(options.brokers, "127.0.0.1:9092");
   EXPECT_FALSE(options.json);
   EXPECT_DOUBLE_EQ(options.timeout_seconds, 10);
@@ -52,6 +55,15 @@ TEST_F(OptionsTest, AccrualFlagThenEnvironment) {
   setenv("LOYALTY_ACCRUAL_ADDR", "env:1", 1);
   EXPECT_EQ(From({"balance"}, bootstrap_).accrual_address, "env:1");
   EXPECT_EQ(From({"balance", "--accrual=flag:2"}, bootstrap_).accrual_address, "flag:2");
+}
+
+TEST_F(OptionsTest, ReferralFlagThenEnvironment) {
+  setenv("LOYALTY_REFERRAL_ADDR", "env:3", 1);
+  EXPECT_EQ(From({"referral", "code", "m1"}, bootstrap_).referral_address, "env:3");
+  EXPECT_EQ(From({"referral", "code", "--referral=flag:4"}, bootstrap_).referral_address, "flag:4");
+  // The two addresses are independent.
+  EXPECT_EQ(From({"referral", "code", "--referral=flag:4"}, bootstrap_).accrual_address,
+            "127.0.0.1:50051");
 }
 
 TEST_F(OptionsTest, JsonTimeoutAndKey) {
