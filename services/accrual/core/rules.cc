@@ -36,10 +36,11 @@ bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// The part of the purchase amount on lines the campaign's category/sku filters match (the
-// whole amount if it has none or the purchase has no lines).
+// The part of the purchase amount on lines the campaign's category/sku filters match: the
+// whole amount if the campaign has no such filters, nothing if the purchase has no lines
+// (a basket without lines cannot show that it holds coffee).
 int64_t MatchingAmount(const v1::Campaign& c, const v1::PurchaseEvent& p) {
-  if ((c.categories().empty() && c.skus().empty()) || p.lines().empty()) return p.amount_minor();
+  if (c.categories().empty() && c.skus().empty()) return p.amount_minor();
   __int128 sum = 0;
   for (const auto& line : p.lines()) {
     bool match = (c.categories().empty() || Contains(c.categories(), line.category())) &&
