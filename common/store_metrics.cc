@@ -21,8 +21,11 @@ StoreMetrics::StoreMetrics(prometheus::Registry& registry)
                                "1 while RocksDB stops writes (a write stall)")),
       delayed_write_rate_(MakeGauge(registry, "rocksdb_delayed_write_rate_bytes",
                                     "Write rate RocksDB throttles to while slowing writes")),
-      background_errors_(MakeGauge(registry, "rocksdb_background_errors",
-                                   "Background errors since start (flush, compaction)")),
+      background_errors_(prometheus::BuildCounter()
+                             .Name("rocksdb_background_errors_total")
+                             .Help("Background errors (flush, compaction) since start")
+                             .Register(registry)
+                             .Add({})),
       estimated_keys_(MakeGauge(registry, "rocksdb_estimated_keys", "Estimated number of keys")) {}
 
 void StoreMetrics::Update(const Store& store) {
@@ -35,7 +38,9 @@ void StoreMetrics::Update(const Store& store) {
   set(running_compactions_, "rocksdb.num-running-compactions");
   set(write_stopped_, "rocksdb.is-write-stopped");
   set(delayed_write_rate_, "rocksdb.actual-delayed-write-rate");
-  set(background_errors_, "rocksdb.background-errors");
+  double errors = static_cast<double>(store.GetIntProperty("rocksdb.background-errors"));
+  if (errors > background_errors_.Value())
+    background_errors_.Increment(errors - background_errors_.Value());
   set(estimated_keys_, "rocksdb.estimate-num-keys");
 }
 

@@ -2,6 +2,7 @@
 // stalls and background errors, read from the store's properties every few seconds.
 #pragma once
 
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
@@ -21,7 +22,7 @@ class StoreMetrics {
   prometheus::Gauge& running_compactions_;
   prometheus::Gauge& write_stopped_;
   prometheus::Gauge& delayed_write_rate_;
-  prometheus::Gauge& background_errors_;
+  prometheus::Counter& background_errors_;  // follows RocksDB's cumulative count
   prometheus::Gauge& estimated_keys_;
 };
 
