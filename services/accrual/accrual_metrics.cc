@@ -35,6 +35,15 @@ AccrualMetrics::AccrualMetrics(prometheus::Registry& registry)
                      .Name("accrual_purchases_total")
                      .Help("Purchases applied, by whether the buyer is a member")
                      .Register(registry)),
+      member_purchases_(prometheus::BuildCounter()
+                            .Name("accrual_member_purchases_total")
+                            .Help("Members' purchases: a member's first, or a repeat purchase")
+                            .Register(registry)),
+      spend_(prometheus::BuildCounter()
+                 .Name("accrual_purchase_amount_minor_total")
+                 .Help("Amount of purchases applied, in minor units of the program currency, "
+                       "by whether the buyer is a member")
+                 .Register(registry)),
       refunds_parked_(prometheus::BuildCounter()
                           .Name("accrual_refunds_parked_total")
                           .Help("Refunds that arrived before their purchase and waited for it")
@@ -136,6 +145,12 @@ void AccrualMetrics::ObserveBatch(const std::vector<KafkaMessage>& batch, const 
         .Increment(static_cast<double>(n));
   }
   purchases_.Add({{"member", "true"}}).Increment(static_cast<double>(result.purchases_applied));
+  member_purchases_.Add({{"nth", "first"}})
+      .Increment(static_cast<double>(result.purchases_applied - result.repeat_purchases));
+  member_purchases_.Add({{"nth", "repeat"}})
+      .Increment(static_cast<double>(result.repeat_purchases));
+  spend_.Add({{"member", "true"}}).Increment(static_cast<double>(result.member_spend_minor));
+  spend_.Add({{"member", "false"}}).Increment(static_cast<double>(result.non_member_spend_minor));
   purchases_.Add({{"member", "false"}}).Increment(static_cast<double>(result.non_member_purchases));
   refunds_parked_.Increment(static_cast<double>(result.refunds_parked));
   batch_seconds_.Observe(commit_seconds);

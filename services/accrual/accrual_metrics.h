@@ -35,6 +35,8 @@ class AccrualMetrics {
   prometheus::Counter& duplicates_;
   prometheus::Family<prometheus::Counter>& dead_lettered_;
   prometheus::Family<prometheus::Counter>& purchases_;
+  prometheus::Family<prometheus::Counter>& member_purchases_;
+  prometheus::Family<prometheus::Counter>& spend_;
   prometheus::Counter& refunds_parked_;
   prometheus::Family<prometheus::Gauge>& lag_;
   prometheus::Histogram& batch_seconds_;

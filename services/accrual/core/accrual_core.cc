@@ -981,6 +981,7 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   record.set_partner_id(purchase.partner_id());
   if (purchase.member_id().empty()) {
     ++result.non_member_purchases;
+    result.non_member_spend_minor += purchase.amount_minor();
     txn.purchases[purchase.purchase_id()] = record;
     return;
   }
@@ -1072,6 +1073,8 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   record.set_points_earned(points);
   txn.purchases[purchase.purchase_id()] = record;
   ++result.purchases_applied;
+  result.member_spend_minor += purchase.amount_minor();
+  if (member->purchases() > 1) ++result.repeat_purchases;
   result.points_earned += points;
 
   // Refunds that arrived before this purchase.

@@ -52,6 +52,9 @@ struct BatchResult {
   int64_t refunds_parked = 0;  // waiting for their purchase
   int64_t duplicates = 0;
   int64_t non_member_purchases = 0;
+  int64_t repeat_purchases = 0;    // by members who had bought before (repeat-purchase rate)
+  int64_t member_spend_minor = 0;  // for members' vs non-members' spend
+  int64_t non_member_spend_minor = 0;
   int64_t points_earned = 0;  // base points of applied purchases
   int64_t points_clawed_back = 0;
   int64_t activities_applied = 0;

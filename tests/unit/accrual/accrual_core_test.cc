@@ -286,3 +286,21 @@ TEST(AdjustTest, NegativeBeyondAvailableIsRefusedUnlessDebtIsAllowed) {
 
 }  // namespace
 }  // namespace loyalty::accrual
+
+namespace loyalty::accrual {
+namespace {
+
+TEST(KpiTest, RepeatPurchasesAndSpendOfMembersAndNonMembers) {
+  AccrualTestEnv env;
+  env.Enroll("m1", "+380671234567");
+  auto result =
+      env.core->ApplyBatch({env.Purchase("p1", "m1", 1'000), env.Purchase("p2", "m1", 2'000),
+                            env.Purchase("p3", "", 500)});
+  EXPECT_EQ(result.purchases_applied, 2);
+  EXPECT_EQ(result.repeat_purchases, 1);
+  EXPECT_EQ(result.member_spend_minor, 3'000);
+  EXPECT_EQ(result.non_member_spend_minor, 500);
+}
+
+}  // namespace
+}  // namespace loyalty::accrual
