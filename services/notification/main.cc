@@ -1,6 +1,7 @@
 // loyalty-notification: wires the notification core to RocksDB, Kafka (loyalty.events.v1),
 // the delivery channels, the Telegram bot endpoint, gRPC and Prometheus.
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "common/accrual_client.h"
@@ -14,6 +15,7 @@
 #include "services/notification/core/notification_core.h"
 #include "services/notification/dispatcher.h"
 #include "services/notification/event_consumer.h"
+#include "services/notification/grpc_redemption_client.h"
 #include "services/notification/grpc_service.h"
 #include "services/notification/notification_metrics.h"
 #include "services/notification/telegram_webhook.h"
@@ -48,7 +50,17 @@ int Main(int argc, char** argv) {
   std::unique_ptr<GrpcAccrualClient> accrual;
   std::string accrual_address = config.GetString("accrual.address", "");
   if (!accrual_address.empty()) accrual = std::make_unique<GrpcAccrualClient>(accrual_address);
-  BalanceBot bot(core, accrual.get());
+  // Redemption suggests a reward in expiring-soon messages and answers /rewards; without an
+  // address both behave as before it existed (no suggestion, "catalog not available"). The
+  // deadline is short because the event consumer waits for it.
+  std::unique_ptr<GrpcRedemptionClient> redemption;
+  std::string redemption_address = config.GetString("redemption.address", "");
+  if (!redemption_address.empty()) {
+    redemption = std::make_unique<GrpcRedemptionClient>(
+        redemption_address, std::chrono::milliseconds(config.GetInt("redemption.timeout_ms", 500)));
+    core.SetRedemption(redemption.get());
+  }
+  BalanceBot bot(core, accrual.get(), redemption.get());
   TelegramWebhook webhook(bot, config.GetString("telegram.webhook_secret", ""));
   std::string webhook_address = config.GetString("telegram.webhook_address", "");
   if (!webhook_address.empty()) {

@@ -4,37 +4,37 @@ namespace loyalty::notification {
 
 NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
     : events_(prometheus::BuildCounter()
-                  .Name("loyalty_notification_events_total")
+                  .Name("notification_events_total")
                   .Help("Events read from loyalty.events.v1, by what became of them")
                   .Register(registry)),
       notifications_(prometheus::BuildCounter()
-                         .Name("loyalty_notifications_total")
+                         .Name("notification_notifications_total")
                          .Help("Notifications by kind, channel and outcome (queued, delivered, "
                                "retry, dead)")
                          .Register(registry)),
       attempt_seconds_(prometheus::BuildHistogram()
-                           .Name("loyalty_notification_attempt_seconds")
+                           .Name("notification_attempt_seconds")
                            .Help("Duration of one delivery attempt, by channel")
                            .Register(registry)),
       delivery_seconds_(prometheus::BuildHistogram()
-                            .Name("loyalty_notification_delivery_seconds")
+                            .Name("notification_delivery_seconds")
                             .Help("From queued to delivered (quiet hours and retries included)")
                             .Register(registry)),
       retries_(prometheus::BuildCounter()
-                   .Name("loyalty_notification_retries_total")
+                   .Name("notification_retries_total")
                    .Help("Attempts that failed transiently and were scheduled again")
                    .Register(registry)),
       dead_letters_(prometheus::BuildCounter()
-                        .Name("loyalty_notification_dead_letters_total")
+                        .Name("notification_dead_letters_total")
                         .Help("Notifications given up (permanent failure or last attempt)")
                         .Register(registry)),
       queue_depth_(prometheus::BuildGauge()
-                       .Name("loyalty_notification_queue_depth")
+                       .Name("notification_queue_depth")
                        .Help("Notifications waiting to be sent (due or not)")
                        .Register(registry)
                        .Add({})),
       breaker_open_(prometheus::BuildGauge()
-                        .Name("loyalty_notification_breaker_open")
+                        .Name("notification_breaker_open")
                         .Help("1 while the channel's circuit breaker is open or half-open")
                         .Register(registry)) {
   for (const char* c : kChannels) {

@@ -1,12 +1,16 @@
 #include "services/notification/core/bot.h"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "services/notification/core/i18n.h"
 
 namespace loyalty::notification {
 namespace {
+
+constexpr size_t kMaxRewards = 5;  // a chat message, not the catalog
 
 struct Phrases {
   const char* link_first;  // not linked
@@ -18,6 +22,8 @@ struct Phrases {
   const char* rewards_off;
   const char* help;
   const char* unavailable;
+  const char* rewards;     // header of the /rewards list
+  const char* no_rewards;  // nothing affordable now
 };
 
 const Phrases& PhrasesFor(const std::string& language) {
@@ -29,7 +35,8 @@ const Phrases& PhrasesFor(const std::string& language) {
         "Your balance: {available} {word}. Pending: {pending}. Held: {held}.",
         "Your latest entries:", "No entries yet.", "The rewards catalog is not available here yet.",
         "Commands: /balance, /history, /rewards.",
-        "Sorry, this is not available right now. Please try again later."}},
+        "Sorry, this is not available right now. Please try again later.",
+        "Rewards you can redeem now:", "No reward is within your points yet."}},
       {"uk",
        {"Цей чат ще не прив'язано. Надішліть /start і код з вашого облікового запису.",
         "Чат прив'язано. Запитуйте /balance, /history або /rewards.",
@@ -37,7 +44,8 @@ const Phrases& PhrasesFor(const std::string& language) {
         "Ваш баланс: {available} {word}. Очікують: {pending}. Зарезервовано: {held}.",
         "Останні операції:", "Операцій ще немає.", "Каталог винагород тут поки недоступний.",
         "Команди: /balance, /history, /rewards.",
-        "Вибачте, зараз це недоступно. Спробуйте пізніше."}},
+        "Вибачте, зараз це недоступно. Спробуйте пізніше.",
+        "Винагороди, доступні вам зараз:", "Поки що жодна винагорода не доступна за ваші бали."}},
       {"ru",
        {"Этот чат ещё не привязан. Отправьте /start и код из вашего аккаунта.",
         "Чат привязан. Спрашивайте /balance, /history или /rewards.",
@@ -45,7 +53,8 @@ const Phrases& PhrasesFor(const std::string& language) {
         "Ваш баланс: {available} {word}. Ожидают: {pending}. Зарезервировано: {held}.",
         "Последние операции:", "Операций пока нет.", "Каталог наград здесь пока недоступен.",
         "Команды: /balance, /history, /rewards.",
-        "Извините, сейчас это недоступно. Попробуйте позже."}},
+        "Извините, сейчас это недоступно. Попробуйте позже.",
+        "Награды, доступные вам сейчас:", "Пока ни одна награда не доступна за ваши баллы."}},
       {"pl",
        {"Ten czat nie jest jeszcze połączony. Wyślij /start i kod ze swojego konta.",
         "Czat połączony. Pytaj /balance, /history lub /rewards.",
@@ -53,7 +62,9 @@ const Phrases& PhrasesFor(const std::string& language) {
         "Twoje saldo: {available} {word}. Oczekujące: {pending}. Zablokowane: {held}.",
         "Ostatnie operacje:", "Brak operacji.", "Katalog nagród nie jest tu jeszcze dostępny.",
         "Polecenia: /balance, /history, /rewards.",
-        "Przepraszamy, to jest teraz niedostępne. Spróbuj później."}},
+        "Przepraszamy, to jest teraz niedostępne. Spróbuj później.",
+        "Nagrody, które możesz teraz odebrać:",
+        "Na razie żadna nagroda nie jest w zasięgu Twoich punktów."}},
       {"hu",
        {"Ez a csevegés még nincs összekapcsolva. Küldje el: /start és a fiókjában látható kód.",
         "A csevegés összekapcsolva. Kérdezze: /balance, /history vagy /rewards.",
@@ -61,7 +72,8 @@ const Phrases& PhrasesFor(const std::string& language) {
         "Egyenlege: {available} {word}. Függőben: {pending}. Zárolva: {held}.",
         "Legutóbbi tételek:", "Még nincsenek tételek.", "A jutalomkatalógus itt még nem érhető el.",
         "Parancsok: /balance, /history, /rewards.",
-        "Elnézést, ez most nem érhető el. Próbálja később."}},
+        "Elnézést, ez most nem érhető el. Próbálja később.",
+        "Most beváltható jutalmak:", "Pontjaiból még egyik jutalom sem érhető el."}},
   };
   auto it = table.find(language);
   return it == table.end() ? table.at("en") : it->second;
@@ -128,7 +140,28 @@ std::string BalanceBot::Handle(const std::string& chat_id, const std::string& ra
     }
     return reply;
   }
-  if (command == "/rewards") return say.rewards_off;  // redemption is not wired yet
+  if (command == "/rewards") {
+    if (redemption_ == nullptr) return say.rewards_off;
+    auto offers = redemption_->ListRewards(*member_id);
+    if (!offers.ok()) return say.unavailable;
+    // What the member can redeem right now (redemption already dropped what they may not:
+    // audience, validity, stock, limits), cheapest first, at most kMaxRewards.
+    std::vector<const v1::Reward*> affordable;
+    for (const auto& offer : offers->offers()) {
+      if (offer.affordable()) affordable.push_back(&offer.reward());
+    }
+    if (affordable.empty()) return say.no_rewards;
+    std::stable_sort(affordable.begin(), affordable.end(), [](const auto* a, const auto* b) {
+      return a->points_price() < b->points_price();
+    });
+    std::string reply = say.rewards;
+    for (size_t i = 0; i < affordable.size() && i < kMaxRewards; ++i) {
+      reply += "\n" + affordable[i]->name() + " — " +
+               std::to_string(affordable[i]->points_price()) + " " +
+               PointsWord(language, affordable[i]->points_price());
+    }
+    return reply;
+  }
   return say.help;
 }
 

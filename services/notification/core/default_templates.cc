@@ -45,7 +45,8 @@ const Table& Defaults() {
       {{"expiring_soon", "en"},
        {"Points expiring on {{expires_on}}",
         "Points expiring on {{expires_on}}: {{points}} {{points_word}}. Use them in time: your "
-        "balance is {{balance}} {{balance_word}}."}},
+        "balance is {{balance}} {{balance_word}}.{{#has_reward}} You can afford {{reward_name}} "
+        "for {{reward_points}} {{reward_points_word}}.{{/has_reward}}"}},
       {{"reward_redeemed", "en"},
        {"Your reward: {{reward_name}}",
         "You redeemed {{reward_name}} for {{points}} {{points_word}}. Voucher code: "
@@ -90,7 +91,9 @@ const Table& Defaults() {
       {{"expiring_soon", "uk"},
        {"Бали згорають {{expires_on}}",
         "Бали, що згорають {{expires_on}}: {{points}} {{points_word}}. Встигніть їх "
-        "використати: ваш баланс {{balance}} {{balance_word}}."}},
+        "використати: ваш баланс {{balance}} {{balance_word}}.{{#has_reward}} Вам доступна "
+        "винагорода «{{reward_name}}» за {{reward_points}} {{reward_points_word}}."
+        "{{/has_reward}}"}},
       {{"reward_redeemed", "uk"},
        {"Ваша винагорода: {{reward_name}}",
         "Ви обміняли {{points}} {{points_word}} на «{{reward_name}}». Код ваучера: "
@@ -135,7 +138,9 @@ const Table& Defaults() {
       {{"expiring_soon", "ru"},
        {"Баллы сгорают {{expires_on}}",
         "Баллы, которые сгорят {{expires_on}}: {{points}} {{points_word}}. Успейте их "
-        "потратить: ваш баланс {{balance}} {{balance_word}}."}},
+        "потратить: ваш баланс {{balance}} {{balance_word}}.{{#has_reward}} Вам доступна "
+        "награда «{{reward_name}}» за {{reward_points}} {{reward_points_word}}."
+        "{{/has_reward}}"}},
       {{"reward_redeemed", "ru"},
        {"Ваша награда: {{reward_name}}",
         "Вы обменяли {{points}} {{points_word}} на «{{reward_name}}». Код ваучера: "
@@ -181,7 +186,8 @@ const Table& Defaults() {
       {{"expiring_soon", "pl"},
        {"Punkty wygasają {{expires_on}}",
         "Punkty, które wygasną {{expires_on}}: {{points}} {{points_word}}. Wykorzystaj je: "
-        "Twoje saldo to {{balance}} {{balance_word}}."}},
+        "Twoje saldo to {{balance}} {{balance_word}}.{{#has_reward}} Stać Cię na nagrodę "
+        "„{{reward_name}}” za {{reward_points}} {{reward_points_word}}.{{/has_reward}}"}},
       {{"reward_redeemed", "pl"},
        {"Twoja nagroda: {{reward_name}}",
         "Wymieniasz {{points}} {{points_word}} na „{{reward_name}}”. Kod vouchera: "
@@ -227,7 +233,8 @@ const Table& Defaults() {
       {{"expiring_soon", "hu"},
        {"Lejáró pontok: {{expires_on}}",
         "{{expires_on}} napon lejáró pontok: {{points}} {{points_word}}. Használja fel őket: "
-        "egyenlege {{balance}} {{balance_word}}."}},
+        "egyenlege {{balance}} {{balance_word}}.{{#has_reward}} Beválthatja: {{reward_name}} "
+        "({{reward_points}} {{reward_points_word}}).{{/has_reward}}"}},
       {{"reward_redeemed", "hu"},
        {"Az Ön jutalma: {{reward_name}}",
         "Beváltva: {{reward_name}} ({{points}} {{points_word}}). Utalványkód: {{voucher_codes}}"

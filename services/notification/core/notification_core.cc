@@ -13,6 +13,7 @@
 #include "loyalty/v1/internal.pb.h"
 #include "services/notification/core/i18n.h"
 #include "services/notification/core/mapper.h"
+#include "services/notification/core/suggestion.h"
 
 namespace loyalty::notification {
 namespace {
@@ -593,8 +594,53 @@ void NotificationCore::DeadLetter(Txn& txn, const KafkaMessage& message, const s
   txn.outbox.push_back(std::move(record));
 }
 
+NotificationCore::Offers NotificationCore::FetchOffers(const std::vector<KafkaMessage>& messages) {
+  Offers offers;
+  if (redemption_ == nullptr) return offers;
+  std::set<std::string> members;
+  for (const auto& message : messages) {
+    v1::LoyaltyEvent event;
+    std::string error;  // reported when the batch is applied
+    if (!Decode(message.value, &event, &error) ||
+        event.payload_case() != v1::LoyaltyEvent::kPointsExpiringSoon ||
+        event.member_id().empty() || event.event_id().empty()) {
+      continue;
+    }
+    // A replay will be skipped anyway: no need to ask for it.
+    std::string ignored;
+    if (store_.Get(kSeenCf, event.event_id(), &ignored)) continue;
+    members.insert(event.member_id());
+  }
+  if (members.empty()) return offers;
+  {
+    // Only members who will get the message are worth a call.
+    std::lock_guard lock(mu_);
+    for (auto it = members.begin(); it != members.end();) {
+      it = Wants(FindPrefs(*it), "expiring_soon") ? std::next(it) : members.erase(it);
+    }
+  }
+  for (const auto& member_id : members) {
+    auto response = redemption_->ListRewards(member_id);
+    if (!response.ok()) {
+      // Redemption is down or slow: the messages go without a suggestion rather than late.
+      LogWarn("redemption unavailable: expiring-soon messages without a suggestion",
+              {{"member_id", member_id}, {"status", response.status().ToString()}});
+      break;
+    }
+    offers[member_id] = std::move(*response);
+  }
+  return offers;
+}
+
+bool NotificationCore::Wants(const v1::Preferences* prefs, const std::string& kind) const {
+  return prefs != nullptr && prefs->channels_size() > 0 && !config_.disabled_kinds.count(kind) &&
+         std::find(prefs->opted_out_kinds().begin(), prefs->opted_out_kinds().end(), kind) ==
+             prefs->opted_out_kinds().end();
+}
+
 BatchResult NotificationCore::ApplyBatch(const std::vector<KafkaMessage>& messages) {
   BatchResult result;
+  Offers offers = FetchOffers(messages);
   Txn txn;
   uint64_t ticket = 0;
   {
@@ -630,7 +676,7 @@ BatchResult NotificationCore::ApplyBatch(const std::vector<KafkaMessage>& messag
       }
       txn.seen_events.insert(event.event_id());
       txn.Put(kSeenCf, event.event_id(), "");
-      HandleEvent(txn, event, result);
+      HandleEvent(txn, event, offers, result);
     }
     for (const auto& tp : touched) txn.Put(kOffsetsCf, OffsetKey(tp), EncodeI64(offsets_[tp]));
     ticket = Stage(txn);
@@ -657,7 +703,8 @@ int64_t& NotificationCore::DayCount(Txn& txn, const std::string& member_id, int6
   return day_counts_[key] = count;
 }
 
-void NotificationCore::HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, BatchResult& result) {
+void NotificationCore::HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, const Offers& offers,
+                                   BatchResult& result) {
   const std::string& member_id = event.member_id();
   if (event.payload_case() == v1::LoyaltyEvent::kMemberErased) {
     // Personal data (addresses) goes with the member; the delivery log keeps no more than
@@ -680,12 +727,16 @@ void NotificationCore::HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, Batc
     ++result.unmapped;
     return;
   }
-  if (prefs == nullptr || prefs->channels_size() == 0 ||
-      config_.disabled_kinds.count(mapped->kind) ||
-      std::find(prefs->opted_out_kinds().begin(), prefs->opted_out_kinds().end(), mapped->kind) !=
-          prefs->opted_out_kinds().end()) {
+  if (!Wants(prefs, mapped->kind)) {
     ++result.skipped;
     return;
+  }
+  if (mapped->kind == "expiring_soon") {
+    std::optional<v1::Reward> reward;
+    if (auto it = offers.find(member_id); it != offers.end()) {
+      reward = PickSuggestion(it->second, event.points_expiring_soon().points());
+    }
+    AddSuggestionVars(mapped->vars, reward, language);
   }
   int64_t now = clock_.NowMs();
   if (!mapped->transactional && prefs->daily_cap() > 0) {

@@ -32,6 +32,7 @@
 #include "loyalty/v1/notification.pb.h"
 #include "loyalty/v1/notification_internal.pb.h"
 #include "services/notification/core/policy.h"
+#include "services/notification/core/redemption_client.h"
 #include "services/notification/core/templates.h"
 
 namespace loyalty::notification {
@@ -120,6 +121,11 @@ class NotificationCore {
   CircuitBreaker::State BreakerState(const std::string& channel) const;
   // Called after changes that may have made something due (wakes dispatchers).
   void SetOnQueued(std::function<void()> on_queued) { on_queued_ = std::move(on_queued); }
+  // Where expiring-soon messages find their reward suggestion (null: none, the default). Set
+  // before the first ApplyBatch. ApplyBatch asks it outside the lock, before applying the
+  // batch; a failed call leaves the message without a suggestion and skips the batch's other
+  // calls, so that an unreachable redemption costs one deadline per batch at most.
+  void SetRedemption(RedemptionClient* redemption) { redemption_ = redemption; }
 
  private:
   struct Txn;
@@ -133,7 +139,13 @@ class NotificationCore {
   void Finish(uint64_t ticket, Txn& txn);
 
   v1::Preferences* FindPrefs(const std::string& member_id);
-  void HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, BatchResult& result);
+  using Offers = std::map<std::string, v1::ListRewardsResponse>;  // by member
+  // The offers of the members of the batch's expiring-soon events that will be told about
+  // them. Called without the lock; takes it only briefly to read preferences.
+  Offers FetchOffers(const std::vector<KafkaMessage>& messages);
+  void HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, const Offers& offers,
+                   BatchResult& result);
+  bool Wants(const v1::Preferences* prefs, const std::string& kind) const;
   void Enqueue(Txn& txn, const v1::Preferences& prefs, const std::string& kind,
                const std::string& event_id, const Vars& vars, bool transactional, int64_t due_ms,
                BatchResult* result);
@@ -147,6 +159,7 @@ class NotificationCore {
   const Clock& clock_;
   NotificationConfig config_;
   std::function<void()> on_queued_;
+  RedemptionClient* redemption_ = nullptr;
 
   mutable std::mutex mu_;
   TemplateSet templates_;

@@ -127,7 +127,8 @@ const std::set<std::string>& AllowedVariables(const std::string& kind) {
     m["pending_released"] = with(with(points, balance), {"purchase_id"});
     m["tier_changed"] = {"from_tier", "to_tier", "upgrade", "next_evaluation",
                          "has_next_evaluation"};
-    m["expiring_soon"] = with(with(points, balance), {"expires_on"});
+    m["expiring_soon"] = with(with(points, balance), {"expires_on", "has_reward", "reward_name",
+                                                      "reward_points", "reward_points_word"});
     m["reward_redeemed"] =
         with(points, {"reward_name", "voucher_codes", "valid_until", "has_valid_until"});
     m["voucher_used"] = {"voucher_code", "reward_id", "store_id"};

@@ -312,13 +312,13 @@ TEST_F(NotificationIntegrationTest, EveryKindArrivesRenderedInEveryLanguageOnEve
     EXPECT_EQ(earned, 4) << member;
   }
   std::string metrics = Metrics();
-  EXPECT_NE(metrics.find("loyalty_notifications_total{channel=\"telegram\",kind=\"welcome\","
+  EXPECT_NE(metrics.find("notification_notifications_total{channel=\"telegram\",kind=\"welcome\","
                          "outcome=\"delivered\"} 5"),
             std::string::npos)
       << metrics.substr(0, 3000);
-  EXPECT_TRUE(Eventually(
-      [&] { return Metrics().find("loyalty_notification_queue_depth 0") != std::string::npos; },
-      std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      Eventually([&] { return Metrics().find("notification_queue_depth 0") != std::string::npos; },
+                 std::chrono::seconds(5)));
 }
 
 TEST_F(NotificationIntegrationTest, FailuresAreRetriedWithBackoffThenDeadLettered) {
@@ -392,17 +392,16 @@ TEST_F(NotificationIntegrationTest, FailuresAreRetriedWithBackoffThenDeadLettere
   EXPECT_EQ(hits_503, 3);
   EXPECT_EQ(hits_slow, 3);
   std::string metrics = Metrics();
-  EXPECT_NE(metrics.find("loyalty_notification_dead_letters_total{channel=\"webhook\"} 4"),
+  EXPECT_NE(metrics.find("notification_dead_letters_total{channel=\"webhook\"} 4"),
             std::string::npos)
       << metrics.substr(0, 4000);
-  EXPECT_NE(metrics.find("loyalty_notification_dead_letters_total{channel=\"email\"} 1"),
+  EXPECT_NE(metrics.find("notification_dead_letters_total{channel=\"email\"} 1"),
             std::string::npos);
-  EXPECT_NE(metrics.find("loyalty_notification_retries_total{channel=\"webhook\"} 6"),
-            std::string::npos);
-  for (const char* name : {"loyalty_notification_attempt_seconds_bucket{channel=\"webhook\"",
-                           "loyalty_notification_breaker_open{channel=\"sms\"} 0",
-                           "loyalty_notification_events_total{result=\"processed\"} 5",
-                           "loyalty_notification_queue_depth 0"}) {
+  EXPECT_NE(metrics.find("notification_retries_total{channel=\"webhook\"} 6"), std::string::npos);
+  for (const char* name :
+       {"notification_attempt_seconds_bucket{channel=\"webhook\"",
+        "notification_breaker_open{channel=\"sms\"} 0",
+        "notification_events_total{result=\"processed\"} 5", "notification_queue_depth 0"}) {
     EXPECT_NE(metrics.find(name), std::string::npos) << name;
   }
   std::string file = dir.Sub("metrics.txt");
@@ -512,9 +511,9 @@ TEST_F(NotificationIntegrationTest, QuietHoursHoldMessagesButNotVoucherCodes) {
   for (const auto& d : Deliveries()) emails += d.channel == "email";
   EXPECT_EQ(emails, 1);
   // The gauge is refreshed once a second.
-  EXPECT_TRUE(Eventually(
-      [&] { return Metrics().find("loyalty_notification_queue_depth 1") != std::string::npos; },
-      std::chrono::seconds(5)));
+  EXPECT_TRUE(
+      Eventually([&] { return Metrics().find("notification_queue_depth 1") != std::string::npos; },
+                 std::chrono::seconds(5)));
 }
 
 TEST_F(NotificationIntegrationTest, TelegramBotLinksAChatAndAnswersInTheMembersLanguage) {
