@@ -5,8 +5,8 @@ the five dashboards share panel conventions and the per-service RED panels stay 
 Run it after editing: python3 deploy/grafana/generate_dashboards.py
 The JSON files are committed, so Grafana and the observability test never need Python.
 
-Panels of services whose metric names are not final carry "loyaltyService": "<service>";
-tests/integration/observability skips those until the service lands (remove the key then).
+tests/integration/observability runs every service under a demo load and checks that every
+panel's query returns data.
 """
 import json
 import os
@@ -36,7 +36,7 @@ class Layout:
         self.y += 1
 
     def add(self, title, targets, kind="timeseries", unit="short", w=8, description="",
-            service=None, legend=None):
+            legend=None):
         if self.x + w > 24:
             self.y += 8
             self.x = 0
@@ -55,8 +55,6 @@ class Layout:
             "targets": [{"datasource": DS, "refId": chr(ord("A") + i), "expr": expr,
                          "legendFormat": lf} for i, (expr, lf) in enumerate(targets)],
         }
-        if service:
-            panel["loyaltyService"] = service
         self.panels.append(panel)
         self.next_id += 1
         self.x += w
@@ -71,83 +69,83 @@ def dashboard(uid, title, tags, layout, description):
     }
 
 
-def red_rows(l, job, service=None):
+def red_rows(l, job):
     sel = f'job="{job}"'
     l.row("gRPC: rate, errors, duration")
     l.add("Requests/s by method",
           f"sum by (grpc_method) (rate(grpc_server_handled_total{{{sel}}}[$__rate_interval]))",
-          unit="reqps", legend="{{grpc_method}}", service=service)
+          unit="reqps", legend="{{grpc_method}}")
     l.add("Non-OK answers/s by method and code",
           f'sum by (grpc_method, grpc_code) (rate(grpc_server_handled_total{{{sel}, grpc_code!="OK"}}[$__rate_interval]))',
-          unit="reqps", legend="{{grpc_method}} {{grpc_code}}", service=service,
+          unit="reqps", legend="{{grpc_method}} {{grpc_code}}",
           description="Client errors (NOT_FOUND, INVALID_ARGUMENT, ALREADY_EXISTS, "
                       "FAILED_PRECONDITION) are normal answers; server errors are in the next panel.")
     l.add("Server error ratio by method",
           f'(sum by (grpc_method) (rate(grpc_server_handled_total{{{sel}, grpc_code=~"{SERVER_CODES}"}}[$__rate_interval]))'
           f" or sum by (grpc_method) (rate(grpc_server_handled_total{{{sel}}}[$__rate_interval])) * 0)"
           f" / sum by (grpc_method) (rate(grpc_server_handled_total{{{sel}}}[$__rate_interval]))",
-          unit="percentunit", legend="{{grpc_method}}", service=service,
+          unit="percentunit", legend="{{grpc_method}}",
           description=f"Codes {SERVER_CODES} over all answers; alert LoyaltyGrpcServerErrors at 5%.")
     l.add("Latency p99 by method",
           f"histogram_quantile(0.99, sum by (grpc_method, le) (rate(grpc_server_handling_seconds_bucket{{{sel}}}[$__rate_interval])))",
-          unit="s", legend="{{grpc_method}}", w=12, service=service)
+          unit="s", legend="{{grpc_method}}", w=12)
     l.add("Latency p50 by method",
           f"histogram_quantile(0.5, sum by (grpc_method, le) (rate(grpc_server_handling_seconds_bucket{{{sel}}}[$__rate_interval])))",
-          unit="s", legend="{{grpc_method}}", w=12, service=service)
+          unit="s", legend="{{grpc_method}}", w=12)
 
 
-def kafka_rows(l, job, batch_latency, service=None):
+def kafka_rows(l, job, batch_latency):
     sel = f'job="{job}"'
     l.row("Kafka consumption")
     l.add("Consumed/s by topic",
           f"sum by (topic) (rate(kafka_messages_consumed_total{{{sel}}}[$__rate_interval]))",
-          unit="ops", legend="{{topic}}", service=service)
+          unit="ops", legend="{{topic}}")
     l.add("Consumer lag by topic", f"sum by (topic) (kafka_consumer_lag{{{sel}}})",
-          legend="{{topic}}", service=service,
+          legend="{{topic}}",
           description="Messages between the committed offset (kept in RocksDB) and the end of "
                       "each partition, summed over partitions. Alert: LoyaltyConsumerLagGrowing.")
     l.add("Dead letters in the last hour by topic and reason",
           f"sum by (topic, reason) (increase(kafka_messages_dead_lettered_total{{{sel}}}[1h]))",
-          legend="{{topic}} {{reason}}", service=service,
+          legend="{{topic}} {{reason}}",
           description="Messages sent to <topic>.dlq. Inspect them with kcat; see docs/operations.md.")
     l.add("Duplicates/s (already applied)",
           f"sum(rate(kafka_messages_duplicate_total{{{sel}}}[$__rate_interval]))", unit="ops",
-          legend="duplicates", service=service,
+          legend="duplicates",
           description="Redeliveries after a crash or a producer retry; they change nothing.")
     if batch_latency:
         l.add("Batch commit latency p50 / p99", [
             (f"histogram_quantile(0.5, sum by (le) (rate(kafka_batch_commit_seconds_bucket{{{sel}}}[$__rate_interval])))", "p50"),
             (f"histogram_quantile(0.99, sum by (le) (rate(kafka_batch_commit_seconds_bucket{{{sel}}}[$__rate_interval])))", "p99"),
-        ], unit="s", service=service, description="Apply a batch and fsync it (group commit).")
+        ], unit="s", description="Apply a batch and fsync it (group commit).")
         l.add("Messages per batch (mean)",
               f"sum(rate(kafka_batch_messages_sum{{{sel}}}[$__rate_interval])) / sum(rate(kafka_batch_messages_count{{{sel}}}[$__rate_interval]))",
-              legend="mean batch", service=service)
+              legend="mean batch")
 
 
-def outbox_and_process_rows(l, job, service=None):
+def outbox_and_process_rows(l, job):
     sel = f'job="{job}"'
     l.row("Outbox (events to Kafka)")
     l.add("Published/s by topic",
           f"sum by (topic) (rate(outbox_published_total{{{sel}}}[$__rate_interval]))",
-          unit="ops", legend="{{topic}}", service=service)
+          unit="ops", legend="{{topic}}")
     l.add("Pending in the outbox", f"sum(outbox_pending{{{sel}}})", legend="pending",
-          service=service, description="Alert LoyaltyOutboxBacklog / LoyaltyOutboxStuck.")
+          description="Alert LoyaltyOutboxBacklog / LoyaltyOutboxStuck.")
     l.add("Publish failures/s",
           f"sum(rate(outbox_publish_failures_total{{{sel}}}[$__rate_interval]))", unit="ops",
-          legend="failures", service=service,
+          legend="failures",
           description="Not acknowledged by the broker; the relay sends them again.")
     l.row("Process")
-    l.add("Up", f"up{{{sel}}}", legend="{{instance}}", w=6, service=service)
+    l.add("Up", f"up{{{sel}}}", legend="{{instance}}", w=6)
     l.add("Resident memory", f"process_resident_memory_bytes{{{sel}}}", unit="bytes",
-          legend="{{instance}}", w=6, service=service)
+          legend="{{instance}}", w=6)
     l.add("CPU (cores)", f"rate(process_cpu_seconds_total{{{sel}}}[$__rate_interval])",
-          legend="{{instance}}", w=6, service=service)
+          legend="{{instance}}", w=6)
     l.add("Open file descriptors / limit",
           f"process_open_fds{{{sel}}} / process_max_fds{{{sel}}}", unit="percentunit",
-          legend="{{instance}}", w=6, service=service,
+          legend="{{instance}}", w=6,
           description="RocksDB keeps its SST files open: a climb here is the store growing.")
     l.add("Uptime", f"time() - process_start_time_seconds{{{sel}}}", kind="stat", unit="s",
-          w=6, service=service)
+          w=6)
 
 
 def accrual():
@@ -203,60 +201,77 @@ def redemption():
     l = Layout()
     job = "loyalty-redemption"
     sel = f'job="{job}"'
-    s = "redemption"
-    l.row("Redemption (metric names provisional until the service lands)")
+    l.row("Redemption")
     l.add("Redemptions/s by kind and outcome",
           f"sum by (kind, outcome) (rate(redemption_redemptions_total{{{sel}}}[$__rate_interval]))",
-          unit="ops", legend="{{kind}} {{outcome}}", service=s)
+          unit="ops", legend="{{kind}} {{outcome}}")
     l.add("Points/s by operation",
           f"sum by (operation) (rate(redemption_points_total{{{sel}}}[$__rate_interval]))",
-          legend="{{operation}}", service=s)
-    l.add("Sagas pending", f"sum(redemption_sagas_pending{{{sel}}})", service=s)
-    l.add("Checkout holds open", f"sum(redemption_checkout_holds_open{{{sel}}})", service=s)
+          legend="{{operation}}")
+    l.add("Sagas pending", f"sum(redemption_sagas_pending{{{sel}}})")
+    l.add("Checkout holds open", f"sum(redemption_checkout_holds_open{{{sel}}})")
+    # The step series appear on the first retry; "or vector(0)" draws a healthy 0 before.
     l.add("Saga steps retried/s by step",
-          f"sum by (step) (rate(redemption_saga_steps_retried_total{{{sel}}}[$__rate_interval]))",
-          unit="ops", legend="{{step}}", service=s)
+          f"sum by (step) (rate(redemption_saga_steps_retried_total{{{sel}}}[$__rate_interval])) or vector(0)",
+          unit="ops", legend="{{step}}",
+          description="Accrual calls whose answer was unknown (repeated), and resumes of "
+                      "unfinished sagas after a restart or an accrual outage.")
+    l.add("Checkouts/s by outcome",
+          f"sum by (outcome) (rate(redemption_checkouts_total{{{sel}}}[$__rate_interval]))",
+          unit="ops", legend="{{outcome}}")
     l.add("Vouchers issued / used per second", [
         (f"sum(rate(redemption_vouchers_issued_total{{{sel}}}[$__rate_interval]))", "issued"),
         (f"sum(rate(redemption_vouchers_used_total{{{sel}}}[$__rate_interval]))", "used")],
-        unit="ops", service=s)
-    red_rows(l, job, service=s)
-    outbox_and_process_rows(l, job, service=s)
+        unit="ops")
+    red_rows(l, job)
+    outbox_and_process_rows(l, job)
     return dashboard("loyalty-redemption", "Loyalty / redemption (operators)", ["operators", "redemption"], l,
-                     "PROVISIONAL: redemption's metric names are not final.")
+                     "Catalog redemptions, vouchers, checkouts and sagas; RED for gRPC, outbox and process "
+                     "of loyalty-redemption (it consumes no Kafka topic).")
 
 
 def notification():
     l = Layout()
     job = "loyalty-notification"
     sel = f'job="{job}"'
-    s = "notification"
-    l.row("Notification (metric names provisional until the service lands)")
+    l.row("Notification")
     l.add("Notifications/s by channel and outcome",
-          f"sum by (channel, outcome) (rate(loyalty_notifications_total{{{sel}}}[$__rate_interval]))",
-          unit="ops", legend="{{channel}} {{outcome}}", service=s)
+          f"sum by (channel, outcome) (rate(notification_notifications_total{{{sel}}}[$__rate_interval]))",
+          unit="ops", legend="{{channel}} {{outcome}}")
     l.add("Delivery ratio by channel (delivered / (delivered + dead))",
-          f'sum by (channel) (rate(loyalty_notifications_total{{{sel}, outcome="delivered"}}[$__rate_interval])) / '
-          f'sum by (channel) (rate(loyalty_notifications_total{{{sel}, outcome=~"delivered|dead"}}[$__rate_interval]))',
-          unit="percentunit", legend="{{channel}}", service=s)
-    l.add("Queue depth", f"sum(loyalty_notification_queue_depth{{{sel}}})", service=s)
-    l.add("Circuit breaker open", f"max by (channel) (loyalty_notification_breaker_open{{{sel}}})",
-          legend="{{channel}}", service=s)
+          f'sum by (channel) (rate(notification_notifications_total{{{sel}, outcome="delivered"}}[$__rate_interval])) / '
+          f'sum by (channel) (rate(notification_notifications_total{{{sel}, outcome=~"delivered|dead"}}[$__rate_interval]))',
+          unit="percentunit", legend="{{channel}}")
+    l.add("Queue depth", f"sum(notification_queue_depth{{{sel}}})")
+    l.add("Circuit breaker open", f"max by (channel) (notification_breaker_open{{{sel}}})",
+          legend="{{channel}}")
     l.add("Attempt latency p99 by channel",
-          f"histogram_quantile(0.99, sum by (channel, le) (rate(loyalty_notification_attempt_seconds_bucket{{{sel}}}[$__rate_interval])))",
-          unit="s", legend="{{channel}}", service=s)
+          f"histogram_quantile(0.99, sum by (channel, le) (rate(notification_attempt_seconds_bucket{{{sel}}}[$__rate_interval])))",
+          unit="s", legend="{{channel}}")
     l.add("Queued → delivered p99 by channel",
-          f"histogram_quantile(0.99, sum by (channel, le) (rate(loyalty_notification_delivery_seconds_bucket{{{sel}}}[$__rate_interval])))",
-          unit="s", legend="{{channel}}", service=s)
+          f"histogram_quantile(0.99, sum by (channel, le) (rate(notification_delivery_seconds_bucket{{{sel}}}[$__rate_interval])))",
+          unit="s", legend="{{channel}}")
     l.add("Retries and dead letters/s by channel", [
-        (f"sum by (channel) (rate(loyalty_notification_retries_total{{{sel}}}[$__rate_interval]))", "retry {{channel}}"),
-        (f"sum by (channel) (rate(loyalty_notification_dead_letters_total{{{sel}}}[$__rate_interval]))", "dead {{channel}}")],
-        unit="ops", service=s)
-    red_rows(l, job, service=s)
-    kafka_rows(l, job, batch_latency=False, service=s)
-    outbox_and_process_rows(l, job, service=s)
+        (f"sum by (channel) (rate(notification_retries_total{{{sel}}}[$__rate_interval]))", "retry {{channel}}"),
+        (f"sum by (channel) (rate(notification_dead_letters_total{{{sel}}}[$__rate_interval]))", "dead {{channel}}")],
+        unit="ops")
+    red_rows(l, job)
+    # notification counts its input in notification_events_total, not in the kafka_* family.
+    l.row("Events consumed (loyalty.events.v1)")
+    l.add("Events/s by result",
+          f"sum by (result) (rate(notification_events_total{{{sel}}}[$__rate_interval]))",
+          unit="ops", legend="{{result}}", w=12,
+          description="processed (mapped or skipped), duplicate (already applied), "
+                      "dead_lettered (undecodable: sent to loyalty.events.v1.dlq), unmapped, "
+                      "skipped (member opted out or no channel), digested.")
+    l.add("Dead-lettered events in the last hour",
+          f'sum(increase(notification_events_total{{{sel}, result="dead_lettered"}}[1h]))',
+          legend="dead letters", w=12,
+          description="Inspect loyalty.events.v1.dlq with kcat; see docs/operations.md.")
+    outbox_and_process_rows(l, job)
     return dashboard("loyalty-notification", "Loyalty / notification (operators)", ["operators", "notification"], l,
-                     "PROVISIONAL: notification's metric names are not final.")
+                     "Deliveries by channel, queue, breakers, latency; events consumed; RED for gRPC, outbox "
+                     "(dead letters only) and process of loyalty-notification.")
 
 
 def overview():
@@ -320,25 +335,25 @@ def overview():
     l.add("Referral bonus points in the period",
           f'sum by (role) (increase(referral_points_total{{{ref}, operation="awarded"}}[$__range]))',
           kind="stat", legend="{{role}}", w=6)
-    l.row("Redemption (provisional: redemption service not landed)")
+    l.row("Redemption")
     l.add("Points redeemed for rewards in the period",
           'sum(increase(redemption_points_total{job="loyalty-redemption", operation="redeemed"}[$__range]))',
-          kind="stat", w=8, service="redemption")
+          kind="stat", w=8)
     l.add("Redemption rate: redeemed / issued",
           'sum(increase(redemption_points_total{job="loyalty-redemption", operation="redeemed"}[$__range])) / '
           f'sum(increase(accrual_points_total{{{acc}, operation=~"{ISSUED}"}}[$__range]))',
-          kind="stat", unit="percentunit", w=8, service="redemption")
+          kind="stat", unit="percentunit", w=8)
     l.add("Redemptions in the period by reward kind",
           'sum by (kind) (increase(redemption_redemptions_total{job="loyalty-redemption", outcome="completed"}[$__range]))',
-          kind="stat", legend="{{kind}}", w=8, service="redemption")
-    l.row("Notifications (provisional: notification service not landed)")
+          kind="stat", legend="{{kind}}", w=8)
+    l.row("Notifications")
     l.add("Notification delivery rate by channel",
-          'sum by (channel) (increase(loyalty_notifications_total{job="loyalty-notification", outcome="delivered"}[$__range])) / '
-          'sum by (channel) (increase(loyalty_notifications_total{job="loyalty-notification", outcome=~"delivered|dead"}[$__range]))',
-          kind="stat", unit="percentunit", legend="{{channel}}", w=12, service="notification")
+          'sum by (channel) (increase(notification_notifications_total{job="loyalty-notification", outcome="delivered"}[$__range])) / '
+          'sum by (channel) (increase(notification_notifications_total{job="loyalty-notification", outcome=~"delivered|dead"}[$__range]))',
+          kind="stat", unit="percentunit", legend="{{channel}}", w=12)
     l.add("Notifications delivered per hour by kind",
-          'sum by (kind) (increase(loyalty_notifications_total{job="loyalty-notification", outcome="delivered"}[1h]))',
-          legend="{{kind}}", w=12, service="notification")
+          'sum by (kind) (increase(notification_notifications_total{job="loyalty-notification", outcome="delivered"}[1h]))',
+          legend="{{kind}}", w=12)
     return dashboard("loyalty-overview", "Loyalty / program overview", ["marketing"], l,
                      "The program for marketers: members, purchases, points by source, referrals, "
                      "redemption. Periods follow the time picker.")
