@@ -1,0 +1,199 @@
+// What the earning rules cost: the accrual core applies the same purchases (three lines
+// each, 50 stores, 10 categories) in batches of 2,000 into a real synced RocksDB, once with
+// no campaigns and every member in the base tier, once with 20 live campaigns and members
+// spread over four tiers (paid memberships) and segments. In-process, so that the ratio is
+// the rules' cost and nothing else; the end-to-end figure is accrual_bench's.
+//
+//   earning_rules_bench [--purchases=N] [--members=M]
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/outbox.h"
+#include "common/store.h"
+#include "services/accrual/core/accrual_core.h"
+#include "tests/support/temp_dir.h"
+
+namespace loyalty::accrual {
+namespace {
+
+constexpr int kBatch = 2000;
+const char* kCategories[] = {"coffee", "bakery", "dairy",  "fruit",     "meat",
+                             "drinks", "snacks", "frozen", "household", "beauty"};
+
+struct Run {
+  double seconds = 0;
+  int64_t points = 0;
+  int64_t campaign_points = 0;
+};
+
+v1::Campaign MakeCampaign(int i) {
+  v1::Campaign c;
+  c.set_campaign_id("bench-" + std::to_string(i));
+  c.set_name("campaign " + std::to_string(i));
+  c.set_priority(i % 5);
+  switch (i % 3) {
+    case 0:
+      c.set_effect(v1::CAMPAIGN_EFFECT_MULTIPLIER);
+      c.set_value(15'000 + 1'000 * (i % 4));
+      break;
+    case 1:
+      c.set_effect(v1::CAMPAIGN_EFFECT_FIXED_BONUS);
+      c.set_value(5 + i);
+      c.set_min_basket_minor(20'000);
+      break;
+    default:
+      c.set_effect(v1::CAMPAIGN_EFFECT_LINE_BONUS);
+      c.set_value(100 + 50 * (i % 3));
+      break;
+  }
+  // Filters of every kind, so that matching does real work.
+  if (i % 2 == 0) c.add_categories(kCategories[i % 10]);
+  if (i % 5 == 1) c.add_stores("store-" + std::to_string(i));
+  if (i % 4 == 2) c.add_tiers(i % 8 == 2 ? "Gold" : "Silver");
+  if (i % 7 == 3) c.add_segments("students");
+  c.set_per_member_cap(i % 6 == 0 ? 5'000 : 0);
+  c.set_budget_points(i % 4 == 3 ? 50'000'000 : 0);
+  return c;
+}
+
+Run Apply(bool with_rules, int64_t purchases, int members) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.path(), AccrualColumnFamilies());
+  if (!store.ok()) std::abort();
+  Outbox outbox(**store);
+  ManualClock clock;
+  AccrualConfig config;  // the default four-tier ladder
+  AccrualCore core(**store, outbox, clock, config);
+
+  // Members, enrolled by 8 threads (their commits group).
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int m = t; m < members; m += 8) {
+        v1::EnrollMemberRequest enroll;
+        enroll.set_member_id("b" + std::to_string(m));
+        char phone[24];
+        std::snprintf(phone, sizeof phone, "+38050%07d", m);
+        enroll.set_phone(phone);
+        enroll.set_idempotency_key("e" + std::to_string(m));
+        if (!core.EnrollMember(enroll).ok()) std::abort();
+        if (!with_rules) continue;
+        static const char* kPaid[] = {"", "Silver", "Gold", "Platinum"};
+        if (m % 4 != 0) {
+          v1::PurchaseMembershipRequest paid;
+          paid.set_member_id(enroll.member_id());
+          paid.set_tier(kPaid[m % 4]);
+          paid.set_days(365);
+          paid.set_idempotency_key("t" + std::to_string(m));
+          if (!core.PurchaseMembership(paid).ok()) std::abort();
+        }
+        if (m % 3 == 0) {
+          v1::SetMemberSegmentsRequest segments;
+          segments.set_member_id(enroll.member_id());
+          segments.add_segments("students");
+          segments.set_idempotency_key("s" + std::to_string(m));
+          if (!core.SetMemberSegments(segments).ok()) std::abort();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  if (with_rules) {
+    for (int i = 0; i < 20; ++i) {
+      v1::CreateCampaignRequest create;
+      *create.mutable_campaign() = MakeCampaign(i);
+      create.set_actor("bench");
+      create.set_idempotency_key("c" + std::to_string(i));
+      if (!core.CreateCampaign(create).ok()) std::abort();
+    }
+  }
+
+  std::mt19937_64 rng(42);
+  std::vector<KafkaMessage> all(purchases);
+  for (int64_t n = 0; n < purchases; ++n) {
+    v1::PurchaseEvent p;
+    p.set_purchase_id("bp-" + std::to_string(n));
+    p.set_member_id("b" + std::to_string(rng() % members));
+    p.set_store_id("store-" + std::to_string(rng() % 50));
+    p.set_currency("UAH");
+    int64_t amount = 0;
+    for (int l = 0; l < 3; ++l) {
+      auto* line = p.add_lines();
+      line->set_sku("sku-" + std::to_string(rng() % 1000));
+      line->set_category(kCategories[rng() % 10]);
+      line->set_quantity(1 + rng() % 3);
+      line->set_unit_price_minor(100 + rng() % 20'000);
+      amount += line->quantity() * line->unit_price_minor();
+    }
+    p.set_amount_minor(amount);
+    all[n].topic = kPurchasesTopic;
+    all[n].partition = 0;
+    all[n].offset = n;
+    all[n].key = p.member_id();
+    all[n].value = p.SerializeAsString();
+  }
+
+  Run run;
+  std::string outbox_cursor;
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t from = 0; from < purchases; from += kBatch) {
+    std::vector<KafkaMessage> batch(all.begin() + from,
+                                    all.begin() + std::min<int64_t>(purchases, from + kBatch));
+    BatchResult result = core.ApplyBatch(batch);
+    run.points += result.points_earned;
+    // Keep the outbox as small as the relay would: drop what this batch added.
+    (*store)->Commit([&](StagedWrite& w) {
+      (*store)->Scan(kOutboxCf, outbox_cursor, "", [&](std::string_view key, std::string_view) {
+        w.Delete(kOutboxCf, key);
+        outbox_cursor = std::string(key) + '\0';
+        return true;
+      });
+    });
+  }
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  v1::ListCampaignsResponse campaigns = core.ListCampaigns(true);
+  for (const auto& c : campaigns.campaigns()) run.campaign_points += c.spent_points();
+  return run;
+}
+
+int Main(int argc, char** argv) {
+  int64_t purchases = 200'000;
+  int members = 20'000;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--purchases=", 12) == 0)
+      purchases = std::atoll(argv[i] + 12);
+    else if (std::strncmp(argv[i], "--members=", 10) == 0)
+      members = std::atoi(argv[i] + 10);
+    else {
+      std::fprintf(stderr, "usage: earning_rules_bench [--purchases=N] [--members=M]\n");
+      return 2;
+    }
+  }
+  Run plain = Apply(false, purchases, members);
+  Run rules = Apply(true, purchases, members);
+  double plain_rate = purchases / plain.seconds;
+  double rules_rate = purchases / rules.seconds;
+  std::printf("| run | purchases/s | points | of which campaigns |\n|---|---|---|---|\n");
+  std::printf("| base tier, no campaigns | %.0f | %" PRId64 " | 0 |\n", plain_rate, plain.points);
+  std::printf("| 4 tiers, 20 live campaigns | %.0f | %" PRId64 " | %" PRId64 " |\n", rules_rate,
+              rules.points, rules.campaign_points);
+  std::printf("\nrules cost: %.1f%% of the throughput (limit 25%%)\n",
+              100.0 * (1.0 - rules_rate / plain_rate));
+  if (rules.campaign_points <= 0) {
+    std::fprintf(stderr, "no campaign points: the campaigns did not apply\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace loyalty::accrual
+
+int main(int argc, char** argv) { return loyalty::accrual::Main(argc, argv); }
