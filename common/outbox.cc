@@ -135,7 +135,9 @@ OutboxRelay::PassResult OutboxRelay::PublishBatch() {
     ++acked;
   }
   if (acked > 0) {
-    store_.Commit([&](StagedWrite& write) {
+    // Unsynced: a delete lost in a crash only republishes (consumers dedupe by event id), and
+    // the relay must not wait behind the consumers' synced batches.
+    store_.WriteUnsynced([&](StagedWrite& write) {
       for (size_t i = 0; i < acked; ++i) write.Delete(kOutboxCf, sent[i].key);
     });
   }

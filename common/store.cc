@@ -10,17 +10,18 @@
 namespace loyalty {
 
 void StagedWrite::Put(std::string_view cf, std::string_view key, std::string_view value) {
-  store_.open_group_.Put(store_.Handle(cf), rocksdb::Slice(key.data(), key.size()),
-                         rocksdb::Slice(value.data(), value.size()));
+  batch_.Put(store_.Handle(cf), rocksdb::Slice(key.data(), key.size()),
+             rocksdb::Slice(value.data(), value.size()));
 }
 
 void StagedWrite::Delete(std::string_view cf, std::string_view key) {
-  store_.open_group_.Delete(store_.Handle(cf), rocksdb::Slice(key.data(), key.size()));
+  batch_.Delete(store_.Handle(cf), rocksdb::Slice(key.data(), key.size()));
 }
 
 void StagedWrite::PutVisible(std::string_view cf, std::string_view key, std::string_view value) {
   Put(cf, key, value);
-  store_.visible_open_[{std::string(cf), std::string(key)}] = std::string(value);
+  if (track_visible_)
+    store_.visible_open_[{std::string(cf), std::string(key)}] = std::string(value);
 }
 
 StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
@@ -133,9 +134,23 @@ void Store::ScanBackward(
 
 uint64_t Store::Stage(const std::function<void(StagedWrite&)>& changes) {
   std::lock_guard lock(group_mu_);
-  StagedWrite staged(*this);
+  StagedWrite staged(*this, open_group_, /*track_visible=*/true);
   changes(staged);
   return ++staged_;
+}
+
+void Store::WriteUnsynced(const std::function<void(StagedWrite&)>& changes) {
+  rocksdb::WriteBatch batch;
+  StagedWrite staged(*this, batch, /*track_visible=*/false);
+  changes(staged);
+  rocksdb::WriteOptions options;
+  options.sync = false;
+  rocksdb::Status s = db_->Write(options, &batch);
+  if (!s.ok()) {
+    LogError("RocksDB write failed; stopping so that a restart recovers from disk",
+             {{"error", s.ToString()}});
+    std::abort();
+  }
 }
 
 void Store::WaitDurable(uint64_t ticket) {

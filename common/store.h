@@ -41,8 +41,11 @@ class StagedWrite {
 
  private:
   friend class Store;
-  explicit StagedWrite(Store& store) : store_(store) {}
+  StagedWrite(Store& store, rocksdb::WriteBatch& batch, bool track_visible)
+      : store_(store), batch_(batch), track_visible_(track_visible) {}
   Store& store_;
+  rocksdb::WriteBatch& batch_;
+  bool track_visible_;
 };
 
 class Store {
@@ -72,6 +75,10 @@ class Store {
   // would no longer match disk, and a restart recovers from the disk.
   void WaitDurable(uint64_t ticket);
   void Commit(const std::function<void(StagedWrite&)>& changes) { WaitDurable(Stage(changes)); }
+  // Writes at once without waiting for the WAL sync, outside the group order: only for
+  // changes whose loss in a crash is harmless (deleting published outbox records: a lost
+  // delete republishes, and consumers dedupe). The next synced group makes it durable.
+  void WriteUnsynced(const std::function<void(StagedWrite&)>& changes);
 
   uint64_t GetIntProperty(std::string_view property) const;
   rocksdb::DB* db() { return db_.get(); }

@@ -130,11 +130,9 @@ void AccrualMetrics::Observe(const std::vector<LedgerFacts>& facts) {
   }
 }
 
-void AccrualMetrics::ObserveBatch(const std::vector<KafkaMessage>& batch, const BatchResult& result,
-                                  double commit_seconds) {
+void AccrualMetrics::ObserveBatch(const std::map<std::string, int64_t>& per_topic,
+                                  const BatchResult& result, double commit_seconds) {
   std::lock_guard lock(mu_);
-  std::map<std::string, int64_t> per_topic;
-  for (const auto& m : batch) ++per_topic[m.topic];
   for (const auto& [topic, n] : per_topic) {
     consumed_.Add({{"topic", topic}}).Increment(static_cast<double>(n));
   }
@@ -154,7 +152,9 @@ void AccrualMetrics::ObserveBatch(const std::vector<KafkaMessage>& batch, const 
   purchases_.Add({{"member", "false"}}).Increment(static_cast<double>(result.non_member_purchases));
   refunds_parked_.Increment(static_cast<double>(result.refunds_parked));
   batch_seconds_.Observe(commit_seconds);
-  batch_size_.Observe(static_cast<double>(batch.size()));
+  int64_t messages = 0;
+  for (const auto& [topic, n] : per_topic) messages += n;
+  batch_size_.Observe(static_cast<double>(messages));
 }
 
 void AccrualMetrics::SetLag(const std::map<TopicPartition, int64_t>& lag) {

@@ -22,8 +22,8 @@ class AccrualMetrics {
   explicit AccrualMetrics(prometheus::Registry& registry);
 
   void Observe(const std::vector<LedgerFacts>& facts);
-  void ObserveBatch(const std::vector<KafkaMessage>& batch, const BatchResult& result,
-                    double commit_seconds);
+  void ObserveBatch(const std::map<std::string, int64_t>& messages_per_topic,
+                    const BatchResult& result, double commit_seconds);
   void SetLag(const std::map<TopicPartition, int64_t>& lag);
   void SetGauges(int64_t members, int64_t open_holds);
 

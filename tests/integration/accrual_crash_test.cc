@@ -89,6 +89,9 @@ TEST(AccrualCrashTest, KillNineMidStreamLosesNothingAndCountsNothingTwice) {
         (*producer)->Produce("loyalty.refunds.v1", p.member_id(), refund.SerializeAsString());
       }
       if (n % 1000 == 0) (*producer)->Poll(0);
+      // About 20,000 purchases a second, so that the stream lasts long enough to be killed
+      // in the middle however fast accrual is.
+      if (n % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     (*producer)->Flush(60'000);
     published = true;

@@ -562,6 +562,7 @@ StatusOr<v1::LedgerEntry> AccrualCore::AwardPoints(const v1::AwardPointsRequest&
         auto member = FindActiveMember("member_id", request.member_id());
         if (!member.ok()) return member.status();
         v1::Balance& balance = *(*member)->mutable_member()->mutable_balance();
+        int64_t earned_before = balance.lifetime_earned();
         int64_t repaid = CreditAvailable(txn, **member, request.points());
         balance.set_lifetime_earned(balance.lifetime_earned() + request.points());
         v1::LedgerEntry entry;
@@ -580,7 +581,7 @@ StatusOr<v1::LedgerEntry> AccrualCore::AwardPoints(const v1::AwardPointsRequest&
         *awarded->mutable_balance() = balance;
         v1::LedgerEntry added =
             AddEntry(txn, **member, std::move(entry), std::move(event), request.source());
-        CheckMilestones(txn, **member);
+        CheckMilestones(txn, **member, /*purchase_counted=*/false, earned_before);
         return added;
       });
 }
@@ -881,39 +882,43 @@ StatusOr<v1::EraseMemberResponse> AccrualCore::EraseMember(const v1::EraseMember
 }
 
 BatchResult AccrualCore::ApplyBatch(const std::vector<KafkaMessage>& messages) {
-  BatchResult result;
-  uint64_t ticket = 0;
-  std::vector<LedgerFacts> facts;
-  {
-    std::lock_guard lock(mu_);
-    Txn txn;
-    std::set<TopicPartition> touched;
-    for (const auto& message : messages) {
-      TopicPartition tp{message.topic, message.partition};
-      auto stored = offsets_.find(tp);
-      if (stored != offsets_.end() && message.offset < stored->second) {
-        ++result.duplicates;  // already applied: the broker sent it again
-        continue;
-      }
-      if (message.topic == kPurchasesTopic) {
-        ApplyPurchase(txn, message, result);
-      } else if (message.topic == kRefundsTopic) {
-        ApplyRefund(txn, message, result);
-      } else if (message.topic == kActivitiesTopic) {
-        ApplyActivity(txn, message, result);
-      } else {
-        DeadLetter(txn, message, "topic", "topic: accrual does not read " + message.topic, result);
-      }
-      offsets_[tp] = message.offset + 1;
-      touched.insert(tp);
-    }
-    for (const auto& tp : touched) txn.Put(kOffsetsCf, OffsetKey(tp), EncodeI64(offsets_[tp]));
-    ticket = Stage(txn);
-    facts = std::move(txn.facts);
-  }
-  Finish(ticket, facts);
-  return result;
+  StagedBatch staged = StageBatch(messages);
+  FinishBatch(staged);
+  return staged.result;
 }
+
+AccrualCore::StagedBatch AccrualCore::StageBatch(const std::vector<KafkaMessage>& messages) {
+  StagedBatch staged;
+  BatchResult& result = staged.result;
+  std::lock_guard lock(mu_);
+  Txn txn;
+  std::set<TopicPartition> touched;
+  for (const auto& message : messages) {
+    TopicPartition tp{message.topic, message.partition};
+    auto stored = offsets_.find(tp);
+    if (stored != offsets_.end() && message.offset < stored->second) {
+      ++result.duplicates;  // already applied: the broker sent it again
+      continue;
+    }
+    if (message.topic == kPurchasesTopic) {
+      ApplyPurchase(txn, message, result);
+    } else if (message.topic == kRefundsTopic) {
+      ApplyRefund(txn, message, result);
+    } else if (message.topic == kActivitiesTopic) {
+      ApplyActivity(txn, message, result);
+    } else {
+      DeadLetter(txn, message, "topic", "topic: accrual does not read " + message.topic, result);
+    }
+    offsets_[tp] = message.offset + 1;
+    touched.insert(tp);
+  }
+  for (const auto& tp : touched) txn.Put(kOffsetsCf, OffsetKey(tp), EncodeI64(offsets_[tp]));
+  staged.ticket = Stage(txn);
+  staged.facts = std::move(txn.facts);
+  return staged;
+}
+
+void AccrualCore::FinishBatch(const StagedBatch& staged) { Finish(staged.ticket, staged.facts); }
 
 std::map<TopicPartition, int64_t> AccrualCore::StoredOffsets() const {
   std::lock_guard lock(mu_);
@@ -1007,6 +1012,7 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
     txn.dirty_campaigns.insert(share.campaign_id());
   }
   v1::Balance& balance = *member->mutable_member()->mutable_balance();
+  int64_t earned_before = balance.lifetime_earned();
   balance.set_lifetime_earned(balance.lifetime_earned() + points);
   v1::LedgerEntry entry;
   entry.set_kind(v1::LEDGER_KIND_EARN);
@@ -1068,7 +1074,7 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   if (qualified > std::max(0, config_.TierIndex(member->earned_tier()))) {
     SetEarnedTier(txn, *member, qualified, "qualified");
   }
-  CheckMilestones(txn, *member);
+  CheckMilestones(txn, *member, /*purchase_counted=*/true, earned_before);
 
   record.set_points_earned(points);
   txn.purchases[purchase.purchase_id()] = record;
@@ -1471,19 +1477,23 @@ void AccrualCore::UpdateEffectiveTier(Txn& txn, MemberRecord& member, const std:
   if (upgrade) ReachMilestone(txn, member, "tier_" + to, "Reached " + to);
 }
 
-void AccrualCore::CheckMilestones(Txn& txn, MemberRecord& member) {
-  for (int64_t n : config_.purchase_milestones) {
-    if (member.purchases() < n) continue;
-    if (n == 1) {
-      ReachMilestone(txn, member, "first_purchase", "First purchase");
-    } else {
-      ReachMilestone(txn, member, "purchases_" + std::to_string(n),
-                     std::to_string(n) + " purchases");
+void AccrualCore::CheckMilestones(Txn& txn, MemberRecord& member, bool purchase_counted,
+                                  int64_t earned_before) {
+  // Only thresholds crossed by this change: the hot path must not rescan every milestone.
+  if (purchase_counted) {
+    for (int64_t n : config_.purchase_milestones) {
+      if (member.purchases() != n) continue;
+      if (n == 1) {
+        ReachMilestone(txn, member, "first_purchase", "First purchase");
+      } else {
+        ReachMilestone(txn, member, "purchases_" + std::to_string(n),
+                       std::to_string(n) + " purchases");
+      }
     }
   }
   int64_t earned = member.member().balance().lifetime_earned();
   for (int64_t n : config_.points_milestones) {
-    if (earned >= n) {
+    if (earned_before < n && earned >= n) {
       ReachMilestone(txn, member, "points_" + std::to_string(n),
                      std::to_string(n) + " points earned");
     }
@@ -1820,6 +1830,7 @@ void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResu
     txn.Put(kActivityObjectsCf, object_key, activity.activity_id());
   }
   v1::Balance& balance = *member->mutable_member()->mutable_balance();
+  int64_t earned_before = balance.lifetime_earned();
   int64_t repaid = CreditAvailable(txn, *member, points);
   balance.set_lifetime_earned(balance.lifetime_earned() + points);
   v1::LedgerEntry entry;
@@ -1836,7 +1847,7 @@ void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResu
   rewarded->set_points(points);
   *rewarded->mutable_balance() = balance;
   AddEntry(txn, *member, std::move(entry), std::move(event), "activity");
-  CheckMilestones(txn, *member);
+  CheckMilestones(txn, *member, /*purchase_counted=*/false, earned_before);
 }
 
 }  // namespace loyalty::accrual

@@ -84,6 +84,17 @@ class AccrualCore {
   // Applies messages of loyalty.purchases.v1 and loyalty.refunds.v1, with their offsets,
   // in one durable write. Bad messages become dead-letter records in the same write.
   BatchResult ApplyBatch(const std::vector<KafkaMessage>& messages);
+  // ApplyBatch's two halves: StageBatch applies under the lock and stages; FinishBatch
+  // waits until the batch is durable and reports it. Do not stage the next batch before
+  // this one is durable: the core reads parked refunds and activity records back from
+  // the store, and those reads do not see staged writes (docs/benchmarks.md).
+  struct StagedBatch {
+    uint64_t ticket = 0;
+    BatchResult result;
+    std::vector<LedgerFacts> facts;
+  };
+  StagedBatch StageBatch(const std::vector<KafkaMessage>& messages);
+  void FinishBatch(const StagedBatch& staged);
   // The offset of the next message to read, per partition, as last made durable.
   std::map<TopicPartition, int64_t> StoredOffsets() const;
 
@@ -143,7 +154,8 @@ class AccrualCore {
   // Tiers and milestones.
   void SetEarnedTier(Txn& txn, MemberRecord& member, int tier_index, const std::string& cause);
   void UpdateEffectiveTier(Txn& txn, MemberRecord& member, const std::string& cause);
-  void CheckMilestones(Txn& txn, MemberRecord& member);
+  void CheckMilestones(Txn& txn, MemberRecord& member, bool purchase_counted,
+                       int64_t earned_before);
   void ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id,
                       const std::string& title);
   std::vector<const v1::Campaign*> CampaignsByPriority() const;
