@@ -1540,15 +1540,20 @@ void AccrualCore::ReachMilestone(Txn& txn, MemberRecord& member, const std::stri
 
 // --- campaigns ---
 
-std::vector<const v1::Campaign*> AccrualCore::CampaignsByPriority() const {
-  std::vector<const v1::Campaign*> order;
-  for (const auto& [id, c] : campaigns_) {
-    if (!c.ended()) order.push_back(&c);
+const std::vector<const v1::Campaign*>& AccrualCore::CampaignsByPriority() {
+  // Rebuilt only when a campaign is saved: the order is read for every purchase.
+  if (!campaign_order_valid_) {
+    campaign_order_.clear();
+    for (const auto& [id, c] : campaigns_) {
+      if (!c.ended()) campaign_order_.push_back(&c);
+    }
+    std::stable_sort(campaign_order_.begin(), campaign_order_.end(),
+                     [](const v1::Campaign* a, const v1::Campaign* b) {
+                       return a->priority() > b->priority();
+                     });
+    campaign_order_valid_ = true;
   }
-  std::stable_sort(order.begin(), order.end(), [](const v1::Campaign* a, const v1::Campaign* b) {
-    return a->priority() > b->priority();
-  });
-  return order;
+  return campaign_order_;
 }
 
 namespace {
@@ -1591,6 +1596,7 @@ StatusOr<v1::Campaign> AccrualCore::SaveCampaign(Txn& txn, v1::Campaign campaign
   campaign.set_updated_at_ms(now);
   campaigns_[campaign.campaign_id()] = campaign;
   txn.dirty_campaigns.insert(campaign.campaign_id());
+  campaign_order_valid_ = false;
   v1::CampaignAudit audit;
   audit.set_campaign_id(campaign.campaign_id());
   audit.set_action(action);
