@@ -1547,10 +1547,9 @@ const std::vector<const v1::Campaign*>& AccrualCore::CampaignsByPriority() {
     for (const auto& [id, c] : campaigns_) {
       if (!c.ended()) campaign_order_.push_back(&c);
     }
-    std::stable_sort(campaign_order_.begin(), campaign_order_.end(),
-                     [](const v1::Campaign* a, const v1::Campaign* b) {
-                       return a->priority() > b->priority();
-                     });
+    std::stable_sort(
+        campaign_order_.begin(), campaign_order_.end(),
+        [](const v1::Campaign* a, const v1::Campaign* b) { return a->priority() > b->priority(); });
     campaign_order_valid_ = true;
   }
   return campaign_order_;

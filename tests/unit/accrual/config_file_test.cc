@@ -28,7 +28,8 @@ TEST(ConfigFileTest, ShippedConfigurationLoads) {
 
 TEST(ConfigFileTest, BadRulesAreRefusedWithTheKeyNamed) {
   auto config = Config::FromYamlText(
-      "program:\n  tiers:\n    - {name: A, earn_rate_bp: 100}\n    - {name: B, earn_rate_bp: 200}\n");
+      "program:\n  tiers:\n    - {name: A, earn_rate_bp: 100}\n    - {name: B, earn_rate_bp: "
+      "200}\n");
   auto program = AccrualConfig::FromConfig(*config);
   ASSERT_FALSE(program.ok());
   EXPECT_NE(program.status().message().find("program.tiers.B"), std::string::npos);

@@ -39,9 +39,7 @@ TEST(ConfigTest, RejectsNonNumbersWithTheKeyNamed) {
   }
 }
 
-TEST(ConfigTest, ReportsBadYaml) {
-  EXPECT_FALSE(Config::FromYamlText("a: [1, 2").ok());
-}
+TEST(ConfigTest, ReportsBadYaml) { EXPECT_FALSE(Config::FromYamlText("a: [1, 2").ok()); }
 
 TEST(ConfigTest, EnvironmentNames) {
   EXPECT_EQ(Config::EnvName("kafka.brokers"), "LOYALTY_KAFKA_BROKERS");

@@ -53,9 +53,8 @@ TEST(StoreTest, ConcurrentCommitsAllLand) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
-        (*store)->Commit([&](StagedWrite& w) {
-          w.Put("a", std::to_string(t) + ":" + std::to_string(i), "x");
-        });
+        (*store)->Commit(
+            [&](StagedWrite& w) { w.Put("a", std::to_string(t) + ":" + std::to_string(i), "x"); });
       }
     });
   }
