@@ -35,4 +35,12 @@ inline Status FromGrpc(const grpc::Status& status) {
   }
 }
 
+// A handler's whole body: the value into the response, or the Status as the gRPC status.
+template <typename T>
+grpc::Status Reply(StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
 }  // namespace loyalty

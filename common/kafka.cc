@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/key_codec.h"
 #include "common/log.h"
 
 namespace loyalty {
@@ -19,6 +20,13 @@ Status SetAll(RdKafka::Conf& conf, const KafkaHeaders& properties) {
 }
 
 }  // namespace
+
+std::string OffsetKey(const TopicPartition& tp) {
+  std::string key;
+  keys::AppendString(key, tp.first);
+  keys::AppendU64(key, static_cast<uint64_t>(tp.second));
+  return key;
+}
 
 bool IsRetriableKafkaError(RdKafka::ErrorCode code) {
   switch (code) {

@@ -23,6 +23,10 @@ namespace loyalty {
 using KafkaHeaders = std::map<std::string, std::string>;
 using TopicPartition = std::pair<std::string, int32_t>;
 
+// The key under which a service stores the next offset to read of a partition, in the
+// same write as the effects of the messages before it.
+std::string OffsetKey(const TopicPartition& tp);
+
 struct KafkaMessage {
   std::string topic;
   int32_t partition = 0;

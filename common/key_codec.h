@@ -30,6 +30,13 @@ inline void AppendString(std::string& out, std::string_view s) {
   out.push_back('\x01');
 }
 
+// A signed value alone, as stored for counters and offsets.
+inline std::string EncodeI64(int64_t v) {
+  std::string out;
+  AppendI64(out, v);
+  return out;
+}
+
 inline uint64_t ReadU64(std::string_view in, size_t pos = 0) {
   uint64_t v = 0;
   for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[pos + i]);

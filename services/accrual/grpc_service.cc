@@ -3,17 +3,6 @@
 #include "common/grpc_status.h"
 
 namespace loyalty::accrual {
-namespace {
-
-template <typename T>
-grpc::Status Reply(StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
-
 grpc::Status AccrualGrpcService::EnrollMember(grpc::ServerContext*,
                                               const v1::EnrollMemberRequest* request,
                                               v1::Member* response) {

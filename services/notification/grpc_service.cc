@@ -3,17 +3,6 @@
 #include "common/grpc_status.h"
 
 namespace loyalty::notification {
-namespace {
-
-template <typename T>
-grpc::Status Reply(StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
-
 grpc::Status NotificationGrpcService::SetPreferences(grpc::ServerContext*,
                                                      const v1::SetPreferencesRequest* request,
                                                      v1::Preferences* response) {

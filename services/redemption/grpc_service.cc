@@ -3,17 +3,6 @@
 #include "common/grpc_status.h"
 
 namespace loyalty::redemption {
-namespace {
-
-template <typename T>
-grpc::Status Reply(StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
-
 #define LOYALTY_RPC(Method, Request, Response, call)                                           \
   grpc::Status RedemptionGrpcService::Method(grpc::ServerContext*, const v1::Request* request, \
                                              v1::Response* response) {                         \

@@ -3,17 +3,6 @@
 #include "common/grpc_status.h"
 
 namespace loyalty::referral {
-namespace {
-
-template <typename T>
-grpc::Status Reply(StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(*result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
-
 grpc::Status ReferralGrpcService::GetReferralCode(grpc::ServerContext*,
                                                   const v1::GetReferralCodeRequest* request,
                                                   v1::ReferralCode* response) {

@@ -61,18 +61,7 @@ std::string HoldExpiryKey(int64_t expires_at_ms, const std::string& hold_id) {
   return key;
 }
 
-std::string OffsetKey(const TopicPartition& tp) {
-  std::string key;
-  keys::AppendString(key, tp.first);
-  keys::AppendU64(key, static_cast<uint64_t>(tp.second));
-  return key;
-}
-
-std::string EncodeI64(int64_t v) {
-  std::string out;
-  keys::AppendI64(out, v);
-  return out;
-}
+using keys::EncodeI64;
 
 bool ValidId(const std::string& id) {
   if (id.empty() || id.size() > kMaxIdLength) return false;

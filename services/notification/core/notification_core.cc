@@ -62,18 +62,7 @@ std::string DayKey(const std::string& member_id, int64_t day) {
   return key;
 }
 
-std::string OffsetKey(const TopicPartition& tp) {
-  std::string key;
-  keys::AppendString(key, tp.first);
-  keys::AppendU64(key, static_cast<uint64_t>(tp.second));
-  return key;
-}
-
-std::string EncodeI64(int64_t v) {
-  std::string out;
-  keys::AppendI64(out, v);
-  return out;
-}
+using keys::EncodeI64;
 
 std::string Hex(const std::string& s) {
   static const char* digits = "0123456789abcdef";

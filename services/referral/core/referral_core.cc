@@ -29,18 +29,7 @@ constexpr char kRoleInvitee[] = "invitee";
 using v1::internal::OutboxRecord;
 using v1::referralinternal::IdempotencyRecord;
 
-std::string OffsetKey(const TopicPartition& tp) {
-  std::string key;
-  keys::AppendString(key, tp.first);
-  keys::AppendU64(key, static_cast<uint64_t>(tp.second));
-  return key;
-}
-
-std::string EncodeI64(int64_t v) {
-  std::string out;
-  keys::AppendI64(out, v);
-  return out;
-}
+using keys::EncodeI64;
 
 std::string ByReferrerPrefix(const std::string& referrer_id) {
   std::string key;
