@@ -72,7 +72,9 @@ TEST(AccrualCrashTest, KillNineMidStreamLosesNothingAndCountsNothingTwice) {
   auto producer = KafkaProducer::Create(kafka.bootstrap());
   ASSERT_TRUE(producer.ok());
   std::atomic<bool> published{false};
-  std::thread publisher([&] {
+  // A jthread joins on an early return too: a failed assertion cannot abort the test and
+  // leave its child processes running.
+  std::jthread publisher([&] {
     for (int n = 0; n < kPurchases; ++n) {
       const auto& p = purchases[n];
       std::string bytes = p.SerializeAsString();

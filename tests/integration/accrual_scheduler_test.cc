@@ -49,7 +49,9 @@ TEST(AccrualSchedulerTest, PendingPointsAreReleasedOnceAcrossKills) {
   }
   auto producer = KafkaProducer::Create(kafka.bootstrap());
   ASSERT_TRUE(producer.ok());
-  std::thread publisher([&] {
+  // A jthread joins on an early return too: a failed assertion cannot abort the test and
+  // leave its child processes running.
+  std::jthread publisher([&] {
     for (const auto& p : stream) {
       (*producer)->Produce("loyalty.purchases.v1", p.member_id(), p.SerializeAsString());
       (*producer)->Poll(0);
