@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -43,6 +45,43 @@ TEST(StoreTest, VisiblePutsAreReadableBeforeTheyAreDurable) {
   EXPECT_FALSE((*store)->Get("a", "unseen", &value));
   (*store)->WaitDurable(ticket);
   EXPECT_TRUE((*store)->Get("a", "unseen", &value));
+}
+
+TEST(StoreTest, TheLaterChangeToAKeyWinsAlthoughGroupsAreWrittenSortedByKey) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.path(), {"a", "b"});
+  ASSERT_TRUE(store.ok());
+  (*store)->Commit([](StagedWrite& w) { w.Put("a", "deleted-then-put", "old"); });
+  // Two groups staged before one write: the writer merges and sorts them.
+  uint64_t first = (*store)->Stage([](StagedWrite& w) {
+    w.Put("a", "z-last-key", "1");
+    w.Put("a", "put-twice", "first");
+    w.Delete("a", "deleted-then-put");
+    w.Put("a", "put-then-deleted", "x");
+    w.Put("b", "put-twice", "other family");
+  });
+  uint64_t second = (*store)->Stage([](StagedWrite& w) {
+    w.Put("a", "put-twice", "second");
+    w.Put("a", "deleted-then-put", "new");
+    w.Delete("a", "put-then-deleted");
+    w.Put("a", "a-first-key", "2");
+  });
+  (*store)->WaitDurable(std::max(first, second));
+  std::string value;
+  ASSERT_TRUE((*store)->Get("a", "put-twice", &value));
+  EXPECT_EQ(value, "second");
+  ASSERT_TRUE((*store)->Get("a", "deleted-then-put", &value));
+  EXPECT_EQ(value, "new");
+  EXPECT_FALSE((*store)->Get("a", "put-then-deleted", &value));
+  ASSERT_TRUE((*store)->Get("b", "put-twice", &value));
+  EXPECT_EQ(value, "other family");
+  std::vector<std::string> keys;
+  (*store)->Scan("a", "", "", [&](std::string_view key, std::string_view) {
+    keys.emplace_back(key);
+    return true;
+  });
+  EXPECT_EQ(keys, (std::vector<std::string>{"a-first-key", "deleted-then-put", "put-twice",
+                                            "z-last-key"}));
 }
 
 TEST(StoreTest, ConcurrentCommitsAllLand) {
