@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <unordered_set>
 
 #include "common/ids.h"
 #include "common/key_codec.h"
@@ -138,6 +140,19 @@ std::string FormatPercent(int32_t bp) {
   return s + "%";
 }
 
+// The title of a badge, from its id ("purchases_10" -> "10 purchases").
+std::string BadgeTitle(const std::string& id) {
+  auto after = [&](std::string_view prefix) -> std::optional<std::string> {
+    if (id.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    return id.substr(prefix.size());
+  };
+  if (id == "first_purchase") return "First purchase";
+  if (auto n = after("purchases_")) return *n + " purchases";
+  if (auto n = after("points_")) return *n + " points earned";
+  if (auto tier = after("tier_")) return "Reached " + *tier;
+  return id;
+}
+
 }  // namespace
 
 std::vector<std::string> AccrualColumnFamilies() {
@@ -158,12 +173,12 @@ struct AccrualCore::Txn {
   };
   std::vector<Op> ops;
   std::vector<OutboxRecord> outbox;
-  std::set<std::string> dirty_members;
+  std::unordered_set<MemberRecord*> dirty_members;            // records stay put in members_
   std::unordered_map<std::string, PurchaseRecord> purchases;  // applied in this batch
   std::unordered_map<std::string, std::string> refunds;       // refund_id -> purchase_id
   std::unordered_map<std::string, ParkedRefunds> parked;      // by purchase_id
   bool member_count_changed = false;
-  std::set<std::string> dirty_campaigns;
+  std::unordered_set<const v1::Campaign*> dirty_campaigns;  // records stay put in campaigns_
   std::set<std::string> dirty_partners;
   std::set<std::string> activities;        // activity ids applied in this batch
   std::set<std::string> activity_objects;  // (member, type, object) rewarded in this batch
@@ -256,7 +271,7 @@ void AccrualCore::AddEvent(Txn& txn, MemberRecord& member, v1::LoyaltyEvent even
   record.set_key(member_id);
   record.set_value(event.SerializeAsString());
   txn.outbox.push_back(std::move(record));
-  txn.dirty_members.insert(member_id);
+  txn.dirty_members.insert(&member);
 }
 
 v1::LedgerEntry AccrualCore::AddEntry(Txn& txn, MemberRecord& member, v1::LedgerEntry entry,
@@ -301,8 +316,8 @@ v1::LedgerEntry AccrualCore::AddEntry(Txn& txn, MemberRecord& member, v1::Ledger
 
 uint64_t AccrualCore::Stage(Txn& txn) {
   return store_.Stage([&](StagedWrite& write) {
-    for (const auto& id : txn.dirty_members) {
-      write.Put(kMembersCf, id, members_.at(id).SerializeAsString());
+    for (const MemberRecord* member : txn.dirty_members) {
+      write.Put(kMembersCf, member->member().member_id(), member->SerializeAsString());
     }
     // Purchase records are read by the scheduler thread too: visible before durable.
     for (const auto& [id, record] : txn.purchases) {
@@ -311,10 +326,10 @@ uint64_t AccrualCore::Stage(Txn& txn) {
     for (const auto& [refund_id, purchase_id] : txn.refunds) {
       write.PutVisible(kRefundsCf, refund_id, purchase_id);
     }
-    for (const auto& id : txn.dirty_campaigns) {
+    for (const v1::Campaign* campaign : txn.dirty_campaigns) {
       v1::internal::CampaignRecord record;
-      *record.mutable_campaign() = campaigns_.at(id);
-      write.Put(kCampaignsCf, id, record.SerializeAsString());
+      *record.mutable_campaign() = *campaign;
+      write.Put(kCampaignsCf, campaign->campaign_id(), record.SerializeAsString());
     }
     for (const auto& id : txn.dirty_partners) {
       write.Put(kMetaCf, kPartnerStatsPrefix + id, partner_stats_.at(id).SerializeAsString());
@@ -488,6 +503,9 @@ v1::Member AccrualCore::View(const MemberRecord& record) const {
   v1::Member member = record.member();
   int64_t now = clock_.NowMs();
   *member.mutable_tier_progress() = Progress(config_, record, now);
+  for (auto& badge : *member.mutable_badges()) {
+    if (badge.title().empty()) badge.set_title(BadgeTitle(badge.id()));
+  }
   for (const auto& lot : record.lots()) {
     if (lot.points() > 0 && lot.expires_at_ms() != 0) {
       member.set_next_expiry_points(lot.points());
@@ -537,6 +555,14 @@ StatusOr<v1::ListLedgerResponse> AccrualCore::ListLedger(const v1::ListLedgerReq
         response.add_entries()->ParseFromArray(value.data(), static_cast<int>(value.size()));
         return true;
       });
+  std::lock_guard lock(mu_);
+  for (auto& entry : *response.mutable_entries()) {
+    for (auto& share : *entry.mutable_breakdown()->mutable_campaigns()) {
+      if (auto it = campaigns_.find(share.campaign_id()); it != campaigns_.end()) {
+        share.set_name(it->second.name());
+      }
+    }
+  }
   return response;
 }
 
@@ -991,14 +1017,19 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
     return;
   }
 
+  std::vector<v1::Campaign*> applied;
   v1::EarnBreakdown breakdown =
-      ComputeEarning(config_, *member, purchase, CampaignsByPriority(), now);
+      ComputeEarning(config_, *member, purchase, CampaignsByPriority(), now, &applied);
   int64_t points = breakdown.total_points();
-  for (const auto& share : breakdown.campaigns()) {
-    v1::Campaign& campaign = campaigns_.at(share.campaign_id());
+  for (int i = 0; i < breakdown.campaigns_size(); ++i) {
+    const v1::CampaignShare& share = breakdown.campaigns(i);
+    v1::Campaign& campaign = *applied[i];
     campaign.set_spent_points(campaign.spent_points() + share.points());
-    (*member->mutable_campaign_points())[share.campaign_id()] += share.points();
-    txn.dirty_campaigns.insert(share.campaign_id());
+    // Counted per member only for capped campaigns: the record is rewritten on every purchase.
+    if (campaign.per_member_cap() > 0) {
+      (*member->mutable_campaign_points())[share.campaign_id()] += share.points();
+    }
+    txn.dirty_campaigns.insert(&campaign);
   }
   v1::Balance& balance = *member->mutable_member()->mutable_balance();
   int64_t earned_before = balance.lifetime_earned();
@@ -1032,22 +1063,27 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
       (breakdown.partner_id().empty() ? breakdown.tier() : "partner " + breakdown.partner_id()) +
       ") of " + std::to_string(purchase.amount_minor()) + " " + purchase.currency() +
       " minor units, rounded down";
-  for (const auto& share : breakdown.campaigns()) {
-    reason += "; +" + std::to_string(share.points()) + " " + share.name();
+  if (breakdown.campaigns_size() > 0) {
+    reason += "; +" + std::to_string(points - breakdown.base_points()) + " from " +
+              std::to_string(breakdown.campaigns_size()) + " campaign" +
+              (breakdown.campaigns_size() > 1 ? "s" : "") + " (breakdown)";
   }
   if (breakdown.pending()) reason += "; pending until the return window ends";
   entry.set_reason(reason);
   entry.set_source_id(purchase.purchase_id());
   *entry.mutable_breakdown() = breakdown;
+  // The stored entry names campaigns by id only; ListLedger adds the names when it reads.
+  for (auto& share : *entry.mutable_breakdown()->mutable_campaigns()) share.clear_name();
+  std::string partner_id = breakdown.partner_id();
   v1::LoyaltyEvent event;
   auto* earned = event.mutable_points_earned();
   earned->set_purchase_id(purchase.purchase_id());
   earned->set_points(points);
-  *earned->mutable_breakdown() = breakdown;
+  *earned->mutable_breakdown() = std::move(breakdown);
   *earned->mutable_balance() = balance;
   earned->set_store_id(purchase.store_id());
   earned->set_partner_id(purchase.partner_id());
-  AddEntry(txn, *member, std::move(entry), std::move(event), breakdown.partner_id());
+  AddEntry(txn, *member, std::move(entry), std::move(event), partner_id);
 
   if (!purchase.partner_id().empty()) {
     auto& stats = partner_stats_[purchase.partner_id()];
@@ -1405,12 +1441,12 @@ void AccrualCore::RunTimer(Txn& txn, int64_t due_ms, uint8_t kind, const std::st
         member->set_in_grace(false);
         member->set_tier_review_at_ms(now + config_.tier_review_days * kDayMs);
         AddTimer(txn, member->tier_review_at_ms(), kind, member_id, "");
-        txn.dirty_members.insert(member_id);
+        txn.dirty_members.insert(member);
       } else if (!member->in_grace()) {
         member->set_in_grace(true);
         member->set_tier_review_at_ms(now + config_.tier_grace_days * kDayMs);
         AddTimer(txn, member->tier_review_at_ms(), kind, member_id, "");
-        txn.dirty_members.insert(member_id);
+        txn.dirty_members.insert(member);
       } else {
         SetEarnedTier(txn, *member, current - 1, "evaluation");  // one tier at a time
       }
@@ -1419,7 +1455,7 @@ void AccrualCore::RunTimer(Txn& txn, int64_t due_ms, uint8_t kind, const std::st
     case TimerKind::kMembershipEnd: {
       if (due_ms != member->paid_until_ms()) return;  // extended since
       member->clear_paid_tier();
-      txn.dirty_members.insert(member_id);
+      txn.dirty_members.insert(member);
       UpdateEffectiveTier(txn, *member, "membership_ended");
       return;
     }
@@ -1440,7 +1476,7 @@ void AccrualCore::SetEarnedTier(Txn& txn, MemberRecord& member, int tier_index,
   } else {
     member.set_tier_review_at_ms(0);
   }
-  txn.dirty_members.insert(member.member().member_id());
+  txn.dirty_members.insert(&member);
   UpdateEffectiveTier(txn, member, cause);
 }
 
@@ -1463,7 +1499,7 @@ void AccrualCore::UpdateEffectiveTier(Txn& txn, MemberRecord& member, const std:
   changed->set_next_evaluation_at_ms(member.tier_review_at_ms());
   member.mutable_member()->set_tier(to);
   AddEvent(txn, member, std::move(event));
-  if (upgrade) ReachMilestone(txn, member, "tier_" + to, "Reached " + to);
+  if (upgrade) ReachMilestone(txn, member, "tier_" + to);
 }
 
 void AccrualCore::CheckMilestones(Txn& txn, MemberRecord& member, bool purchase_counted,
@@ -1473,30 +1509,28 @@ void AccrualCore::CheckMilestones(Txn& txn, MemberRecord& member, bool purchase_
     for (int64_t n : config_.purchase_milestones) {
       if (member.purchases() != n) continue;
       if (n == 1) {
-        ReachMilestone(txn, member, "first_purchase", "First purchase");
+        ReachMilestone(txn, member, "first_purchase");
       } else {
-        ReachMilestone(txn, member, "purchases_" + std::to_string(n),
-                       std::to_string(n) + " purchases");
+        ReachMilestone(txn, member, "purchases_" + std::to_string(n));
       }
     }
   }
   int64_t earned = member.member().balance().lifetime_earned();
   for (int64_t n : config_.points_milestones) {
     if (earned_before < n && earned >= n) {
-      ReachMilestone(txn, member, "points_" + std::to_string(n),
-                     std::to_string(n) + " points earned");
+      ReachMilestone(txn, member, "points_" + std::to_string(n));
     }
   }
 }
 
-void AccrualCore::ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id,
-                                 const std::string& title) {
+void AccrualCore::ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id) {
+  const std::string title = BadgeTitle(id);
   for (const auto& badge : member.member().badges()) {
     if (badge.id() == id) return;
   }
+  // Stored without the title (the record is rewritten on every purchase); View adds it.
   v1::Badge* badge = member.mutable_member()->add_badges();
   badge->set_id(id);
-  badge->set_title(title);
   badge->set_reached_at_ms(clock_.NowMs());
   int64_t bonus = 0;
   if (auto it = config_.milestone_bonus.find(id); it != config_.milestone_bonus.end()) {
@@ -1529,11 +1563,11 @@ void AccrualCore::ReachMilestone(Txn& txn, MemberRecord& member, const std::stri
 
 // --- campaigns ---
 
-const std::vector<const v1::Campaign*>& AccrualCore::CampaignsByPriority() {
+const std::vector<v1::Campaign*>& AccrualCore::CampaignsByPriority() {
   // Rebuilt only when a campaign is saved: the order is read for every purchase.
   if (!campaign_order_valid_) {
     campaign_order_.clear();
-    for (const auto& [id, c] : campaigns_) {
+    for (auto& [id, c] : campaigns_) {
       if (!c.ended()) campaign_order_.push_back(&c);
     }
     std::stable_sort(
@@ -1582,8 +1616,9 @@ StatusOr<v1::Campaign> AccrualCore::SaveCampaign(Txn& txn, v1::Campaign campaign
   int64_t now = clock_.NowMs();
   campaign.set_updated_by(actor);
   campaign.set_updated_at_ms(now);
-  campaigns_[campaign.campaign_id()] = campaign;
-  txn.dirty_campaigns.insert(campaign.campaign_id());
+  v1::Campaign& saved = campaigns_[campaign.campaign_id()];
+  saved = campaign;
+  txn.dirty_campaigns.insert(&saved);
   campaign_order_valid_ = false;
   v1::CampaignAudit audit;
   audit.set_campaign_id(campaign.campaign_id());
@@ -1637,6 +1672,13 @@ StatusOr<v1::Campaign> AccrualCore::UpdateCampaign(const v1::UpdateCampaignReque
         if (c.budget_points() > 0 && c.budget_points() < it->second.spent_points()) {
           return InvalidArgument("campaign.budget_points: below the " +
                                  std::to_string(it->second.spent_points()) + " already spent");
+        }
+        if (c.per_member_cap() > 0 && it->second.per_member_cap() == 0 &&
+            it->second.spent_points() > 0) {
+          // Members' points are counted only while a campaign has a cap (see decisions.md).
+          return FailedPrecondition(
+              "campaign.per_member_cap: cannot be added once the campaign has issued points; "
+              "end it and create a capped one");
         }
         c.set_spent_points(it->second.spent_points());
         c.set_ended(false);
@@ -1705,7 +1747,7 @@ StatusOr<v1::Member> AccrualCore::SetMemberSegments(const v1::SetMemberSegmentsR
         auto member = FindActiveMember("member_id", request.member_id());
         if (!member.ok()) return member.status();
         *(*member)->mutable_member()->mutable_segments() = request.segments();
-        txn.dirty_members.insert(request.member_id());
+        txn.dirty_members.insert(*member);
         return View(**member);
       });
 }
@@ -1729,7 +1771,7 @@ StatusOr<v1::Member> AccrualCore::PurchaseMembership(const v1::PurchaseMembershi
         m.set_paid_until_ms(start + request.days() * kDayMs);
         AddTimer(txn, m.paid_until_ms(), static_cast<uint8_t>(TimerKind::kMembershipEnd),
                  request.member_id(), "");
-        txn.dirty_members.insert(request.member_id());
+        txn.dirty_members.insert(&m);
         UpdateEffectiveTier(txn, m, "membership_purchased");
         return View(m);
       });
@@ -1816,7 +1858,7 @@ void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResu
   }
   int64_t points = rule->points;
   if (rule->daily_cap > 0) points = std::min(points, rule->daily_cap - today->points());
-  txn.dirty_members.insert(activity.member_id());
+  txn.dirty_members.insert(member);
   if (points <= 0) return;  // the day's cap is reached; the object may earn another day
   today->set_points(today->points() + points);
   if (!object_key.empty()) {

@@ -156,9 +156,8 @@ class AccrualCore {
   void UpdateEffectiveTier(Txn& txn, MemberRecord& member, const std::string& cause);
   void CheckMilestones(Txn& txn, MemberRecord& member, bool purchase_counted,
                        int64_t earned_before);
-  void ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id,
-                      const std::string& title);
-  const std::vector<const v1::Campaign*>& CampaignsByPriority();
+  void ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id);
+  const std::vector<v1::Campaign*>& CampaignsByPriority();
   Status ValidatePurchase(const v1::PurchaseEvent& purchase) const;
   v1::Member View(const MemberRecord& member) const;
   StatusOr<v1::Campaign> SaveCampaign(Txn& txn, v1::Campaign campaign, const std::string& action,
@@ -186,7 +185,7 @@ class AccrualCore {
   std::set<std::pair<int64_t, std::string>> open_holds_;   // (expires_at_ms, hold_id)
   int64_t member_count_ = 0;
   std::map<std::string, v1::Campaign> campaigns_;
-  std::vector<const v1::Campaign*> campaign_order_;  // live ones, highest priority first
+  std::vector<v1::Campaign*> campaign_order_;  // live ones, highest priority first
   bool campaign_order_valid_ = false;
   std::map<std::string, v1::PartnerStats> partner_stats_;
   uint64_t audit_sequence_ = 0;

@@ -220,8 +220,8 @@ bool CampaignLive(const v1::Campaign& c, int64_t now_ms) {
 
 v1::EarnBreakdown ComputeEarning(const AccrualConfig& config, const MemberRecord& member,
                                  const v1::PurchaseEvent& purchase,
-                                 const std::vector<const v1::Campaign*>& campaigns,
-                                 int64_t now_ms) {
+                                 const std::vector<v1::Campaign*>& campaigns, int64_t now_ms,
+                                 std::vector<v1::Campaign*>* applied) {
   v1::EarnBreakdown b;
   const std::string& tier_name = member.member().tier();
   const TierRule* tier = config.FindTier(tier_name);
@@ -241,7 +241,7 @@ v1::EarnBreakdown ComputeEarning(const AccrualConfig& config, const MemberRecord
   int64_t total = base;
 
   const auto& segments = member.member().segments();
-  for (const v1::Campaign* c : campaigns) {
+  for (v1::Campaign* c : campaigns) {
     if (!CampaignLive(*c, now_ms)) continue;
     if (purchase.amount_minor() < c->min_basket_minor()) continue;
     if (!c->stores().empty() && !Contains(c->stores(), purchase.store_id())) continue;
@@ -282,6 +282,7 @@ v1::EarnBreakdown ComputeEarning(const AccrualConfig& config, const MemberRecord
     share->set_campaign_id(c->campaign_id());
     share->set_name(c->name());
     share->set_points(points);
+    if (applied != nullptr) applied->push_back(c);
     total += points;
     if (c->exclusive()) break;
   }

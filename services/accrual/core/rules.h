@@ -54,10 +54,11 @@ bool CampaignLive(const v1::Campaign& campaign, int64_t now_ms);
 // The points a purchase earns for this member now: the base (tier or partner rate) and each
 // live campaign's share, within its budget and per-member cap. Campaigns stack: each adds
 // its share, computed on the purchase (never on other campaigns' points), in priority
-// order; an exclusive campaign that applies stops the lower-priority ones.
+// order; an exclusive campaign that applies stops the lower-priority ones. `applied`, if
+// given, receives the campaigns of the breakdown's shares, in the same order.
 v1::EarnBreakdown ComputeEarning(const AccrualConfig& config, const MemberRecord& member,
                                  const v1::PurchaseEvent& purchase,
-                                 const std::vector<const v1::Campaign*>& campaigns_by_priority,
-                                 int64_t now_ms);
+                                 const std::vector<v1::Campaign*>& campaigns_by_priority,
+                                 int64_t now_ms, std::vector<v1::Campaign*>* applied = nullptr);
 
 }  // namespace loyalty::accrual

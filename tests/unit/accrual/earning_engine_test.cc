@@ -181,6 +181,54 @@ TEST(CampaignTest, ExclusiveStopsLowerPriorityAndCapsHold) {
   EXPECT_EQ(env.Balance("m1").available(), 450 + 100 + 100);
 }
 
+TEST(CampaignTest, ACapCannotBeAddedOnceTheCampaignHasIssuedPoints) {
+  AccrualTestEnv env;
+  env.Enroll("m1", "+380671234567");
+  auto uncapped = Multiplier("uncapped", 0, 0, 20'000);
+  ASSERT_TRUE(Create(env, uncapped).ok());
+  v1::UpdateCampaignRequest update;
+  update.set_actor("marketer");
+  update.set_idempotency_key("u1");
+  *update.mutable_campaign() = uncapped;
+  update.mutable_campaign()->set_per_member_cap(500);
+  // Before it issued points, a cap may be added.
+  ASSERT_TRUE(env.core->UpdateCampaign(update).ok());
+  update.mutable_campaign()->set_per_member_cap(0);
+  update.set_idempotency_key("u2");
+  ASSERT_TRUE(env.core->UpdateCampaign(update).ok());
+  env.core->ApplyBatch({env.Purchase("p1", "m1", 10'000)});
+  update.mutable_campaign()->set_per_member_cap(500);
+  update.set_idempotency_key("u3");
+  auto refused = env.core->UpdateCampaign(update);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("campaign.per_member_cap"), std::string::npos);
+}
+
+TEST(CampaignTest, TheLedgerNamesEachCampaignAndBadgesHaveTitles) {
+  AccrualTestEnv env;
+  env.Enroll("m1", "+380671234567");
+  auto promo = Multiplier("spring", 0, 0, 20'000);
+  promo.set_name("Spring double points");
+  ASSERT_TRUE(Create(env, promo).ok());
+  env.core->ApplyBatch({env.Purchase("p1", "m1", 10'000)});
+  auto entry = env.Ledger("m1").front();
+  ASSERT_EQ(entry.breakdown().campaigns_size(), 1);
+  EXPECT_EQ(entry.breakdown().campaigns(0).campaign_id(), "spring");
+  EXPECT_EQ(entry.breakdown().campaigns(0).name(), "Spring double points");
+  EXPECT_NE(entry.reason().find("+100 from 1 campaign"), std::string::npos) << entry.reason();
+  auto member = env.core->GetMember("m1");
+  ASSERT_TRUE(member.ok());
+  bool first_purchase = false;
+  for (const auto& badge : member->badges()) {
+    if (badge.id() == "first_purchase") {
+      first_purchase = true;
+      EXPECT_EQ(badge.title(), "First purchase");
+    }
+  }
+  EXPECT_TRUE(first_purchase);
+}
+
 TEST(CampaignTest, BudgetIsNeverExceededUnderConcurrentPurchases) {
   AccrualTestEnv env;
   v1::Campaign c;
