@@ -52,6 +52,11 @@ void StagedWrite::PutVisible(std::string_view cf, std::string_view key, std::str
     store_.visible_open_[{std::string(cf), std::string(key)}] = std::string(value);
 }
 
+void StagedWrite::DeleteVisible(std::string_view cf, std::string_view key) {
+  Delete(cf, key);
+  if (track_visible_) store_.visible_open_[{std::string(cf), std::string(key)}] = std::nullopt;
+}
+
 StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                              const std::vector<std::string>& column_families,
                                              StoreOptions options) {
@@ -108,13 +113,13 @@ bool Store::Get(std::string_view cf, std::string_view key, std::string* value) c
     std::lock_guard lock(group_mu_);
     if (!visible_open_.empty() || !visible_writing_.empty()) {
       std::pair<std::string, std::string> k{std::string(cf), std::string(key)};
-      if (auto it = visible_open_.find(k); it != visible_open_.end()) {
-        *value = it->second;
-        return true;
-      }
-      if (auto it = visible_writing_.find(k); it != visible_writing_.end()) {
-        *value = it->second;
-        return true;
+      // The open group is newer than the one being written.
+      for (const VisibleChanges* changes : {&visible_open_, &visible_writing_}) {
+        if (auto it = changes->find(k); it != changes->end()) {
+          if (!it->second) return false;
+          *value = *it->second;
+          return true;
+        }
       }
     }
   }

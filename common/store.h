@@ -58,6 +58,8 @@ class StagedWrite {
   // Like Put, and Store::Get sees the value before the group is durable. For records that a
   // concurrent caller must find at once (idempotency keys); ordinary puts skip this cost.
   void PutVisible(std::string_view cf, std::string_view key, std::string_view value);
+  // Like Delete, and Store::Get stops finding the key before the group is durable.
+  void DeleteVisible(std::string_view cf, std::string_view key);
 
  private:
   friend class Store;
@@ -117,8 +119,10 @@ class Store {
   mutable std::mutex group_mu_;
   std::condition_variable group_cv_;
   StagedOps open_group_;
-  std::map<std::pair<std::string, std::string>, std::string> visible_open_;
-  std::map<std::pair<std::string, std::string>, std::string> visible_writing_;
+  // Visible changes not yet in RocksDB: a value, or nullopt for a delete.
+  using VisibleChanges = std::map<std::pair<std::string, std::string>, std::optional<std::string>>;
+  VisibleChanges visible_open_;
+  VisibleChanges visible_writing_;
   uint64_t staged_ = 0;
   uint64_t durable_ = 0;
   bool writing_ = false;

@@ -336,9 +336,9 @@ uint64_t AccrualCore::Stage(Txn& txn) {
     }
     for (const auto& [purchase_id, parked] : txn.parked) {
       if (parked.refunds_size() == 0) {
-        write.Delete(kParkedCf, purchase_id);
+        write.DeleteVisible(kParkedCf, purchase_id);
       } else {
-        write.Put(kParkedCf, purchase_id, parked.SerializeAsString());
+        write.PutVisible(kParkedCf, purchase_id, parked.SerializeAsString());
       }
     }
     for (const auto& op : txn.ops) {
@@ -1830,7 +1830,7 @@ void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResu
     return;
   }
   txn.activities.insert(activity.activity_id());
-  txn.Put(kActivitiesCf, activity.activity_id(), "");
+  txn.Put(kActivitiesCf, activity.activity_id(), "", /*visible=*/true);
   ++result.activities_applied;
 
   std::string object_key;
@@ -1863,7 +1863,7 @@ void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResu
   today->set_points(today->points() + points);
   if (!object_key.empty()) {
     txn.activity_objects.insert(object_key);
-    txn.Put(kActivityObjectsCf, object_key, activity.activity_id());
+    txn.Put(kActivityObjectsCf, object_key, activity.activity_id(), /*visible=*/true);
   }
   v1::Balance& balance = *member->mutable_member()->mutable_balance();
   int64_t earned_before = balance.lifetime_earned();

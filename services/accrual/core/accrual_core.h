@@ -85,9 +85,9 @@ class AccrualCore {
   // in one durable write. Bad messages become dead-letter records in the same write.
   BatchResult ApplyBatch(const std::vector<KafkaMessage>& messages);
   // ApplyBatch's two halves: StageBatch applies under the lock and stages; FinishBatch
-  // waits until the batch is durable and reports it. Do not stage the next batch before
-  // this one is durable: the core reads parked refunds and activity records back from
-  // the store, and those reads do not see staged writes (docs/benchmarks.md).
+  // waits until the batch is durable and reports it. The next batch may be staged before
+  // this one is durable: what the core reads back from the store while applying is
+  // written visibly (seen once staged), and groups become durable in staging order.
   struct StagedBatch {
     uint64_t ticket = 0;
     BatchResult result;

@@ -392,6 +392,41 @@ TEST(ExpiryTest, CalendarPolicies) {
   EXPECT_EQ(LotExpiry(config, march_15), 0);
 }
 
+// The Kafka adapter stages batch k+1 while batch k is being written: whatever the core reads
+// back while applying must already be seen when it is only staged.
+TEST(PipelineTest, ABatchStagedBeforeTheEarlierIsDurableSeesItsRecords) {
+  AccrualTestEnv env;
+  env.Enroll("m1", "+380671234567");
+  int64_t before = env.Balance("m1").available();
+  auto activity = [&](const std::string& id, const std::string& object) {
+    v1::ActivityEvent a;
+    a.set_activity_id(id);
+    a.set_member_id("m1");
+    a.set_type("review");
+    a.set_object_id(object);
+    return env.Message(kActivitiesTopic, "m1", a.SerializeAsString());
+  };
+  // The refund overtakes its purchase and is parked; a review earns 50.
+  auto first =
+      env.core->StageBatch({env.Refund("r1", "p1", "m1", 10'000), activity("a1", "sku-1")});
+  EXPECT_EQ(first.result.refunds_parked, 1);
+  // Not yet durable: the purchase must find the parked refund, the activity ids and objects
+  // must be known.
+  auto second = env.core->StageBatch(
+      {env.Purchase("p1", "m1", 10'000), activity("a1", "sku-1"), activity("a2", "sku-1")});
+  EXPECT_EQ(second.result.purchases_applied, 1);
+  EXPECT_EQ(second.result.refunds_applied, 1);
+  EXPECT_EQ(second.result.duplicates, 1);
+  env.core->FinishBatch(first);
+  env.core->FinishBatch(second);
+  EXPECT_EQ(env.Balance("m1").available(), before + 50);
+  // A third batch, after both are durable: the parked refund is gone, not applied again.
+  auto third = env.core->ApplyBatch({env.Purchase("p2", "m1", 10'000)});
+  EXPECT_EQ(third.refunds_applied, 0);
+  EXPECT_EQ(env.Balance("m1").available(), before + 50 + 100);
+  env.ExpectLedgerMatchesBalance("m1");
+}
+
 TEST(ActivityTest, RulesCapsOncePerObjectAndDeadLetters) {
   AccrualTestEnv env;
   env.Enroll("m1", "+380671234567");
