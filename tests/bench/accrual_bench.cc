@@ -49,6 +49,7 @@
 #include "loyalty/v1/purchases.pb.h"
 #include "services/accrual/core/accrual_config.h"
 #include "services/accrual/core/accrual_core.h"
+#include "tests/bench/bench_program.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -71,6 +72,10 @@ struct Options {
   uint64_t seed = 20261201;
   int stall_seconds = 120;    // give up if nothing is applied for this long
   bool floor_deletes = true;  // also measure the floor with the relay's outbox deletes
+  // The earning rules (issue 3): 20 live campaigns, members in four tiers and a segment
+  // (tests/bench/bench_program.h). Implies --lines.
+  bool rules = false;
+  bool lines = false;  // purchases of three lines with categories (48 -> about 110 bytes)
   // Purchases published but not yet applied, at most; 0: 25,000 per partition. The dev
   // broker (librdkafka's mock) keeps only the last 5 MiB of each partition and a consumer
   // that falls further behind is reset past the messages it missed.
@@ -82,7 +87,8 @@ struct Options {
                "%s\nusage: accrual_bench [--purchases=N] [--members=M] [--partitions=P] "
                "[--batch=B]\n"
                "                     [--rate=R] [--inflight=K] [--seed=S] [--stall_seconds=T]\n"
-               "                     [--max_backlog=K] [--floor_deletes=true|false]\n",
+               "                     [--max_backlog=K] [--floor_deletes=true|false]\n"
+               "                     [--rules=true|false] [--lines=true|false]\n",
                error.c_str());
   std::exit(2);
 }
@@ -115,6 +121,10 @@ Options ParseOptions(int argc, char** argv) {
         o.max_backlog = std::stoll(value);
       } else if (name == "floor_deletes") {
         o.floor_deletes = value == "true" || value == "1";
+      } else if (name == "rules") {
+        o.rules = value == "true" || value == "1";
+      } else if (name == "lines") {
+        o.lines = value == "true" || value == "1";
       } else {
         Usage("unknown flag: --" + name);
       }
@@ -127,6 +137,7 @@ Options ParseOptions(int argc, char** argv) {
     Usage("every number must be positive");
   }
   if (o.max_backlog <= 0) o.max_backlog = 25'000LL * o.partitions;
+  if (o.rules) o.lines = true;
   return o;
 }
 
@@ -346,7 +357,11 @@ Workload Generate(const Options& o) {
     p.set_purchase_id(PurchaseId(n));
     p.set_member_id(w.member_ids[member]);
     p.set_store_id("store-" + std::to_string(rng() % 500));
-    p.set_amount_minor(100 + static_cast<int64_t>(rng() % 500'000));
+    if (o.lines) {
+      AddBenchLines(p, rng);
+    } else {
+      p.set_amount_minor(100 + static_cast<int64_t>(rng() % 500'000));
+    }
     p.set_currency(program.currency);
     p.set_occurred_at_ms(base_ms + n);
     w.member_of[n] = member;
@@ -406,6 +421,92 @@ std::string BalanceKey(const v1::GetBalanceResponse& response) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The earning rules (--rules): the same program for the service and the in-process reference
+
+// Budgets that never run out: the service interleaves partitions in another order than the
+// reference, and a budget that ran out would make the two pay different purchases.
+constexpr int64_t kUnreachableBudget = 1'000'000'000'000'000;
+
+v1::PurchaseMembershipRequest PaidMembership(const Workload& w, int m) {
+  v1::PurchaseMembershipRequest request;
+  request.set_member_id(w.member_ids[m]);
+  request.set_tier(BenchPaidTier(m));
+  request.set_days(365);
+  request.set_idempotency_key("paid-" + w.member_ids[m]);
+  return request;
+}
+
+v1::SetMemberSegmentsRequest Segment(const Workload& w, int m) {
+  v1::SetMemberSegmentsRequest request;
+  request.set_member_id(w.member_ids[m]);
+  request.add_segments("students");
+  request.set_idempotency_key("segment-" + w.member_ids[m]);
+  return request;
+}
+
+v1::CreateCampaignRequest NewCampaign(int i) {
+  v1::CreateCampaignRequest request;
+  *request.mutable_campaign() = BenchCampaign(i, kUnreachableBudget);
+  request.set_actor("accrual_bench");
+  request.set_idempotency_key("campaign-" + std::to_string(i));
+  return request;
+}
+
+std::vector<int> MembersWhere(int members, bool (*pick)(int)) {
+  std::vector<int> picked;
+  for (int m = 0; m < members; ++m) {
+    if (pick(m)) picked.push_back(m);
+  }
+  return picked;
+}
+
+bool BuysTier(int m) { return *BenchPaidTier(m) != '\0'; }
+
+void SetUpRulesOverGrpc(const Options& o, const Workload& w, v1::AccrualService::Stub& stub) {
+  auto start = SteadyClock::now();
+  std::vector<int> paid = MembersWhere(o.members, BuysTier);
+  RunConcurrent<v1::Member>(
+      static_cast<int>(paid.size()), o.inflight,
+      [&](int i, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+        return stub.AsyncPurchaseMembership(context, PaidMembership(w, paid[i]), cq);
+      },
+      [](int, const grpc::Status& status, const v1::Member&) { return status.ok(); });
+  std::vector<int> segment = MembersWhere(o.members, BenchInSegment);
+  RunConcurrent<v1::Member>(
+      static_cast<int>(segment.size()), o.inflight,
+      [&](int i, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+        return stub.AsyncSetMemberSegments(context, Segment(w, segment[i]), cq);
+      },
+      [](int, const grpc::Status& status, const v1::Member&) { return status.ok(); });
+  for (int i = 0; i < kBenchCampaigns; ++i) {
+    grpc::ClientContext context;
+    v1::Campaign created;
+    grpc::Status status = stub.CreateCampaign(&context, NewCampaign(i), &created);
+    if (!status.ok()) throw std::runtime_error("CreateCampaign: " + status.error_message());
+  }
+  std::printf("(b) rules: %zu paid memberships, %zu members in a segment, %d campaigns in %.2f s\n",
+              paid.size(), segment.size(), kBenchCampaigns, Seconds(start));
+}
+
+void SetUpRulesInProcess(const Options& o, const Workload& w, accrual::AccrualCore& core) {
+  for (int m : MembersWhere(o.members, BuysTier)) {
+    if (auto s = core.PurchaseMembership(PaidMembership(w, m)); !s.ok()) {
+      throw std::runtime_error(s.status().message());
+    }
+  }
+  for (int m : MembersWhere(o.members, BenchInSegment)) {
+    if (auto s = core.SetMemberSegments(Segment(w, m)); !s.ok()) {
+      throw std::runtime_error(s.status().message());
+    }
+  }
+  for (int i = 0; i < kBenchCampaigns; ++i) {
+    if (auto s = core.CreateCampaign(NewCampaign(i)); !s.ok()) {
+      throw std::runtime_error(s.status().message());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Phases (a)-(c): the service
 
 // (b) and (c) against a running broker and accrual.
@@ -440,6 +541,7 @@ ServiceResult Measure(const Options& o, const Workload& w, testing::DevKafka& ka
   r.enroll_per_s = o.members / r.enroll_seconds;
   std::printf("(b) enrolled %s members in %.2f s: %s/s\n", Thousands(o.members).c_str(),
               r.enroll_seconds, Thousands(r.enroll_per_s).c_str());
+  if (o.rules) SetUpRulesOverGrpc(o, w, *stub);
   r.rss_after_enroll_mb =
       MetricValue(HttpGet(metrics_port, "/metrics"), "process_resident_memory_bytes") / 1e6;
 
@@ -828,6 +930,7 @@ Reference RunReference(const Options& o, const Workload& w, const ServiceResult&
       throw std::runtime_error(s.status().message());
     }
   }
+  if (o.rules) SetUpRulesInProcess(o, w, core);
   const rocksdb::SequenceNumber enrolled_seq = db->GetLatestSequenceNumber();
 
   auto start = SteadyClock::now();
@@ -1019,6 +1122,10 @@ int Main(int argc, char** argv) {
   std::printf("| purchases / members / partitions / batch | %s / %s / %d / %d |\n",
               Thousands(static_cast<double>(o.purchases)).c_str(), Thousands(o.members).c_str(),
               o.partitions, o.batch);
+  std::printf("| program | %s |\n",
+              o.rules   ? "4 tiers (75% paid memberships), a segment, 20 live campaigns; 3 lines"
+              : o.lines ? "default, every member in the base tier; purchases of 3 lines"
+                        : "default, every member in the base tier; purchases without lines");
   std::printf("| enrollments over gRPC (%d in flight) | %s/s (%.1f s) |\n", o.inflight,
               Thousands(s.enroll_per_s).c_str(), s.enroll_seconds);
   std::printf(

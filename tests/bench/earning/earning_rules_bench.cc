@@ -22,14 +22,13 @@
 #include "common/outbox.h"
 #include "common/store.h"
 #include "services/accrual/core/accrual_core.h"
+#include "tests/bench/bench_program.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::accrual {
 namespace {
 
 constexpr int kBatch = 2000;
-const char* kCategories[] = {"coffee", "bakery", "dairy",  "fruit",     "meat",
-                             "drinks", "snacks", "frozen", "household", "beauty"};
 
 double ProcessCpuSeconds() {
   timespec ts;
@@ -44,36 +43,6 @@ struct Run {
   int64_t campaign_points = 0;
   int64_t events = 0;  // outbox records, all kinds
 };
-
-v1::Campaign MakeCampaign(int i) {
-  v1::Campaign c;
-  c.set_campaign_id("bench-" + std::to_string(i));
-  c.set_name("campaign " + std::to_string(i));
-  c.set_priority(i % 5);
-  switch (i % 3) {
-    case 0:
-      c.set_effect(v1::CAMPAIGN_EFFECT_MULTIPLIER);
-      c.set_value(15'000 + 1'000 * (i % 4));
-      break;
-    case 1:
-      c.set_effect(v1::CAMPAIGN_EFFECT_FIXED_BONUS);
-      c.set_value(5 + i);
-      c.set_min_basket_minor(20'000);
-      break;
-    default:
-      c.set_effect(v1::CAMPAIGN_EFFECT_LINE_BONUS);
-      c.set_value(100 + 50 * (i % 3));
-      break;
-  }
-  // Filters of every kind, so that matching does real work.
-  if (i % 2 == 0) c.add_categories(kCategories[i % 10]);
-  if (i % 5 == 1) c.add_stores("store-" + std::to_string(i));
-  if (i % 4 == 2) c.add_tiers(i % 8 == 2 ? "Gold" : "Silver");
-  if (i % 7 == 3) c.add_segments("students");
-  c.set_per_member_cap(i % 6 == 0 ? 5'000 : 0);
-  c.set_budget_points(i % 4 == 3 ? 50'000'000 : 0);
-  return c;
-}
 
 Run Apply(bool with_rules, int64_t purchases, int members) {
   testing::TempDir dir;
@@ -97,16 +66,15 @@ Run Apply(bool with_rules, int64_t purchases, int members) {
         enroll.set_idempotency_key("e" + std::to_string(m));
         if (!core.EnrollMember(enroll).ok()) std::abort();
         if (!with_rules) continue;
-        static const char* kPaid[] = {"", "Silver", "Gold", "Platinum"};
-        if (m % 4 != 0) {
+        if (*bench::BenchPaidTier(m) != '\0') {
           v1::PurchaseMembershipRequest paid;
           paid.set_member_id(enroll.member_id());
-          paid.set_tier(kPaid[m % 4]);
+          paid.set_tier(bench::BenchPaidTier(m));
           paid.set_days(365);
           paid.set_idempotency_key("t" + std::to_string(m));
           if (!core.PurchaseMembership(paid).ok()) std::abort();
         }
-        if (m % 3 == 0) {
+        if (bench::BenchInSegment(m)) {
           v1::SetMemberSegmentsRequest segments;
           segments.set_member_id(enroll.member_id());
           segments.add_segments("students");
@@ -118,9 +86,9 @@ Run Apply(bool with_rules, int64_t purchases, int members) {
   }
   for (auto& th : threads) th.join();
   if (with_rules) {
-    for (int i = 0; i < 20; ++i) {
+    for (int i = 0; i < bench::kBenchCampaigns; ++i) {
       v1::CreateCampaignRequest create;
-      *create.mutable_campaign() = MakeCampaign(i);
+      *create.mutable_campaign() = bench::BenchCampaign(i, 50'000'000);
       create.set_actor("bench");
       create.set_idempotency_key("c" + std::to_string(i));
       if (!core.CreateCampaign(create).ok()) std::abort();
@@ -135,16 +103,7 @@ Run Apply(bool with_rules, int64_t purchases, int members) {
     p.set_member_id("b" + std::to_string(rng() % members));
     p.set_store_id("store-" + std::to_string(rng() % 50));
     p.set_currency("UAH");
-    int64_t amount = 0;
-    for (int l = 0; l < 3; ++l) {
-      auto* line = p.add_lines();
-      line->set_sku("sku-" + std::to_string(rng() % 1000));
-      line->set_category(kCategories[rng() % 10]);
-      line->set_quantity(1 + rng() % 3);
-      line->set_unit_price_minor(100 + rng() % 20'000);
-      amount += line->quantity() * line->unit_price_minor();
-    }
-    p.set_amount_minor(amount);
+    bench::AddBenchLines(p, rng);
     all[n].topic = kPurchasesTopic;
     all[n].partition = 0;
     all[n].offset = n;
