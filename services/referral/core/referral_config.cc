@@ -39,6 +39,8 @@ StatusOr<ReferralConfig> ReferralConfig::FromConfig(const Config& config) {
         config.GetInt("referral.qualify_within_days", out.qualify_within_days);
     out.return_window_days = config.GetInt("referral.return_window_days", out.return_window_days);
     out.apply_within_days = config.GetInt("referral.apply_within_days", out.apply_within_days);
+    out.apply_within_seconds =
+        config.GetInt("referral.apply_within_seconds", out.apply_within_seconds);
     out.cap_count = config.GetInt("referral.cap_count", out.cap_count);
     out.cap_period_days = config.GetInt("referral.cap_period_days", out.cap_period_days);
     out.same_store_minutes = config.GetInt("referral.same_store_minutes", out.same_store_minutes);
@@ -71,6 +73,9 @@ StatusOr<ReferralConfig> ReferralConfig::FromConfig(const Config& config) {
     if (value <= 0 || value > 100 * 365 * 24 * 60) {
       return InvalidArgument(std::string(key) + ": must be positive");
     }
+  }
+  if (out.apply_within_seconds < 0 || out.apply_within_seconds > int64_t{100} * 365 * 86'400) {
+    return InvalidArgument("referral.apply_within_seconds: must be >= 0 (0: use the days)");
   }
   if (out.cap_count <= 0) return InvalidArgument("referral.cap_count: must be > 0");
   return out;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/status.h"
 
@@ -21,18 +22,27 @@ struct ReferralConfig {
 
   int64_t min_purchase_minor = 10'000;  // the qualifying purchase is at least this amount
   int64_t qualify_within_days = 90;     // after the code was applied
-  int64_t return_window_days = 30;      // a refund after this no longer reverses the bonuses
+  // A refund of the qualifying purchase within accrual's return window reverses the bonuses.
+  // Its end comes with the purchase's points_earned (release_at_ms of the pending points);
+  // this setting is the window only when accrual has none (program.return_window_* 0:
+  // purchase points credited at once, the event carries no release time).
+  int64_t return_window_days = 30;
 
   // Rules.
   RuleAction self_referral = RuleAction::kReject;  // same member, phone or e-mail
   RuleAction late_application = RuleAction::kReject;
   int64_t apply_within_days = 30;          // after the invitee's enrolment
+  int64_t apply_within_seconds = 0;        // finer, for short windows in tests; wins if set
   RuleAction cycle = RuleAction::kReject;  // A referred by B, then B by A (any length)
   RuleAction referrer_cap = RuleAction::kHold;
   int64_t cap_count = 10;  // referrals per referrer within cap_period_days
   int64_t cap_period_days = 30;
   RuleAction same_store = RuleAction::kHold;
   int64_t same_store_minutes = 30;
+
+  int64_t ApplyWithinMs() const {
+    return apply_within_seconds > 0 ? apply_within_seconds * kSecondMs : apply_within_days * kDayMs;
+  }
 
   static StatusOr<ReferralConfig> FromConfig(const Config& config);
 };

@@ -363,10 +363,13 @@ ReferralCore::Verdict ReferralCore::Judge(const v1::Member& invitee, const v1::M
              ComparableEmail(invitee.email()) == ComparableEmail(referrer.email())) {
     fire(config_.self_referral, "self_referral", "invitee and referrer share an e-mail address");
   }
-  if (now - invitee.enrolled_at_ms() > config_.apply_within_days * kDayMs) {
+  if (now - invitee.enrolled_at_ms() > config_.ApplyWithinMs()) {
     fire(config_.late_application, "late_application",
-         "code applied more than " + std::to_string(config_.apply_within_days) +
-             " days after enrolment");
+         "code applied more than " +
+             (config_.apply_within_seconds > 0
+                  ? std::to_string(config_.apply_within_seconds) + " seconds"
+                  : std::to_string(config_.apply_within_days) + " days") +
+             " after enrolment");
   }
   if (invitee.member_id() != referrer.member_id() &&
       ReachesInCycle(referrer.member_id(), invitee.member_id())) {
@@ -551,6 +554,12 @@ void ReferralCore::OnPurchase(Txn& txn, MemberState& member, const v1::LoyaltyEv
   r->set_purchase_id(earned.purchase_id());
   r->set_store_id(earned.store_id());
   r->set_purchased_at_ms(at);
+  // Accrual's return window for this purchase ends when its pending points are released;
+  // only when accrual has no window (points credited at once) does referral's own apply.
+  r->set_return_window_ends_at_ms(earned.breakdown().pending() &&
+                                          earned.breakdown().release_at_ms() > 0
+                                      ? earned.breakdown().release_at_ms()
+                                      : at + config_.return_window_days * kDayMs);
   Touch(txn, *r);
   if (config_.same_store != RuleAction::kOff && !earned.store_id().empty()) {
     if (MemberState* referrer = FindMember(r->referrer_id()); referrer != nullptr) {
@@ -588,7 +597,11 @@ void ReferralCore::OnRefund(Txn& txn, MemberState& member, const v1::LoyaltyEven
   if (r->status() != v1::REFERRAL_STATUS_QUALIFIED && r->status() != v1::REFERRAL_STATUS_REWARDED) {
     return;
   }
-  if (event.occurred_at_ms() - r->purchased_at_ms() > config_.return_window_days * kDayMs) return;
+  // Referrals qualified before the window was recorded on them have referral's own.
+  int64_t window_ends = r->return_window_ends_at_ms() > 0
+                            ? r->return_window_ends_at_ms()
+                            : r->purchased_at_ms() + config_.return_window_days * kDayMs;
+  if (event.occurred_at_ms() > window_ends) return;
   r->set_status(v1::REFERRAL_STATUS_REVERSED);
   r->set_refund_id(reversed.refund_id());
   r->set_reversed_at_ms(clock_.NowMs());

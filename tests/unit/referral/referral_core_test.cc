@@ -199,6 +199,36 @@ TEST_F(ReferralCoreTest, CodeAppliedTooLongAfterEnrolmentIsRejected) {
   EXPECT_EQ(env.Apply("in-time", "alice")->status(), REFERRAL_STATUS_PENDING);
 }
 
+TEST_F(ReferralCoreTest, ApplicationWindowInSecondsWinsOverDays) {
+  ReferralConfig config;
+  config.apply_within_seconds = 5;
+  ReferralTestEnv short_window(config);
+  short_window.Enroll("r", "+380671119999");
+  short_window.Enroll("late", "+380671110021");
+  short_window.clock.Advance(6 * kSecondMs);
+  short_window.Enroll("in-time", "+380671110022");
+  short_window.clock.Advance(5 * kSecondMs);  // exactly at the end of the window: in time
+  auto late = short_window.Apply("late", "r");
+  EXPECT_EQ(late->status(), REFERRAL_STATUS_REJECTED);
+  EXPECT_EQ(late->reason(), "late_application");
+  EXPECT_EQ(late->reason_detail(), "code applied more than 5 seconds after enrolment");
+  EXPECT_EQ(short_window.Apply("in-time", "r")->status(), REFERRAL_STATUS_PENDING);
+}
+
+TEST_F(ReferralCoreTest, ApplicationWindowSettingsAreReadAndChecked) {
+  auto config = Config::FromYamlText("referral:\n  apply_within_seconds: 3\n");
+  ASSERT_TRUE(config.ok());
+  auto program = ReferralConfig::FromConfig(*config);
+  ASSERT_TRUE(program.ok()) << program.status().ToString();
+  EXPECT_EQ(program->ApplyWithinMs(), 3 * kSecondMs);
+  EXPECT_EQ(ReferralConfig().ApplyWithinMs(), 30 * kDayMs);
+  auto negative = Config::FromYamlText("referral:\n  apply_within_seconds: -1\n");
+  ASSERT_TRUE(negative.ok());
+  EXPECT_EQ(ReferralConfig::FromConfig(*negative).status().message().rfind(
+                "referral.apply_within_seconds:", 0),
+            0u);
+}
+
 TEST_F(ReferralCoreTest, CyclesAreRejectedDirectAndIndirect) {
   env.Enroll("carol", "+380671110003");
   env.Enroll("dave", "+380671110004");
@@ -425,6 +455,40 @@ TEST_F(ReferralCoreTest, RefundAfterTheReturnWindowKeepsTheBonuses) {
   env.Feed({env.Refund("bob", "rf1", "p1")});
   EXPECT_EQ(env.Get(r->referral_id()).status(), REFERRAL_STATUS_REWARDED);
   EXPECT_EQ(env.accrual.balance["alice"], 500);
+}
+
+TEST_F(ReferralCoreTest, RefundFollowsAccrualsReturnWindowCarriedByThePurchase) {
+  // Accrual's window (2 days, shorter than referral's own 30) comes with the purchase:
+  // release_at_ms of its pending points.
+  env.Enroll("carol", "+380671110003");
+  auto rb = env.Apply("bob", "alice");
+  auto rc = env.Apply("carol", "alice");
+  int64_t t = env.clock.NowMs();
+  env.Feed({env.Purchase("bob", "pb", 20'000, "s", t, t + 2 * kDayMs),
+            env.Purchase("carol", "pc", 20'000, "s", t, t + 2 * kDayMs)});
+  EXPECT_EQ(env.Get(rb->referral_id()).return_window_ends_at_ms(), t + 2 * kDayMs);
+  EXPECT_EQ(env.core->RunPendingSteps().done, 4);
+  // Within accrual's window (up to and including its end): reversed.
+  env.Feed({env.Refund("bob", "rb", "pb", t + 2 * kDayMs)});
+  EXPECT_EQ(env.Get(rb->referral_id()).status(), REFERRAL_STATUS_REVERSED);
+  // After accrual's window, though well within referral's 30 days: the bonuses stay.
+  env.Feed({env.Refund("carol", "rc", "pc", t + 2 * kDayMs + 1)});
+  EXPECT_EQ(env.Get(rc->referral_id()).status(), REFERRAL_STATUS_REWARDED);
+  EXPECT_EQ(env.core->RunPendingSteps().done, 2);
+  EXPECT_EQ(env.accrual.balance["alice"], 500);
+  EXPECT_EQ(env.accrual.balance["bob"], 0);
+  EXPECT_EQ(env.accrual.balance["carol"], 250);
+}
+
+TEST_F(ReferralCoreTest, WithoutAccrualWindowReferralsOwnWindowApplies) {
+  // Accrual credits at once (no release time on the event): return_window_days (30) counts.
+  auto r = env.Apply("bob", "alice");
+  int64_t t = env.clock.NowMs();
+  env.Feed({env.Purchase("bob", "p1", 20'000, "s", t)});
+  EXPECT_EQ(env.Get(r->referral_id()).return_window_ends_at_ms(), t + 30 * kDayMs);
+  env.core->RunPendingSteps();
+  env.Feed({env.Refund("bob", "rf1", "p1", t + 30 * kDayMs)});
+  EXPECT_EQ(env.Get(r->referral_id()).status(), REFERRAL_STATUS_REVERSED);
 }
 
 TEST_F(ReferralCoreTest, RefundWhileAwardsArePendingPaysThenReverses) {

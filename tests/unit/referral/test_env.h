@@ -114,15 +114,20 @@ class ReferralTestEnv {
   }
 
   // A points_earned event as accrual publishes it, with the member's next accrual sequence.
+  // release_at_ms > 0: accrual has a return window, the points are pending until then.
   KafkaMessage Purchase(const std::string& member_id, const std::string& purchase_id,
                         int64_t amount_minor, const std::string& store_id = "store-1",
-                        int64_t at_ms = -1) {
+                        int64_t at_ms = -1, int64_t release_at_ms = 0) {
     v1::LoyaltyEvent event;
     auto* earned = event.mutable_points_earned();
     earned->set_purchase_id(purchase_id);
     earned->set_points(amount_minor / 100);
     earned->set_store_id(store_id);
     earned->mutable_breakdown()->set_amount_minor(amount_minor);
+    if (release_at_ms > 0) {
+      earned->mutable_breakdown()->set_pending(true);
+      earned->mutable_breakdown()->set_release_at_ms(release_at_ms);
+    }
     return AccrualEvent(member_id, std::move(event), at_ms);
   }
 
