@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "common/key_codec.h"
@@ -11,7 +12,8 @@
 namespace loyalty {
 namespace {
 constexpr size_t kRelayBatch = 2000;
-}
+constexpr auto kShutdownFlush = std::chrono::seconds(5);
+}  // namespace
 
 Outbox::Outbox(Store& store) {
   uint64_t last = 0;
@@ -98,7 +100,9 @@ OutboxRelay::PassResult OutboxRelay::PublishBatch() {
     std::string topic;
     bool acked = false;
   };
-  std::vector<Sent> sent;
+  // Shared with the delivery callbacks, which may outlive this pass if it stops waiting.
+  auto sent_ptr = std::make_shared<std::vector<Sent>>();
+  std::vector<Sent>& sent = *sent_ptr;
   sent.reserve(kRelayBatch);
   store_.Scan(kOutboxCf, cursor_, "", [&](std::string_view key, std::string_view value) {
     loyalty::v1::internal::OutboxRecord record;
@@ -111,8 +115,8 @@ OutboxRelay::PassResult OutboxRelay::PublishBatch() {
     size_t index = sent.size();
     sent.push_back({std::string(key), record.topic(), false});
     Status s = producer_.Produce(record.topic(), record.key(), record.value(), headers,
-                                 [&sent, index](bool ok, const std::string& error) {
-                                   sent[index].acked = ok;
+                                 [sent_ptr, index](bool ok, const std::string& error) {
+                                   (*sent_ptr)[index].acked = ok;
                                    if (!ok) LogWarn("outbox publish failed", {{"error", error}});
                                  });
     if (!s.ok()) LogWarn("outbox produce failed", {{"error", s.message()}});
@@ -122,9 +126,12 @@ OutboxRelay::PassResult OutboxRelay::PublishBatch() {
     pending_.Set(0);
     return {};
   }
-  // Every message gets its answer within message.timeout.ms, and the callbacks point into
-  // `sent`, so wait for all of them.
+  // Every message gets its answer within message.timeout.ms. While running, wait for all of
+  // them; when stopping, not for long: whatever is unacknowledged stays in the outbox and is
+  // sent after the restart, so an unreachable broker cannot hold up a shutdown.
+  auto waited = std::chrono::steady_clock::now();
   while (!producer_.Flush(1000)) {
+    if (!running_ && std::chrono::steady_clock::now() - waited > kShutdownFlush) break;
   }
   // Delete the acknowledged prefix; the first failure and everything after it is sent again
   // so that a member's events keep their order.
