@@ -556,13 +556,7 @@ StatusOr<v1::ListLedgerResponse> AccrualCore::ListLedger(const v1::ListLedgerReq
         return true;
       });
   std::lock_guard lock(mu_);
-  for (auto& entry : *response.mutable_entries()) {
-    for (auto& share : *entry.mutable_breakdown()->mutable_campaigns()) {
-      if (auto it = campaigns_.find(share.campaign_id()); it != campaigns_.end()) {
-        share.set_name(it->second.name());
-      }
-    }
-  }
+  for (auto& entry : *response.mutable_entries()) AddCampaignNames(*entry.mutable_breakdown());
   return response;
 }
 
@@ -1071,9 +1065,8 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   if (breakdown.pending()) reason += "; pending until the return window ends";
   entry.set_reason(reason);
   entry.set_source_id(purchase.purchase_id());
+  // The entry and the event name campaigns by id only; ListLedger adds the names.
   *entry.mutable_breakdown() = breakdown;
-  // The stored entry names campaigns by id only; ListLedger adds the names when it reads.
-  for (auto& share : *entry.mutable_breakdown()->mutable_campaigns()) share.clear_name();
   std::string partner_id = breakdown.partner_id();
   v1::LoyaltyEvent event;
   auto* earned = event.mutable_points_earned();
@@ -1578,6 +1571,14 @@ const std::vector<v1::Campaign*>& AccrualCore::CampaignsByPriority() {
   return campaign_order_;
 }
 
+void AccrualCore::AddCampaignNames(v1::EarnBreakdown& breakdown) const {
+  for (auto& share : *breakdown.mutable_campaigns()) {
+    if (auto it = campaigns_.find(share.campaign_id()); it != campaigns_.end()) {
+      share.set_name(it->second.name());
+    }
+  }
+}
+
 namespace {
 
 Status ValidateCampaign(const v1::Campaign& c) {
@@ -1786,6 +1787,7 @@ StatusOr<v1::SimulatePurchaseResponse> AccrualCore::SimulatePurchase(
   v1::SimulatePurchaseResponse response;
   *response.mutable_breakdown() =
       ComputeEarning(config_, **member, purchase, CampaignsByPriority(), clock_.NowMs());
+  AddCampaignNames(*response.mutable_breakdown());
   response.set_points(response.breakdown().total_points());
   response.set_member_tier((*member)->member().tier());
   return response;

@@ -158,6 +158,9 @@ class AccrualCore {
                        int64_t earned_before);
   void ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id);
   const std::vector<v1::Campaign*>& CampaignsByPriority();
+  // Names each share's campaign: stored entries and events carry ids only (names change and
+  // would be copied into every record); answers to people show the names.
+  void AddCampaignNames(v1::EarnBreakdown& breakdown) const;
   Status ValidatePurchase(const v1::PurchaseEvent& purchase) const;
   v1::Member View(const MemberRecord& member) const;
   StatusOr<v1::Campaign> SaveCampaign(Txn& txn, v1::Campaign campaign, const std::string& action,

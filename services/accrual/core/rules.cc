@@ -280,7 +280,6 @@ v1::EarnBreakdown ComputeEarning(const AccrualConfig& config, const MemberRecord
     if (points <= 0) continue;
     auto* share = b.add_campaigns();
     share->set_campaign_id(c->campaign_id());
-    share->set_name(c->name());
     share->set_points(points);
     if (applied != nullptr) applied->push_back(c);
     total += points;

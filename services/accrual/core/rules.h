@@ -55,7 +55,8 @@ bool CampaignLive(const v1::Campaign& campaign, int64_t now_ms);
 // live campaign's share, within its budget and per-member cap. Campaigns stack: each adds
 // its share, computed on the purchase (never on other campaigns' points), in priority
 // order; an exclusive campaign that applies stops the lower-priority ones. `applied`, if
-// given, receives the campaigns of the breakdown's shares, in the same order.
+// given, receives the campaigns of the breakdown's shares, in the same order. Shares name
+// their campaign by id only (see AddCampaignNames).
 v1::EarnBreakdown ComputeEarning(const AccrualConfig& config, const MemberRecord& member,
                                  const v1::PurchaseEvent& purchase,
                                  const std::vector<v1::Campaign*>& campaigns_by_priority,
