@@ -1012,6 +1012,7 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   }
 
   std::vector<v1::Campaign*> applied;
+  applied.reserve(campaign_order_.size());
   v1::EarnBreakdown breakdown =
       ComputeEarning(config_, *member, purchase, CampaignsByPriority(), now, &applied);
   int64_t points = breakdown.total_points();

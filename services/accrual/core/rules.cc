@@ -33,7 +33,11 @@ void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 
 bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
               const std::string& value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
+  // Indexed: the lists hold a value or two, and the iterators did not inline.
+  for (int i = 0; i < list.size(); ++i) {
+    if (list.Get(i) == value) return true;
+  }
+  return false;
 }
 
 // The part of the purchase amount on lines the campaign's category/sku filters match: the
