@@ -422,8 +422,9 @@ std::vector<Voucher> RedemptionCore::IssueVouchers(Txn& txn, const Redemption& r
   std::vector<Voucher> vouchers;
   // A donation is given on the member's behalf: nothing to present at a till.
   if (reward.kind() == v1::REWARD_KIND_DONATION) return vouchers;
-  static thread_local std::random_device random_device;
-  auto random64 = [] { return (static_cast<uint64_t>(random_device()) << 32) | random_device(); };
+  auto random64 = [this] {
+    return (static_cast<uint64_t>(random_device_()) << 32) | random_device_();
+  };
   int64_t now = clock_.NowMs();
   int64_t days = reward.voucher_validity_days() > 0 ? reward.voucher_validity_days()
                                                     : config_.default_voucher_validity_days;

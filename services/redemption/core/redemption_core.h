@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -160,6 +161,10 @@ class RedemptionCore {
   std::unordered_map<std::string, v1::redemptioninternal::CheckoutRecord> checkouts_;
   std::set<std::string> pending_;                             // unfinished saga ids
   std::set<std::pair<int64_t, std::string>> open_checkouts_;  // (expires_at_ms, id)
+  // Voucher codes' randomness, used under mu_. One for the core rather than one per thread:
+  // constructing a random_device probes the CPU (cpuid, a trap to the hypervisor in a VM),
+  // and request threads may come and go.
+  std::random_device random_device_;
 };
 
 }  // namespace loyalty::redemption
