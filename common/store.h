@@ -47,7 +47,6 @@ struct StagedOps {
   // A batch of the ops, sorted by column family and key; of ops on the same key the later
   // stays later, so it still wins.
   void BuildSortedBatch(rocksdb::WriteBatch& batch);
-  bool empty() const { return ops.empty(); }
 };
 
 // The changes of one caller, applied atomically with the rest of its group.

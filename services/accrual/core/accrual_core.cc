@@ -1518,10 +1518,10 @@ void AccrualCore::CheckMilestones(Txn& txn, MemberRecord& member, bool purchase_
 }
 
 void AccrualCore::ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id) {
-  const std::string title = BadgeTitle(id);
   for (const auto& badge : member.member().badges()) {
     if (badge.id() == id) return;
   }
+  const std::string title = BadgeTitle(id);
   // Stored without the title (the record is rewritten on every purchase); View adds it.
   v1::Badge* badge = member.mutable_member()->add_badges();
   badge->set_id(id);
