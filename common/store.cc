@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 
 #include "common/log.h"
 
@@ -94,6 +95,18 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
 }
 
 Store::~Store() {
+  uint64_t staged;
+  {
+    std::lock_guard lock(group_mu_);
+    staged = staged_;
+  }
+  WaitDurable(staged);  // what is staged lands, and its callbacks run
+  {
+    std::lock_guard lock(group_mu_);
+    stopping_ = true;
+  }
+  syncer_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
   if (db_) db_->Close();
@@ -193,34 +206,78 @@ void Store::WriteUnsynced(const std::function<void(StagedWrite&)>& changes) {
 }
 
 void Store::WaitDurable(uint64_t ticket) {
-  std::unique_lock lock(group_mu_);
-  while (durable_ < ticket) {
-    if (writing_) {
-      group_cv_.wait(lock);
-      continue;
+  std::vector<std::function<void()>> due;
+  {
+    std::unique_lock lock(group_mu_);
+    while (durable_ < ticket) {
+      if (writing_) {
+        group_cv_.wait(lock);
+        continue;
+      }
+      auto more = WriteOpenGroups(lock);
+      due.insert(due.end(), std::make_move_iterator(more.begin()),
+                 std::make_move_iterator(more.end()));
     }
-    // Lead: write every group staged so far in one synced write.
-    writing_ = true;
-    StagedOps ops;
-    std::swap(ops, open_group_);
-    visible_writing_.swap(visible_open_);
-    uint64_t upto = staged_;
-    lock.unlock();
-    rocksdb::WriteBatch batch;
-    ops.BuildSortedBatch(batch);
-    rocksdb::Status s =
-        batch.Count() > 0 ? db_->Write(write_options_, &batch) : rocksdb::Status::OK();
-    if (!s.ok()) {
-      LogError("RocksDB write failed; stopping so that a restart recovers from disk",
-               {{"error", s.ToString()}});
-      std::abort();
-    }
-    lock.lock();
-    visible_writing_.clear();
-    durable_ = upto;
-    writing_ = false;
-    group_cv_.notify_all();
   }
+  for (auto& done : due) done();
+}
+
+void Store::WhenDurable(uint64_t ticket, std::function<void()> done) {
+  {
+    std::lock_guard lock(group_mu_);
+    if (durable_ < ticket) {
+      when_durable_.emplace(ticket, std::move(done));
+      if (!syncer_.joinable()) syncer_ = std::thread([this] { SyncerLoop(); });
+      if (!writing_) syncer_cv_.notify_one();
+      return;
+    }
+  }
+  done();
+}
+
+void Store::SyncerLoop() {
+  std::unique_lock lock(group_mu_);
+  for (;;) {
+    syncer_cv_.wait(lock, [&] {
+      return stopping_ ||
+             (!writing_ && !when_durable_.empty() && durable_ < when_durable_.rbegin()->first);
+    });
+    if (stopping_) return;
+    auto due = WriteOpenGroups(lock);
+    lock.unlock();
+    for (auto& done : due) done();
+    lock.lock();
+  }
+}
+
+std::vector<std::function<void()>> Store::WriteOpenGroups(std::unique_lock<std::mutex>& lock) {
+  writing_ = true;
+  StagedOps ops;
+  std::swap(ops, open_group_);
+  visible_writing_.swap(visible_open_);
+  uint64_t upto = staged_;
+  lock.unlock();
+  rocksdb::WriteBatch batch;
+  ops.BuildSortedBatch(batch);
+  rocksdb::Status s =
+      batch.Count() > 0 ? db_->Write(write_options_, &batch) : rocksdb::Status::OK();
+  if (!s.ok()) {
+    LogError("RocksDB write failed; stopping so that a restart recovers from disk",
+             {{"error", s.ToString()}});
+    std::abort();
+  }
+  lock.lock();
+  visible_writing_.clear();
+  durable_ = upto;
+  writing_ = false;
+  group_cv_.notify_all();
+  std::vector<std::function<void()>> due;
+  auto end = when_durable_.upper_bound(durable_);
+  for (auto it = when_durable_.begin(); it != end; ++it) due.push_back(std::move(it->second));
+  when_durable_.erase(when_durable_.begin(), end);
+  // Callbacks still waiting for later groups: the syncer writes those next.
+  if (!when_durable_.empty()) syncer_cv_.notify_one();
+  return due;
 }
 
 uint64_t Store::GetIntProperty(std::string_view property) const {

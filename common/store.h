@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -96,6 +97,10 @@ class Store {
   // would no longer match disk, and a restart recovers from the disk.
   void WaitDurable(uint64_t ticket);
   void Commit(const std::function<void(StagedWrite&)>& changes) { WaitDurable(Stage(changes)); }
+  // Runs done once the group of ticket is durable: at once if it is, else on the thread that
+  // completes that write (a WaitDurable caller or the store's own syncer thread). For callers
+  // that must not block, such as asynchronous gRPC handlers; done must not block either.
+  void WhenDurable(uint64_t ticket, std::function<void()> done);
   // Writes at once without waiting for the WAL sync, outside the group order: only for
   // changes whose loss in a crash is harmless (deleting published outbox records: a lost
   // delete republishes, and consumers dedupe). The next synced group makes it durable.
@@ -107,6 +112,10 @@ class Store {
  private:
   Store() = default;
   rocksdb::ColumnFamilyHandle* Handle(std::string_view cf) const;
+  // Writes every group staged so far in one synced write, with group_mu_ held on entry and
+  // exit (released during the write); returns the callbacks that became due.
+  std::vector<std::function<void()>> WriteOpenGroups(std::unique_lock<std::mutex>& lock);
+  void SyncerLoop();
   friend class StagedWrite;
 
   std::unique_ptr<rocksdb::DB> db_;
@@ -125,6 +134,12 @@ class Store {
   uint64_t staged_ = 0;
   uint64_t durable_ = 0;
   bool writing_ = false;
+  // WhenDurable callbacks by ticket, and the thread that writes for them when no
+  // WaitDurable caller does (started by the first WhenDurable).
+  std::multimap<uint64_t, std::function<void()>> when_durable_;
+  std::condition_variable syncer_cv_;
+  std::thread syncer_;
+  bool stopping_ = false;
 };
 
 }  // namespace loyalty

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -104,6 +107,83 @@ TEST(StoreTest, ConcurrentCommitsAllLand) {
     return true;
   });
   EXPECT_EQ(count, 8 * 200);
+}
+
+TEST(StoreTest, WhenDurableRunsOnceTheGroupIsWrittenAndAtOnceIfItIs) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.path(), {"a"});
+  ASSERT_TRUE(store.ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool durable_when_called = false;
+  uint64_t ticket = (*store)->Stage([](StagedWrite& w) { w.Put("a", "k", "v"); });
+  std::string value;
+  ASSERT_FALSE((*store)->Get("a", "k", &value));  // not written: nobody waits for it yet
+  (*store)->WhenDurable(ticket, [&] {
+    std::string seen;
+    std::lock_guard lock(mu);
+    durable_when_called = (*store)->Get("a", "k", &seen) && seen == "v";
+    done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return done; }));
+  }
+  EXPECT_TRUE(durable_when_called);
+
+  bool inline_call = false;
+  (*store)->WhenDurable(ticket, [&] { inline_call = true; });
+  EXPECT_TRUE(inline_call);  // already durable: run by the caller
+}
+
+TEST(StoreTest, WhenDurableCallbacksFromManyThreadsAllRunBesideSyncWaiters) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.path(), {"a"});
+  ASSERT_TRUE(store.ok());
+  std::atomic<int> called{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        std::string key = std::to_string(t) + ":" + std::to_string(i);
+        uint64_t ticket = (*store)->Stage([&](StagedWrite& w) { w.Put("a", key, "x"); });
+        if (t % 2 == 0) {
+          (*store)->WaitDurable(ticket);
+        } else {
+          (*store)->WhenDurable(ticket, [&called] { ++called; });
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int i = 0; i < 1000 && called < 4 * 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(called, 4 * 200);
+  int count = 0;
+  (*store)->Scan("a", "", "", [&](std::string_view, std::string_view) {
+    ++count;
+    return true;
+  });
+  EXPECT_EQ(count, 8 * 200);
+}
+
+TEST(StoreTest, ClosingTheStoreWritesWhatIsStagedAndRunsItsCallbacks) {
+  testing::TempDir dir;
+  bool called = false;
+  {
+    auto store = Store::Open(dir.path(), {"a"});
+    ASSERT_TRUE(store.ok());
+    uint64_t ticket = (*store)->Stage([](StagedWrite& w) { w.Put("a", "k", "v"); });
+    (*store)->WhenDurable(ticket, [&] { called = true; });
+  }
+  EXPECT_TRUE(called);
+  auto store = Store::Open(dir.path(), {"a"});
+  ASSERT_TRUE(store.ok());
+  std::string value;
+  EXPECT_TRUE((*store)->Get("a", "k", &value));
 }
 
 TEST(StoreTest, ScansForwardAndBackwardWithinAPrefix) {
