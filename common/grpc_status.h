@@ -1,7 +1,10 @@
 // The one place where domain Status values and gRPC statuses are translated.
 #pragma once
 
+#include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
+
+#include <functional>
 
 #include "common/status.h"
 
@@ -41,6 +44,15 @@ grpc::Status Reply(StatusOr<T> result, T* response) {
   if (!result.ok()) return ToGrpc(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
+}
+
+// Reply for a callback handler: what a core calls with its answer, on any thread, to fill
+// the response and finish the call.
+template <typename T>
+std::function<void(StatusOr<T>)> FinishWith(grpc::ServerUnaryReactor* reactor, T* response) {
+  return [reactor, response](StatusOr<T> result) {
+    reactor->Finish(Reply(std::move(result), response));
+  };
 }
 
 }  // namespace loyalty

@@ -39,16 +39,20 @@ grpc::Status AccrualGrpcService::AdjustPoints(grpc::ServerContext*,
   return Reply(core_.AdjustPoints(*request), response);
 }
 
-grpc::Status AccrualGrpcService::HoldPoints(grpc::ServerContext*,
-                                            const v1::HoldPointsRequest* request,
-                                            v1::Hold* response) {
-  return Reply(core_.HoldPoints(*request), response);
+grpc::ServerUnaryReactor* AccrualGrpcService::HoldPoints(grpc::CallbackServerContext* context,
+                                                         const v1::HoldPointsRequest* request,
+                                                         v1::Hold* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.HoldPointsAsync(*request, FinishWith(reactor, response));
+  return reactor;
 }
 
-grpc::Status AccrualGrpcService::CaptureHold(grpc::ServerContext*,
-                                             const v1::CaptureHoldRequest* request,
-                                             v1::Hold* response) {
-  return Reply(core_.CaptureHold(*request), response);
+grpc::ServerUnaryReactor* AccrualGrpcService::CaptureHold(grpc::CallbackServerContext* context,
+                                                          const v1::CaptureHoldRequest* request,
+                                                          v1::Hold* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.CaptureHoldAsync(*request, FinishWith(reactor, response));
+  return reactor;
 }
 
 grpc::Status AccrualGrpcService::VoidHold(grpc::ServerContext*, const v1::VoidHoldRequest* request,

@@ -6,7 +6,12 @@
 
 namespace loyalty::accrual {
 
-class AccrualGrpcService final : public v1::AccrualService::Service {
+// Holds and captures, the calls other services make on their hot paths, are callback
+// handlers: a call waiting for its write holds no thread (docs/decisions.md).
+using AccrualServiceBase = v1::AccrualService::WithCallbackMethod_HoldPoints<
+    v1::AccrualService::WithCallbackMethod_CaptureHold<v1::AccrualService::Service>>;
+
+class AccrualGrpcService final : public AccrualServiceBase {
  public:
   explicit AccrualGrpcService(AccrualCore& core) : core_(core) {}
 
@@ -21,8 +26,10 @@ class AccrualGrpcService final : public v1::AccrualService::Service {
                            v1::LedgerEntry*) override;
   grpc::Status AdjustPoints(grpc::ServerContext*, const v1::AdjustPointsRequest*,
                             v1::LedgerEntry*) override;
-  grpc::Status HoldPoints(grpc::ServerContext*, const v1::HoldPointsRequest*, v1::Hold*) override;
-  grpc::Status CaptureHold(grpc::ServerContext*, const v1::CaptureHoldRequest*, v1::Hold*) override;
+  grpc::ServerUnaryReactor* HoldPoints(grpc::CallbackServerContext*, const v1::HoldPointsRequest*,
+                                       v1::Hold*) override;
+  grpc::ServerUnaryReactor* CaptureHold(grpc::CallbackServerContext*, const v1::CaptureHoldRequest*,
+                                        v1::Hold*) override;
   grpc::Status VoidHold(grpc::ServerContext*, const v1::VoidHoldRequest*, v1::Hold*) override;
   grpc::Status EraseMember(grpc::ServerContext*, const v1::EraseMemberRequest*,
                            v1::EraseMemberResponse*) override;

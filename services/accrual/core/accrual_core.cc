@@ -361,45 +361,58 @@ void AccrualCore::Finish(uint64_t ticket, const std::vector<LedgerFacts>& facts)
 }
 
 template <typename Response, typename Request>
-StatusOr<Response> AccrualCore::Idempotent(const char* method, const Request& request,
-                                           const std::string& key,
-                                           const std::function<StatusOr<Response>(Txn&)>& apply) {
-  if (key.empty()) return InvalidArgument("idempotency_key: required");
-  if (key.size() > 256) return InvalidArgument("idempotency_key: longer than 256 characters");
+AccrualCore::Decided<Response> AccrualCore::Decide(
+    const char* method, const Request& request, const std::string& key,
+    const std::function<StatusOr<Response>(Txn&)>& apply) {
+  if (key.empty()) return {InvalidArgument("idempotency_key: required")};
+  if (key.size() > 256) return {InvalidArgument("idempotency_key: longer than 256 characters")};
   std::string dedupe_key;
   keys::AppendString(dedupe_key, method);
   keys::AppendString(dedupe_key, key);
   std::string request_bytes = request.SerializeAsString();
-  uint64_t ticket = 0;
-  Response response;
-  std::vector<LedgerFacts> facts;
-  {
-    std::lock_guard lock(mu_);
-    std::string stored;
-    if (store_.Get(kIdempotencyCf, dedupe_key, &stored)) {
-      IdempotencyRecord record;
-      record.ParseFromString(stored);
-      if (record.request() != request_bytes) {
-        return AlreadyExists("idempotency_key: '" + key +
-                             "' was already used with other arguments");
-      }
-      response.ParseFromString(record.response());
-      ticket = store_.Stage([](StagedWrite&) {});  // answer only once the first call is durable
-    } else {
-      Txn txn;
-      StatusOr<Response> result = apply(txn);
-      if (!result.ok()) return result.status();
-      response = std::move(*result);
-      IdempotencyRecord record;
-      record.set_request(request_bytes);
-      record.set_response(response.SerializeAsString());
-      txn.Put(kIdempotencyCf, dedupe_key, record.SerializeAsString(), /*visible=*/true);
-      ticket = Stage(txn);
-      facts = std::move(txn.facts);
+  std::lock_guard lock(mu_);
+  std::string stored;
+  if (store_.Get(kIdempotencyCf, dedupe_key, &stored)) {
+    IdempotencyRecord record;
+    record.ParseFromString(stored);
+    if (record.request() != request_bytes) {
+      return {
+          AlreadyExists("idempotency_key: '" + key + "' was already used with other arguments")};
     }
+    Response response;
+    response.ParseFromString(record.response());
+    // Answer only once the first call is durable.
+    return {std::move(response), store_.Stage([](StagedWrite&) {})};
   }
-  Finish(ticket, facts);
-  return response;
+  Txn txn;
+  StatusOr<Response> result = apply(txn);
+  if (!result.ok()) return {result.status()};
+  IdempotencyRecord record;
+  record.set_request(request_bytes);
+  record.set_response(result->SerializeAsString());
+  txn.Put(kIdempotencyCf, dedupe_key, record.SerializeAsString(), /*visible=*/true);
+  uint64_t ticket = Stage(txn);
+  return {std::move(result), ticket, std::move(txn.facts)};
+}
+
+template <typename Response, typename Request>
+StatusOr<Response> AccrualCore::Idempotent(const char* method, const Request& request,
+                                           const std::string& key,
+                                           const std::function<StatusOr<Response>(Txn&)>& apply) {
+  Decided<Response> decided = Decide<Response>(method, request, key, apply);
+  if (decided.ticket != 0) Finish(decided.ticket, decided.facts);
+  return std::move(decided.result);
+}
+
+template <typename Response>
+void AccrualCore::AnswerWhenDurable(Decided<Response> decided,
+                                    std::function<void(StatusOr<Response>)> done) {
+  if (decided.ticket == 0) return done(std::move(decided.result));
+  uint64_t ticket = decided.ticket;
+  store_.WhenDurable(ticket, [this, decided = std::move(decided), done = std::move(done)] {
+    if (on_commit_) on_commit_(decided.facts);
+    done(decided.result);
+  });
 }
 
 StatusOr<v1::Member> AccrualCore::EnrollMember(const v1::EnrollMemberRequest& request) {
@@ -658,63 +671,71 @@ std::vector<v1::internal::Lot> AccrualCore::LoadHoldLots(const std::string& hold
 }
 
 StatusOr<v1::Hold> AccrualCore::HoldPoints(const v1::HoldPointsRequest& request) {
-  return Idempotent<v1::Hold>(
-      "HoldPoints", request, request.idempotency_key(), [&](Txn& txn) -> StatusOr<v1::Hold> {
-        if (request.points() <= 0 || request.points() > kMaxPointsPerCall) {
-          return InvalidArgument("points: must be positive");
-        }
-        int64_t ttl =
-            request.ttl_seconds() == 0 ? config_.default_hold_ttl_seconds : request.ttl_seconds();
-        if (ttl < 0 || ttl > config_.max_hold_ttl_seconds) {
-          return InvalidArgument("ttl_seconds: must be in 0.." +
-                                 std::to_string(config_.max_hold_ttl_seconds));
-        }
-        auto member = FindActiveMember("member_id", request.member_id());
-        if (!member.ok()) return member.status();
-        v1::Balance& balance = *(*member)->mutable_member()->mutable_balance();
-        if (request.points() > balance.available()) {
-          return FailedPrecondition("points: " + std::to_string(request.points()) +
-                                    " requested but only " + std::to_string(balance.available()) +
-                                    " available");
-        }
-        std::vector<v1::internal::Lot> taken = DebitAvailable(**member, request.points());
-        balance.set_held(balance.held() + request.points());
+  return Idempotent<v1::Hold>("HoldPoints", request, request.idempotency_key(),
+                              [&](Txn& txn) { return ApplyHold(txn, request); });
+}
 
-        int64_t now = clock_.NowMs();
-        v1::Hold hold;
-        hold.set_hold_id(NewId("h", now));
-        hold.set_member_id(request.member_id());
-        hold.set_points(request.points());
-        hold.set_status(v1::HOLD_STATUS_OPEN);
-        hold.set_created_at_ms(now);
-        hold.set_expires_at_ms(now + ttl * 1000);
-        hold.set_reference(request.reference());
+void AccrualCore::HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done) {
+  Decided<v1::Hold> decided = Decide<v1::Hold>("HoldPoints", request, request.idempotency_key(),
+                                               [&](Txn& txn) { return ApplyHold(txn, request); });
+  AnswerWhenDurable(std::move(decided), std::move(done));
+}
 
-        v1::LedgerEntry entry;
-        entry.set_kind(v1::LEDGER_KIND_HOLD);
-        entry.set_available_delta(-request.points());
-        entry.set_held_delta(request.points());
-        entry.set_reason(request.reference().empty() ? "points held"
-                                                     : "points held for " + request.reference());
-        entry.set_source_id(hold.hold_id());
-        v1::LoyaltyEvent event;
-        auto* held = event.mutable_points_held();
-        held->set_hold_id(hold.hold_id());
-        held->set_points(request.points());
-        held->set_expires_at_ms(hold.expires_at_ms());
-        held->set_reference(request.reference());
-        *held->mutable_balance() = balance;
-        AddEntry(txn, **member, std::move(entry), std::move(event));
+StatusOr<v1::Hold> AccrualCore::ApplyHold(Txn& txn, const v1::HoldPointsRequest& request) {
+  if (request.points() <= 0 || request.points() > kMaxPointsPerCall) {
+    return InvalidArgument("points: must be positive");
+  }
+  int64_t ttl =
+      request.ttl_seconds() == 0 ? config_.default_hold_ttl_seconds : request.ttl_seconds();
+  if (ttl < 0 || ttl > config_.max_hold_ttl_seconds) {
+    return InvalidArgument("ttl_seconds: must be in 0.." +
+                           std::to_string(config_.max_hold_ttl_seconds));
+  }
+  auto member = FindActiveMember("member_id", request.member_id());
+  if (!member.ok()) return member.status();
+  v1::Balance& balance = *(*member)->mutable_member()->mutable_balance();
+  if (request.points() > balance.available()) {
+    return FailedPrecondition("points: " + std::to_string(request.points()) +
+                              " requested but only " + std::to_string(balance.available()) +
+                              " available");
+  }
+  std::vector<v1::internal::Lot> taken = DebitAvailable(**member, request.points());
+  balance.set_held(balance.held() + request.points());
 
-        txn.Put(kHoldsCf, hold.hold_id(), hold.SerializeAsString(), /*visible=*/true);
-        v1::internal::HoldLots hold_lots;
-        for (auto& lot : taken) *hold_lots.add_lots() = std::move(lot);
-        txn.Put(kHoldLotsCf, hold.hold_id(), hold_lots.SerializeAsString(), /*visible=*/true);
-        txn.Put(kHoldExpiryCf, HoldExpiryKey(hold.expires_at_ms(), hold.hold_id()), "");
-        open_holds_.emplace(hold.expires_at_ms(), hold.hold_id());
-        *hold.mutable_balance() = balance;
-        return hold;
-      });
+  int64_t now = clock_.NowMs();
+  v1::Hold hold;
+  hold.set_hold_id(NewId("h", now));
+  hold.set_member_id(request.member_id());
+  hold.set_points(request.points());
+  hold.set_status(v1::HOLD_STATUS_OPEN);
+  hold.set_created_at_ms(now);
+  hold.set_expires_at_ms(now + ttl * 1000);
+  hold.set_reference(request.reference());
+
+  v1::LedgerEntry entry;
+  entry.set_kind(v1::LEDGER_KIND_HOLD);
+  entry.set_available_delta(-request.points());
+  entry.set_held_delta(request.points());
+  entry.set_reason(request.reference().empty() ? "points held"
+                                               : "points held for " + request.reference());
+  entry.set_source_id(hold.hold_id());
+  v1::LoyaltyEvent event;
+  auto* held = event.mutable_points_held();
+  held->set_hold_id(hold.hold_id());
+  held->set_points(request.points());
+  held->set_expires_at_ms(hold.expires_at_ms());
+  held->set_reference(request.reference());
+  *held->mutable_balance() = balance;
+  AddEntry(txn, **member, std::move(entry), std::move(event));
+
+  txn.Put(kHoldsCf, hold.hold_id(), hold.SerializeAsString(), /*visible=*/true);
+  v1::internal::HoldLots hold_lots;
+  for (auto& lot : taken) *hold_lots.add_lots() = std::move(lot);
+  txn.Put(kHoldLotsCf, hold.hold_id(), hold_lots.SerializeAsString(), /*visible=*/true);
+  txn.Put(kHoldExpiryCf, HoldExpiryKey(hold.expires_at_ms(), hold.hold_id()), "");
+  open_holds_.emplace(hold.expires_at_ms(), hold.hold_id());
+  *hold.mutable_balance() = balance;
+  return hold;
 }
 
 v1::Hold AccrualCore::ReleaseHold(Txn& txn, v1::Hold hold, v1::HoldStatus status) {
@@ -750,70 +771,84 @@ v1::Hold AccrualCore::ReleaseHold(Txn& txn, v1::Hold hold, v1::HoldStatus status
 
 StatusOr<v1::Hold> AccrualCore::CaptureHold(const v1::CaptureHoldRequest& request) {
   bool expired_now = false;
-  auto result = Idempotent<v1::Hold>(
-      "CaptureHold", request, request.idempotency_key(), [&](Txn& txn) -> StatusOr<v1::Hold> {
-        auto loaded = LoadHold(request.hold_id());
-        if (!loaded.ok()) return loaded.status();
-        v1::Hold hold = std::move(*loaded);
-        if (hold.status() != v1::HOLD_STATUS_OPEN) {
-          return FailedPrecondition("hold_id: hold is " + v1::HoldStatus_Name(hold.status()));
-        }
-        int64_t points = request.points() == 0 ? hold.points() : request.points();
-        if (points < 0) return InvalidArgument("points: must not be negative");
-        if (points > hold.points()) {
-          return InvalidArgument("points: " + std::to_string(points) + " exceeds the " +
-                                 std::to_string(hold.points()) + " held");
-        }
-        if (clock_.NowMs() >= hold.expires_at_ms()) {
-          expired_now = true;
-          return FailedPrecondition("hold_id: hold expired");
-        }
-        MemberRecord* member = FindMember(hold.member_id());
-        v1::Balance& balance = *member->mutable_member()->mutable_balance();
-        int64_t released = hold.points() - points;
-        balance.set_held(balance.held() - hold.points());
-        // The captured points leave the lots that expire first; the rest goes back.
-        std::vector<v1::internal::Lot> lots = LoadHoldLots(hold.hold_id());
-        int64_t to_spend = points;
-        std::vector<v1::internal::Lot> back;
-        for (auto& lot : lots) {
-          int64_t spend = std::min(to_spend, lot.points());
-          to_spend -= spend;
-          if (lot.points() > spend) {
-            lot.set_points(lot.points() - spend);
-            back.push_back(lot);
-          }
-        }
-        RestoreLots(txn, *member, back);
-        txn.Erase(kHoldLotsCf, hold.hold_id());
-        balance.set_lifetime_spent(balance.lifetime_spent() + points);
-        hold.set_captured(points);
-        hold.set_status(v1::HOLD_STATUS_CAPTURED);
-
-        v1::LedgerEntry entry;
-        entry.set_kind(v1::LEDGER_KIND_CAPTURE);
-        entry.set_available_delta(released);
-        entry.set_held_delta(-hold.points());
-        entry.set_reason(hold.reference().empty() ? "points spent"
-                                                  : "points spent on " + hold.reference());
-        entry.set_source_id(hold.hold_id());
-        v1::LoyaltyEvent event;
-        auto* captured = event.mutable_hold_captured();
-        captured->set_hold_id(hold.hold_id());
-        captured->set_captured(points);
-        captured->set_released(released);
-        captured->set_reference(hold.reference());
-        *captured->mutable_balance() = balance;
-        AddEntry(txn, *member, std::move(entry), std::move(event));
-
-        txn.Put(kHoldsCf, hold.hold_id(), hold.SerializeAsString(), /*visible=*/true);
-        txn.Erase(kHoldExpiryCf, HoldExpiryKey(hold.expires_at_ms(), hold.hold_id()));
-        open_holds_.erase({hold.expires_at_ms(), hold.hold_id()});
-        *hold.mutable_balance() = balance;
-        return hold;
-      });
+  auto result =
+      Idempotent<v1::Hold>("CaptureHold", request, request.idempotency_key(),
+                           [&](Txn& txn) { return ApplyCapture(txn, request, expired_now); });
   if (expired_now) ExpireHolds();  // the expiry is a change of its own, made durable now
   return result;
+}
+
+void AccrualCore::CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) {
+  bool expired_now = false;
+  Decided<v1::Hold> decided =
+      Decide<v1::Hold>("CaptureHold", request, request.idempotency_key(),
+                       [&](Txn& txn) { return ApplyCapture(txn, request, expired_now); });
+  // Rare (the caller came back after the hold's time): this one waits for the expiry's write.
+  if (expired_now) ExpireHolds();
+  AnswerWhenDurable(std::move(decided), std::move(done));
+}
+
+StatusOr<v1::Hold> AccrualCore::ApplyCapture(Txn& txn, const v1::CaptureHoldRequest& request,
+                                             bool& expired_now) {
+  auto loaded = LoadHold(request.hold_id());
+  if (!loaded.ok()) return loaded.status();
+  v1::Hold hold = std::move(*loaded);
+  if (hold.status() != v1::HOLD_STATUS_OPEN) {
+    return FailedPrecondition("hold_id: hold is " + v1::HoldStatus_Name(hold.status()));
+  }
+  int64_t points = request.points() == 0 ? hold.points() : request.points();
+  if (points < 0) return InvalidArgument("points: must not be negative");
+  if (points > hold.points()) {
+    return InvalidArgument("points: " + std::to_string(points) + " exceeds the " +
+                           std::to_string(hold.points()) + " held");
+  }
+  if (clock_.NowMs() >= hold.expires_at_ms()) {
+    expired_now = true;
+    return FailedPrecondition("hold_id: hold expired");
+  }
+  MemberRecord* member = FindMember(hold.member_id());
+  v1::Balance& balance = *member->mutable_member()->mutable_balance();
+  int64_t released = hold.points() - points;
+  balance.set_held(balance.held() - hold.points());
+  // The captured points leave the lots that expire first; the rest goes back.
+  std::vector<v1::internal::Lot> lots = LoadHoldLots(hold.hold_id());
+  int64_t to_spend = points;
+  std::vector<v1::internal::Lot> back;
+  for (auto& lot : lots) {
+    int64_t spend = std::min(to_spend, lot.points());
+    to_spend -= spend;
+    if (lot.points() > spend) {
+      lot.set_points(lot.points() - spend);
+      back.push_back(lot);
+    }
+  }
+  RestoreLots(txn, *member, back);
+  txn.Erase(kHoldLotsCf, hold.hold_id());
+  balance.set_lifetime_spent(balance.lifetime_spent() + points);
+  hold.set_captured(points);
+  hold.set_status(v1::HOLD_STATUS_CAPTURED);
+
+  v1::LedgerEntry entry;
+  entry.set_kind(v1::LEDGER_KIND_CAPTURE);
+  entry.set_available_delta(released);
+  entry.set_held_delta(-hold.points());
+  entry.set_reason(hold.reference().empty() ? "points spent"
+                                            : "points spent on " + hold.reference());
+  entry.set_source_id(hold.hold_id());
+  v1::LoyaltyEvent event;
+  auto* captured = event.mutable_hold_captured();
+  captured->set_hold_id(hold.hold_id());
+  captured->set_captured(points);
+  captured->set_released(released);
+  captured->set_reference(hold.reference());
+  *captured->mutable_balance() = balance;
+  AddEntry(txn, *member, std::move(entry), std::move(event));
+
+  txn.Put(kHoldsCf, hold.hold_id(), hold.SerializeAsString(), /*visible=*/true);
+  txn.Erase(kHoldExpiryCf, HoldExpiryKey(hold.expires_at_ms(), hold.hold_id()));
+  open_holds_.erase({hold.expires_at_ms(), hold.hold_id()});
+  *hold.mutable_balance() = balance;
+  return hold;
 }
 
 StatusOr<v1::Hold> AccrualCore::VoidHold(const v1::VoidHoldRequest& request) {

@@ -79,6 +79,12 @@ class AccrualCore {
   StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest& request);
   StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest& request);
   StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest& request);
+  // HoldPoints and CaptureHold for asynchronous callers: they return once the change is
+  // staged, and done runs with the answer once it is durable (on the thread that completes
+  // the write, so done must not block). The same idempotency keys as the blocking calls.
+  using HoldCallback = std::function<void(StatusOr<v1::Hold>)>;
+  void HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done);
+  void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done);
   StatusOr<v1::EraseMemberResponse> EraseMember(const v1::EraseMemberRequest& request);
 
   // Applies messages of loyalty.purchases.v1 and loyalty.refunds.v1, with their offsets,
@@ -136,10 +142,32 @@ class AccrualCore {
   uint64_t Stage(Txn& txn);
   void Finish(uint64_t ticket, const std::vector<LedgerFacts>& facts);
 
-  // Idempotent call: returns the remembered response for a retried key.
+  // An idempotent call decided and staged: its answer, to be given once ticket is durable
+  // (ticket 0: nothing to wait for, e.g. a refusal).
+  template <typename Response>
+  struct Decided {
+    Decided(StatusOr<Response> result, uint64_t ticket = 0, std::vector<LedgerFacts> facts = {})
+        : result(std::move(result)), ticket(ticket), facts(std::move(facts)) {}
+    StatusOr<Response> result;
+    uint64_t ticket;
+    std::vector<LedgerFacts> facts;
+  };
+  // Applies a call under the lock and stages it, or finds the remembered response of a
+  // retried key.
+  template <typename Response, typename Request>
+  Decided<Response> Decide(const char* method, const Request& request, const std::string& key,
+                           const std::function<StatusOr<Response>(Txn&)>& apply);
+  // Decide, then wait until the answer is durable.
   template <typename Response, typename Request>
   StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
                                 const std::function<StatusOr<Response>(Txn&)>& apply);
+  // Runs done with the answer once it is durable, on the thread that completes the write.
+  template <typename Response>
+  void AnswerWhenDurable(Decided<Response> decided, std::function<void(StatusOr<Response>)> done);
+  StatusOr<v1::Hold> ApplyHold(Txn& txn, const v1::HoldPointsRequest& request);
+  // expired_now: the hold's time had passed; the caller makes its expiry durable.
+  StatusOr<v1::Hold> ApplyCapture(Txn& txn, const v1::CaptureHoldRequest& request,
+                                  bool& expired_now);
 
   v1::Hold ReleaseHold(Txn& txn, v1::Hold hold, v1::HoldStatus status);
 

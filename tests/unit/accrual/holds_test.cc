@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -21,14 +22,19 @@ class HoldsTest : public ::testing::Test {
     ASSERT_TRUE(env.core->AwardPoints(award).ok());
   }
 
-  StatusOr<v1::Hold> Hold(int64_t points, const std::string& key, int64_t ttl_seconds = 60) {
+  static v1::HoldPointsRequest HoldRequest(int64_t points, const std::string& key,
+                                           int64_t ttl_seconds = 60) {
     v1::HoldPointsRequest request;
     request.set_member_id("m1");
     request.set_points(points);
     request.set_ttl_seconds(ttl_seconds);
     request.set_reference("order-" + key);
     request.set_idempotency_key(key);
-    return env.core->HoldPoints(request);
+    return request;
+  }
+
+  StatusOr<v1::Hold> Hold(int64_t points, const std::string& key, int64_t ttl_seconds = 60) {
+    return env.core->HoldPoints(HoldRequest(points, key, ttl_seconds));
   }
 
   StatusOr<v1::Hold> Capture(const std::string& hold_id, int64_t points, const std::string& key) {
@@ -46,8 +52,48 @@ class HoldsTest : public ::testing::Test {
     return env.core->VoidHold(request);
   }
 
+  // The asynchronous calls, waited for here: the answer arrives on the store's thread.
+  StatusOr<v1::Hold> HoldAsync(int64_t points, const std::string& key) {
+    std::promise<StatusOr<v1::Hold>> answer;
+    env.core->HoldPointsAsync(HoldRequest(points, key),
+                              [&](StatusOr<v1::Hold> hold) { answer.set_value(hold); });
+    return answer.get_future().get();
+  }
+
+  StatusOr<v1::Hold> CaptureAsync(const std::string& hold_id, const std::string& key) {
+    v1::CaptureHoldRequest request;
+    request.set_hold_id(hold_id);
+    request.set_idempotency_key(key);
+    std::promise<StatusOr<v1::Hold>> answer;
+    env.core->CaptureHoldAsync(request, [&](StatusOr<v1::Hold> hold) { answer.set_value(hold); });
+    return answer.get_future().get();
+  }
+
   AccrualTestEnv env;
 };
+
+TEST_F(HoldsTest, AsynchronousHoldAndCaptureAnswerOnceDurableAndShareKeysWithTheBlockingOnes) {
+  auto hold = HoldAsync(300, "h1");
+  ASSERT_TRUE(hold.ok()) << hold.status().ToString();
+  EXPECT_EQ(hold->balance().held(), 300);
+  // A retry through the blocking call finds the same hold.
+  auto again = Hold(300, "h1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->hold_id(), hold->hold_id());
+  EXPECT_EQ(HoldAsync(701, "h2").status().code(), Code::kFailedPrecondition);  // at once
+
+  auto captured = CaptureAsync(hold->hold_id(), "c1");
+  ASSERT_TRUE(captured.ok()) << captured.status().ToString();
+  EXPECT_EQ(captured->captured(), 300);
+  env.Restart();  // what was answered is on disk
+  v1::Balance b = env.Balance("m1");
+  EXPECT_EQ(b.available(), 700);
+  EXPECT_EQ(b.held(), 0);
+  EXPECT_EQ(b.lifetime_spent(), 300);
+  EXPECT_EQ(CaptureAsync(hold->hold_id(), "c1")->captured(), 300);  // remembered
+  EXPECT_EQ(CaptureAsync(hold->hold_id(), "c2").status().code(), Code::kFailedPrecondition);
+  env.ExpectLedgerMatchesBalance("m1");
+}
 
 TEST_F(HoldsTest, HoldMovesPointsFromAvailableToHeld) {
   auto hold = Hold(300, "h1");
