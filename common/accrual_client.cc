@@ -17,6 +17,27 @@ StatusOr<Response> Invoke(std::chrono::milliseconds deadline, Call call) {
   return response;
 }
 
+// One asynchronous call: what must live until gRPC calls back.
+template <typename Request, typename Response>
+struct AsyncCall {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+template <typename Response, typename Request, typename Start>
+void InvokeAsync(std::chrono::milliseconds deadline, const Request& request,
+                 std::function<void(StatusOr<Response>)> done, Start start) {
+  auto call = std::make_shared<AsyncCall<Request, Response>>();
+  call->context.set_deadline(std::chrono::system_clock::now() + deadline);
+  call->request = request;
+  start(&call->context, &call->request, &call->response,
+        [call, done = std::move(done)](grpc::Status status) {
+          if (!status.ok()) return done(FromGrpc(status));
+          done(std::move(call->response));
+        });
+}
+
 // Reconnect quickly after accrual restarts: gRPC's default backoff grows to two minutes,
 // during which sagas and awards would wait for a service that is back.
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
@@ -40,6 +61,20 @@ StatusOr<v1::Hold> GrpcAccrualClient::HoldPoints(const v1::HoldPointsRequest& re
 StatusOr<v1::Hold> GrpcAccrualClient::CaptureHold(const v1::CaptureHoldRequest& request) {
   return Invoke<v1::Hold>(deadline_,
                           [&](auto* c, auto* r) { return stub_->CaptureHold(c, request, r); });
+}
+
+void GrpcAccrualClient::HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done) {
+  InvokeAsync<v1::Hold>(deadline_, request, std::move(done),
+                        [&](auto* c, auto* q, auto* r, auto callback) {
+                          stub_->async()->HoldPoints(c, q, r, std::move(callback));
+                        });
+}
+
+void GrpcAccrualClient::CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) {
+  InvokeAsync<v1::Hold>(deadline_, request, std::move(done),
+                        [&](auto* c, auto* q, auto* r, auto callback) {
+                          stub_->async()->CaptureHold(c, q, r, std::move(callback));
+                        });
 }
 
 StatusOr<v1::Hold> GrpcAccrualClient::VoidHold(const v1::VoidHoldRequest& request) {

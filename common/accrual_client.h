@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,16 @@ class AccrualClient {
   virtual StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id) = 0;
   virtual StatusOr<v1::Member> GetMember(const std::string& member_id) = 0;
   virtual StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& request) = 0;
+
+  // Hold and capture without blocking the caller: done runs with the answer, possibly on
+  // another thread, and must not block. By default the blocking call, then done.
+  using HoldCallback = std::function<void(StatusOr<v1::Hold>)>;
+  virtual void HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done) {
+    done(HoldPoints(request));
+  }
+  virtual void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) {
+    done(CaptureHold(request));
+  }
 };
 
 class GrpcAccrualClient : public AccrualClient {
@@ -39,6 +50,9 @@ class GrpcAccrualClient : public AccrualClient {
   StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id) override;
   StatusOr<v1::Member> GetMember(const std::string& member_id) override;
   StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& request) override;
+  // gRPC's callback API: done runs on a gRPC thread.
+  void HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done) override;
+  void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) override;
 
  private:
   std::unique_ptr<v1::AccrualService::Stub> stub_;

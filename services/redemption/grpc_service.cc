@@ -13,7 +13,6 @@ LOYALTY_RPC(CreateReward, CreateRewardRequest, Reward, CreateReward(*request))
 LOYALTY_RPC(UpdateReward, UpdateRewardRequest, Reward, UpdateReward(*request))
 LOYALTY_RPC(GetReward, GetRewardRequest, Reward, GetReward(request->reward_id()))
 LOYALTY_RPC(ListRewards, ListRewardsRequest, ListRewardsResponse, ListRewards(*request))
-LOYALTY_RPC(Redeem, RedeemRequest, Redemption, Redeem(*request))
 LOYALTY_RPC(GetRedemption, GetRedemptionRequest, Redemption,
             GetRedemption(request->redemption_id()))
 LOYALTY_RPC(ListRedemptions, ListRedemptionsRequest, ListRedemptionsResponse,
@@ -30,5 +29,13 @@ LOYALTY_RPC(GetCheckout, GetCheckoutRequest, Checkout, GetCheckout(request->chec
 LOYALTY_RPC(RunPrizeDraw, RunPrizeDrawRequest, PrizeDraw, RunPrizeDraw(*request))
 LOYALTY_RPC(GetPrizeDraw, GetPrizeDrawRequest, PrizeDraw, GetPrizeDraw(request->draw_id()))
 #undef LOYALTY_RPC
+
+grpc::ServerUnaryReactor* RedemptionGrpcService::Redeem(grpc::CallbackServerContext* context,
+                                                        const v1::RedeemRequest* request,
+                                                        v1::Redemption* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  core_.RedeemAsync(*request, FinishWith(reactor, response));
+  return reactor;
+}
 
 }  // namespace loyalty::redemption

@@ -6,9 +6,16 @@
 
 namespace loyalty::redemption {
 
-class RedemptionGrpcService final : public v1::RedemptionService::Service {
+// Redeem, the hot path, is a callback handler: a redemption waiting for its writes and for
+// accrual holds no thread (docs/decisions.md).
+class RedemptionGrpcService final
+    : public v1::RedemptionService::WithCallbackMethod_Redeem<v1::RedemptionService::Service> {
  public:
   explicit RedemptionGrpcService(RedemptionCore& core) : core_(core) {}
+
+  grpc::ServerUnaryReactor* Redeem(grpc::CallbackServerContext* context,
+                                   const v1::RedeemRequest* request,
+                                   v1::Redemption* response) override;
 
 #define LOYALTY_RPC(Method, Request, Response) \
   grpc::Status Method(grpc::ServerContext*, const v1::Request*, v1::Response*) override;
@@ -16,7 +23,6 @@ class RedemptionGrpcService final : public v1::RedemptionService::Service {
   LOYALTY_RPC(UpdateReward, UpdateRewardRequest, Reward)
   LOYALTY_RPC(GetReward, GetRewardRequest, Reward)
   LOYALTY_RPC(ListRewards, ListRewardsRequest, ListRewardsResponse)
-  LOYALTY_RPC(Redeem, RedeemRequest, Redemption)
   LOYALTY_RPC(GetRedemption, GetRedemptionRequest, Redemption)
   LOYALTY_RPC(ListRedemptions, ListRedemptionsRequest, ListRedemptionsResponse)
   LOYALTY_RPC(CancelRedemption, CancelRedemptionRequest, Redemption)

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/service_runtime.h"
+#include "common/worker_pool.h"
 #include "services/redemption/core/redemption_core.h"
 #include "services/redemption/grpc_service.h"
 #include "services/redemption/redemption_metrics.h"
@@ -27,6 +28,10 @@ int Main(int argc, char** argv) {
   SystemClock clock;
   RedemptionMetrics metrics(rt->registry(), [&] { rt->relay().Notify(); });
   RedemptionCore core(rt->store(), rt->outbox(), clock, accrual, *rules, &metrics);
+  // Blocking saga work handed over by the asynchronous Redeem; declared after the core so
+  // that it drains before the core goes.
+  WorkerPool blocking(static_cast<int>(config.GetInt("redemption.blocking_threads", 8)));
+  core.SetBlockingRunner([&](std::function<void()> work) { blocking.Run(std::move(work)); });
   int64_t resume_every_ms = config.GetInt("redemption.resume_interval_ms", 1000);
 
   // Timed work: resume unfinished sagas (first at once, for what a crash left), expire

@@ -657,91 +657,202 @@ StatusOr<v1::ListRewardsResponse> RedemptionCore::ListRewards(
 // ---------------------------------------------------------------------------------------------
 // The redeem saga.
 
-StatusOr<Redemption> RedemptionCore::Redeem(const v1::RedeemRequest& request) {
+Status RedemptionCore::CheckRedeemRequest(const v1::RedeemRequest& request) const {
   if (Status s = CheckId("member_id", request.member_id()); !s.ok()) return s;
   if (Status s = CheckId("reward_id", request.reward_id()); !s.ok()) return s;
-  int64_t quantity = request.quantity() == 0 ? 1 : request.quantity();
-  if (quantity < 0 || quantity > config_.max_quantity) {
+  if (request.quantity() < 0 || request.quantity() > config_.max_quantity) {
     return InvalidArgument("quantity: must be in 1.." + std::to_string(config_.max_quantity));
   }
-  if (Status s = CheckKey(request.idempotency_key()); !s.ok()) return s;
-  std::string request_bytes = request.SerializeAsString();
+  return CheckKey(request.idempotency_key());
+}
 
+bool RedemptionCore::NeedsMember(const std::string& reward_id) const {
+  std::lock_guard lock(mu_);
+  auto it = rewards_.find(reward_id);
+  return it != rewards_.end() && (it->second.visibility().audience() == v1::AUDIENCE_TIERS ||
+                                  it->second.visibility().audience() == v1::AUDIENCE_SEGMENTS);
+}
+
+StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const v1::RedeemRequest& request,
+                                                              const v1::Member& member) {
+  int64_t quantity = request.quantity() == 0 ? 1 : request.quantity();
+  std::string request_bytes = request.SerializeAsString();
+  std::lock_guard lock(mu_);
+  auto existing = SagaForKey("Redeem", request.idempotency_key(), request_bytes);
+  if (!existing.ok()) return existing.status();
+  if (!existing->empty()) return Reservation{*existing, 0};
+  auto it = rewards_.find(request.reward_id());
+  if (it == rewards_.end()) {
+    return NotFound("reward_id: reward '" + request.reward_id() + "' not found");
+  }
+  Reward& reward = it->second;
+  if (Status s = CheckRedeemable(reward, request.member_id(), member, quantity); !s.ok()) {
+    return s;
+  }
+  if (reward.points_price() > kMaxPoints / quantity) {
+    return InvalidArgument("quantity: the total price is too large");
+  }
+  // Reserve: the stock and the member's units are taken now, under the lock, so that two
+  // concurrent redemptions of the last unit cannot both pass the check above.
+  Txn txn;
+  int64_t now = clock_.NowMs();
+  reward.set_stock_used(reward.stock_used() + quantity);
+  txn.dirty_rewards.insert(reward.reward_id());
+  MemberState& state = Member(request.member_id());
+  (*state.mutable_units_by_reward())[reward.reward_id()] += quantity;
+  txn.dirty_members.insert(request.member_id());
+  Redemption r;
+  r.set_redemption_id(NewId("r", now));
+  r.set_member_id(request.member_id());
+  r.set_reward_id(reward.reward_id());
+  r.set_reward_kind(reward.kind());
+  r.set_reward_name(reward.name());
+  r.set_quantity(quantity);
+  r.set_points(reward.points_price() * quantity);
+  r.set_state(v1::REDEMPTION_STATE_RESERVED);
+  r.set_created_at_ms(now);
+  r.set_updated_at_ms(now);
+  const std::string& id = r.redemption_id();
+  PutRedemption(txn, r);
+  txn.Put(kMemberRedemptionsCf, MemberRedemptionKey(r.member_id(), id), "");
+  txn.Put(kPendingCf, id, "");
+  pending_.insert(id);
+  RememberSagaKey(txn, "Redeem", request.idempotency_key(), request_bytes, id);
+  claimed_.insert(id);  // the caller drives the new saga
+  // Durable before accrual is called: a restart must know about the hold it may find.
+  return Reservation{id, Stage(txn)};
+}
+
+StatusOr<Redemption> RedemptionCore::Redeem(const v1::RedeemRequest& request) {
+  if (Status s = CheckRedeemRequest(request); !s.ok()) return s;
   // Tier and segment audiences need accrual's view of the member, read before the lock; other
   // rewards spare the call (an unknown member is refused by the hold).
   v1::Member member;
-  bool needs_member = false;
-  {
-    std::lock_guard lock(mu_);
-    auto it = rewards_.find(request.reward_id());
-    needs_member =
-        it != rewards_.end() && (it->second.visibility().audience() == v1::AUDIENCE_TIERS ||
-                                 it->second.visibility().audience() == v1::AUDIENCE_SEGMENTS);
-  }
-  if (needs_member) {
+  if (NeedsMember(request.reward_id())) {
     auto found = accrual_.GetMember(request.member_id());
     if (!found.ok()) return found.status();
     member = std::move(*found);
   }
-
-  std::string id;
-  uint64_t ticket = 0;
-  {
-    std::unique_lock lock(mu_);
-    auto existing = SagaForKey("Redeem", request.idempotency_key(), request_bytes);
-    if (!existing.ok()) return existing.status();
-    id = *existing;
-    if (id.empty()) {
-      auto it = rewards_.find(request.reward_id());
-      if (it == rewards_.end()) {
-        return NotFound("reward_id: reward '" + request.reward_id() + "' not found");
-      }
-      Reward& reward = it->second;
-      if (Status s = CheckRedeemable(reward, request.member_id(), member, quantity); !s.ok()) {
-        return s;
-      }
-      if (reward.points_price() > kMaxPoints / quantity) {
-        return InvalidArgument("quantity: the total price is too large");
-      }
-      // Reserve: the stock and the member's units are taken now, under the lock, so that two
-      // concurrent redemptions of the last unit cannot both pass the check above.
-      Txn txn;
-      int64_t now = clock_.NowMs();
-      reward.set_stock_used(reward.stock_used() + quantity);
-      txn.dirty_rewards.insert(reward.reward_id());
-      MemberState& state = Member(request.member_id());
-      (*state.mutable_units_by_reward())[reward.reward_id()] += quantity;
-      txn.dirty_members.insert(request.member_id());
-      Redemption r;
-      r.set_redemption_id(NewId("r", now));
-      r.set_member_id(request.member_id());
-      r.set_reward_id(reward.reward_id());
-      r.set_reward_kind(reward.kind());
-      r.set_reward_name(reward.name());
-      r.set_quantity(quantity);
-      r.set_points(reward.points_price() * quantity);
-      r.set_state(v1::REDEMPTION_STATE_RESERVED);
-      r.set_created_at_ms(now);
-      r.set_updated_at_ms(now);
-      id = r.redemption_id();
-      PutRedemption(txn, r);
-      txn.Put(kMemberRedemptionsCf, MemberRedemptionKey(r.member_id(), id), "");
-      txn.Put(kPendingCf, id, "");
-      pending_.insert(id);
-      RememberSagaKey(txn, "Redeem", request.idempotency_key(), request_bytes, id);
-      claimed_.insert(id);  // this thread drives the new saga
-      // Durable before accrual is called: a restart must know about the hold it may find.
-      ticket = Stage(txn);
-    }
-  }
-  if (ticket != 0) {
-    Finish(ticket);
+  auto reserved = Reserve(request, member);
+  if (!reserved.ok()) return reserved.status();
+  if (reserved->ticket != 0) {
+    Finish(reserved->ticket);
   } else {
-    Claim(id);  // a retry: wait for whoever drives it, then drive or read it
+    Claim(reserved->id);  // a retry: wait for whoever drives it, then drive or read it
   }
-  auto result = DriveRedemption(id);
-  Unclaim(id);
+  auto result = DriveRedemption(reserved->id);
+  Unclaim(reserved->id);
   return result;
+}
+
+void RedemptionCore::RedeemAsync(const v1::RedeemRequest& request, RedemptionCallback done) {
+  if (Status s = CheckRedeemRequest(request); !s.ok()) return done(s);
+  if (NeedsMember(request.reward_id())) {
+    return run_blocking_([this, request, done] { done(Redeem(request)); });
+  }
+  auto reserved = Reserve(request, v1::Member());
+  if (!reserved.ok()) return done(reserved.status());
+  if (reserved->ticket == 0) {  // a retry: Redeem waits for whoever drives it
+    return run_blocking_([this, request, done] { done(Redeem(request)); });
+  }
+  std::string id = reserved->id;
+  store_.WhenDurable(reserved->ticket, [this, id, done] {
+    observer_->Committed();
+    accrual_.HoldPointsAsync(HoldRequest(id), [this, id, done](StatusOr<v1::Hold> hold) {
+      if (!hold.ok()) return DriveBlocking(id, "hold", hold.status(), done);
+      accrual_.CaptureHoldAsync(MarkHeld(id, *hold), [this, id, done](StatusOr<v1::Hold> captured) {
+        if (!captured.ok()) return DriveBlocking(id, "capture", captured.status(), done);
+        Completion completion = CompleteRedemption(id, *captured);
+        store_.WhenDurable(completion.ticket, [this, id, completion, done] {
+          Finish(completion);
+          Redemption r;
+          {
+            std::lock_guard lock(mu_);
+            r = *FindRedemption(id);
+          }
+          Unclaim(id);
+          done(std::move(r));
+        });
+      });
+    });
+  });
+}
+
+void RedemptionCore::DriveBlocking(const std::string& id, const char* step, const Status& why,
+                                   const RedemptionCallback& done) {
+  if (!Definitive(why)) observer_->SagaStepRetried(step);
+  run_blocking_([this, id, done] {
+    auto result = DriveRedemption(id);
+    Unclaim(id);
+    done(std::move(result));
+  });
+}
+
+v1::HoldPointsRequest RedemptionCore::HoldRequest(const std::string& id) {
+  std::lock_guard lock(mu_);
+  const Redemption& r = *FindRedemption(id);
+  v1::HoldPointsRequest request;
+  request.set_member_id(r.member_id());
+  request.set_points(r.points());
+  request.set_ttl_seconds(config_.redeem_hold_ttl_seconds);
+  request.set_reference("redemption " + id);
+  request.set_idempotency_key(HoldKey(id));
+  return request;
+}
+
+v1::CaptureHoldRequest RedemptionCore::MarkHeld(const std::string& id, const v1::Hold& hold) {
+  // Staged, not waited for: after a crash the saga re-runs the hold with the same key and
+  // accrual answers with this same hold.
+  std::lock_guard lock(mu_);
+  Redemption* found = FindRedemption(id);
+  found->set_state(v1::REDEMPTION_STATE_HELD);
+  found->set_hold_id(hold.hold_id());
+  found->set_updated_at_ms(clock_.NowMs());
+  Txn txn;
+  PutRedemption(txn, *found);
+  Stage(txn);
+  v1::CaptureHoldRequest capture;
+  capture.set_hold_id(hold.hold_id());
+  capture.set_idempotency_key(CaptureKey(id));
+  return capture;
+}
+
+RedemptionCore::Completion RedemptionCore::CompleteRedemption(const std::string& id,
+                                                              const v1::Hold& captured) {
+  // The vouchers, the event and the end of the saga in one write.
+  std::lock_guard lock(mu_);
+  Redemption* found = FindRedemption(id);
+  Txn txn;
+  found->set_points_captured(captured.captured());
+  found->set_state(v1::REDEMPTION_STATE_COMPLETED);
+  found->set_updated_at_ms(clock_.NowMs());
+  auto reward_it = rewards_.find(found->reward_id());
+  Reward reward = reward_it != rewards_.end() ? reward_it->second : Reward();
+  reward.set_kind(found->reward_kind());
+  for (auto& v : IssueVouchers(txn, *found, reward)) *found->add_vouchers() = std::move(v);
+  PutRedemption(txn, *found);
+  txn.Erase(kPendingCf, id);
+  pending_.erase(id);
+  v1::LoyaltyEvent event;
+  auto* redeemed = event.mutable_reward_redeemed();
+  redeemed->set_redemption_id(id);
+  redeemed->set_reward_id(found->reward_id());
+  redeemed->set_reward_name(found->reward_name());
+  redeemed->set_reward_kind(KindName(found->reward_kind()));
+  redeemed->set_quantity(found->quantity());
+  redeemed->set_points(found->points_captured());
+  for (const auto& v : found->vouchers()) {
+    redeemed->add_voucher_codes(v.code());
+    redeemed->set_valid_until_ms(v.valid_until_ms());
+  }
+  AddEvent(txn, found->member_id(), std::move(event));
+  return {Stage(txn), found->reward_kind(), found->points_captured(), found->vouchers_size()};
+}
+
+void RedemptionCore::Finish(const Completion& completion) {
+  observer_->Committed();
+  observer_->RedemptionFinished(completion.kind, "completed", completion.points);
+  observer_->VouchersIssued(completion.vouchers);
 }
 
 void RedemptionCore::FailRedemption(const std::string& id, const Status& why) {
@@ -777,12 +888,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
     }
     switch (r.state()) {
       case v1::REDEMPTION_STATE_RESERVED: {
-        v1::HoldPointsRequest hold_request;
-        hold_request.set_member_id(r.member_id());
-        hold_request.set_points(r.points());
-        hold_request.set_ttl_seconds(config_.redeem_hold_ttl_seconds);
-        hold_request.set_reference("redemption " + id);
-        hold_request.set_idempotency_key(HoldKey(id));
+        v1::HoldPointsRequest hold_request = HoldRequest(id);
         auto hold =
             CallAccrual<v1::Hold>("hold", [&] { return accrual_.HoldPoints(hold_request); });
         if (!hold.ok()) {
@@ -793,16 +899,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
           FailRedemption(id, hold.status());  // nothing was held: only the stock goes back
           continue;
         }
-        // Staged, not waited for: after a crash the saga re-runs the hold with the same key
-        // and accrual answers with this same hold.
-        std::lock_guard lock(mu_);
-        Redemption* found = FindRedemption(id);
-        found->set_state(v1::REDEMPTION_STATE_HELD);
-        found->set_hold_id(hold->hold_id());
-        found->set_updated_at_ms(clock_.NowMs());
-        Txn txn;
-        PutRedemption(txn, *found);
-        Stage(txn);
+        MarkHeld(id, *hold);
         continue;
       }
       case v1::REDEMPTION_STATE_HELD: {
@@ -826,42 +923,9 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
           Stage(txn);
           continue;
         }
-        // Captured: the vouchers, the event and the end of the saga in one write.
-        uint64_t ticket;
-        int64_t issued = 0;
-        {
-          std::lock_guard lock(mu_);
-          Redemption* found = FindRedemption(id);
-          Txn txn;
-          found->set_points_captured(captured->captured());
-          found->set_state(v1::REDEMPTION_STATE_COMPLETED);
-          found->set_updated_at_ms(clock_.NowMs());
-          auto reward_it = rewards_.find(found->reward_id());
-          Reward reward = reward_it != rewards_.end() ? reward_it->second : Reward();
-          reward.set_kind(found->reward_kind());
-          for (auto& v : IssueVouchers(txn, *found, reward)) *found->add_vouchers() = std::move(v);
-          issued = found->vouchers_size();
-          PutRedemption(txn, *found);
-          txn.Erase(kPendingCf, id);
-          pending_.erase(id);
-          v1::LoyaltyEvent event;
-          auto* redeemed = event.mutable_reward_redeemed();
-          redeemed->set_redemption_id(id);
-          redeemed->set_reward_id(found->reward_id());
-          redeemed->set_reward_name(found->reward_name());
-          redeemed->set_reward_kind(KindName(found->reward_kind()));
-          redeemed->set_quantity(found->quantity());
-          redeemed->set_points(found->points_captured());
-          for (const auto& v : found->vouchers()) {
-            redeemed->add_voucher_codes(v.code());
-            redeemed->set_valid_until_ms(v.valid_until_ms());
-          }
-          AddEvent(txn, found->member_id(), std::move(event));
-          ticket = Stage(txn);
-        }
-        Finish(ticket);
-        observer_->RedemptionFinished(r.reward_kind(), "completed", captured->captured());
-        observer_->VouchersIssued(issued);
+        Completion completion = CompleteRedemption(id, *captured);
+        store_.WaitDurable(completion.ticket);
+        Finish(completion);
         continue;
       }
       case v1::REDEMPTION_STATE_COMPENSATING: {

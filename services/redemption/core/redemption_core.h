@@ -70,6 +70,16 @@ class RedemptionCore {
 
   // Redeeming and vouchers.
   StatusOr<v1::Redemption> Redeem(const v1::RedeemRequest& request);
+  // Redeem for asynchronous callers: done runs with the answer, on another thread. The common
+  // case (a new saga of a reward for everyone) holds no thread while it waits for its writes
+  // and for accrual; the rest runs Redeem on the blocking runner.
+  using RedemptionCallback = std::function<void(StatusOr<v1::Redemption>)>;
+  void RedeemAsync(const v1::RedeemRequest& request, RedemptionCallback done);
+  // Where RedeemAsync runs blocking work (retries, compensation, audiences that need accrual's
+  // view of the member); by default the calling thread.
+  void SetBlockingRunner(std::function<void(std::function<void()>)> run) {
+    run_blocking_ = std::move(run);
+  }
   StatusOr<v1::Redemption> GetRedemption(const std::string& redemption_id);
   StatusOr<v1::ListRedemptionsResponse> ListRedemptions(const std::string& member_id);
   StatusOr<v1::Redemption> CancelRedemption(const v1::CancelRedemptionRequest& request);
@@ -111,6 +121,32 @@ class RedemptionCore {
 
   uint64_t Stage(Txn& txn);
   void Finish(uint64_t ticket);
+
+  // Redeem's steps, shared by the blocking and the asynchronous paths.
+  Status CheckRedeemRequest(const v1::RedeemRequest& request) const;
+  bool NeedsMember(const std::string& reward_id) const;  // a tier or segment audience
+  // The saga of the request's key: a new one reserved (stock and units taken, staged with
+  // ticket, claimed for the caller) or, ticket 0, the one a retried key started.
+  struct Reservation {
+    std::string id;
+    uint64_t ticket;
+  };
+  StatusOr<Reservation> Reserve(const v1::RedeemRequest& request, const v1::Member& member);
+  v1::HoldPointsRequest HoldRequest(const std::string& id);
+  // Records the hold (staged) and returns the capture to make.
+  v1::CaptureHoldRequest MarkHeld(const std::string& id, const v1::Hold& hold);
+  struct Completion {
+    uint64_t ticket;
+    v1::RewardKind kind;
+    int64_t points;
+    int64_t vouchers;
+  };
+  // Vouchers, event and the end of the saga, staged; Finish(completion) once durable.
+  Completion CompleteRedemption(const std::string& id, const v1::Hold& captured);
+  void Finish(const Completion& completion);
+  // Hands a saga the asynchronous path cannot finish to DriveRedemption on the runner.
+  void DriveBlocking(const std::string& id, const char* step, const Status& why,
+                     const RedemptionCallback& done);
 
   v1::redemptioninternal::MemberState& Member(const std::string& member_id);
   void AddEvent(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event);
@@ -165,6 +201,9 @@ class RedemptionCore {
   // constructing a random_device probes the CPU (cpuid, a trap to the hypervisor in a VM),
   // and request threads may come and go.
   std::random_device random_device_;
+  std::function<void(std::function<void()>)> run_blocking_ = [](std::function<void()> work) {
+    work();
+  };
 };
 
 }  // namespace loyalty::redemption

@@ -188,6 +188,108 @@ TEST_F(SagaTest, ConcurrentRedemptionsNeverOversellTheLastUnits) {
   EXPECT_EQ(spent, 500);
 }
 
+// RedeemAsync (the gRPC handler's path): the same saga without holding a thread, with whatever
+// it cannot finish on its own handed to the blocking runner.
+class AsyncSagaTest : public SagaTest {
+ protected:
+  void SetUp() override {
+    SagaTest::SetUp();
+    env.core->SetBlockingRunner([this](std::function<void()> work) {
+      ++handed_over;
+      std::thread(std::move(work)).detach();
+    });
+  }
+  void TearDown() override {
+    // Wait for handed-over work before the env goes.
+    for (int i = 0; i < 500 && env.core->PendingSagas() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::atomic<int> handed_over{0};
+};
+
+TEST_F(AsyncSagaTest, RedeemsLikeTheBlockingCallWithoutTheRunner) {
+  auto r = env.RedeemAsync("m1", "gc", 2, "k1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(r->points_captured(), 2'000);
+  ASSERT_EQ(r->vouchers_size(), 2);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 8'000);
+  EXPECT_EQ(env.accrual.Balance("m1").held(), 0);
+  EXPECT_EQ(StockUsed("gc"), 2);
+  EXPECT_EQ(env.core->PendingSagas(), 0);
+  EXPECT_EQ(env.Events().size(), 1u);
+  EXPECT_EQ(env.observer.finished["completed"], 1);
+  EXPECT_EQ(env.observer.issued, 2);
+  EXPECT_EQ(handed_over, 0);
+
+  env.Restart();  // answered means durable
+  auto again = env.Redeem("m1", "gc", 2, "k1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->redemption_id(), r->redemption_id());
+  EXPECT_EQ(again->vouchers(1).code(), r->vouchers(1).code());
+  EXPECT_EQ(env.accrual.calls("HoldPoints"), 1);
+}
+
+TEST_F(AsyncSagaTest, BadInputIsRefusedAtOnceWithTheFieldNamed) {
+  auto r = env.RedeemAsync("m1", "gc", -1, "k1");
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.status().message().rfind("quantity:", 0), 0u);
+  EXPECT_EQ(env.RedeemAsync("m1", "nope", 1, "k2").status().message().rfind("reward_id:", 0), 0u);
+  EXPECT_EQ(env.RedeemAsync("m1", "gc", 1, "").status().message().rfind("idempotency_key:", 0), 0u);
+  EXPECT_EQ(StockUsed("gc"), 0);
+}
+
+TEST_F(AsyncSagaTest, ARefusedHoldFailsThroughTheRunnerAndGivesTheStockBack) {
+  env.accrual.AddMember("m2", 500);
+  auto refused = env.RedeemAsync("m2", "gc", 1, "k1");  // 1,000 points for 500
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(handed_over, 1);
+  EXPECT_EQ(StockUsed("gc"), 0);
+  EXPECT_EQ(env.core->PendingSagas(), 0);
+  EXPECT_EQ(env.observer.finished["failed"], 1);
+  EXPECT_EQ(env.accrual.Balance("m2").available(), 500);
+}
+
+TEST_F(AsyncSagaTest, ALostCaptureAnswerIsRetriedByTheRunnerAndCapturedOnce) {
+  env.accrual.LoseAnswer("CaptureHold", 1);  // captured, but the saga does not know
+  auto r = env.RedeemAsync("m1", "gc", 3, "k1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(handed_over, 1);
+  EXPECT_GE(env.observer.retried["capture"], 1);
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 3'000);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 7'000);
+  EXPECT_EQ(env.Events().size(), 1u);
+}
+
+TEST_F(AsyncSagaTest, ConcurrentRedemptionsNeverOversellTheLastUnits) {
+  env.CreateReward(RedemptionTestEnv::GiftCard("scarce", 100, 5));
+  constexpr int kThreads = 24;
+  for (int i = 0; i < kThreads; ++i) env.accrual.AddMember("c" + std::to_string(i), 1'000);
+  std::atomic<int> completed{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = env.RedeemAsync("c" + std::to_string(i), "scarce", 1, "k" + std::to_string(i));
+      if (r.ok()) {
+        ++completed;
+      } else if (r.status().message().rfind("quantity:", 0) == 0) {
+        ++refused;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(completed.load(), 5);
+  EXPECT_EQ(refused.load(), kThreads - 5);
+  EXPECT_EQ(StockUsed("scarce"), 5);
+  int64_t spent = 0;
+  for (int i = 0; i < kThreads; ++i) {
+    spent += env.accrual.Balance("c" + std::to_string(i)).lifetime_spent();
+  }
+  EXPECT_EQ(spent, 500);
+}
+
 TEST_F(SagaTest, PerMemberLimitCountsUnitsAndFailuresGiveThemBack) {
   auto limited = RedemptionTestEnv::GiftCard("lim", 100, -1);
   limited.set_per_member_limit(2);
