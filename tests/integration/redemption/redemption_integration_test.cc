@@ -163,6 +163,20 @@ TEST(RedemptionIntegrationTest, VoucherUsedOnceCancelReturnsPointsAndBadInputIsN
       << metrics;
   EXPECT_NE(metrics.find("redemption_vouchers_used_total 1"), std::string::npos);
   EXPECT_NE(metrics.find("redemption_checkout_holds_open"), std::string::npos);
+  // The callback handlers (Redeem here, holds and captures in accrual) are counted like the
+  // blocking ones.
+  EXPECT_NE(metrics.find("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Redeem\""),
+            std::string::npos)
+      << metrics;
+  std::string accrual_metrics = HttpGet(cluster.accrual().metrics_port(), "/metrics");
+  for (const char* method : {"HoldPoints", "CaptureHold"}) {
+    EXPECT_NE(accrual_metrics.find(std::string("grpc_server_handled_total{grpc_code=\"OK\","
+                                               "grpc_method=\"") +
+                                   method + "\""),
+              std::string::npos)
+        << method << "\n"
+        << accrual_metrics;
+  }
 }
 
 TEST(RedemptionIntegrationTest, KillNineMidSagaResumesOrCompensatesEverything) {
