@@ -459,11 +459,32 @@ bool RedemptionCore::TryClaim(const std::string& id) {
   return claimed_.insert(id).second;
 }
 
-void RedemptionCore::Unclaim(const std::string& id) {
+void RedemptionCore::ClaimAsync(const std::string& id, std::function<void()> then) {
   {
     std::lock_guard lock(mu_);
-    claimed_.erase(id);
+    if (!claimed_.insert(id).second) {
+      claim_waiters_[id].push_back(std::move(then));
+      return;
+    }
   }
+  then();
+}
+
+void RedemptionCore::Unclaim(const std::string& id) {
+  std::function<void()> next;
+  {
+    std::lock_guard lock(mu_);
+    auto waiting = claim_waiters_.find(id);
+    if (waiting == claim_waiters_.end()) {
+      claimed_.erase(id);
+    } else {
+      // Handed over: the claim stays taken, now for the first asynchronous waiter.
+      next = std::move(waiting->second.front());
+      waiting->second.pop_front();
+      if (waiting->second.empty()) claim_waiters_.erase(waiting);
+    }
+  }
+  if (next) return next();
   claims_cv_.notify_all();
 }
 
@@ -748,20 +769,37 @@ StatusOr<Redemption> RedemptionCore::Redeem(const v1::RedeemRequest& request) {
 void RedemptionCore::RedeemAsync(const v1::RedeemRequest& request, RedemptionCallback done) {
   if (Status s = CheckRedeemRequest(request); !s.ok()) return done(s);
   if (NeedsMember(request.reward_id())) {
-    return run_blocking_([this, request, done] { done(Redeem(request)); });
+    // Accrual's view of the member first: a blocking call, on the runner.
+    return run_blocking_([this, request, done] {
+      auto member = accrual_.GetMember(request.member_id());
+      if (!member.ok()) return done(member.status());
+      ReserveAndDrive(request, *member, done);
+    });
   }
-  auto reserved = Reserve(request, v1::Member());
+  ReserveAndDrive(request, v1::Member(), done);
+}
+
+void RedemptionCore::ReserveAndDrive(const v1::RedeemRequest& request, const v1::Member& member,
+                                     const RedemptionCallback& done) {
+  auto reserved = Reserve(request, member);
   if (!reserved.ok()) return done(reserved.status());
-  if (reserved->ticket == 0) {  // a retry: Redeem waits for whoever drives it
-    return run_blocking_([this, request, done] { done(Redeem(request)); });
-  }
   std::string id = reserved->id;
+  if (reserved->ticket == 0) {
+    // A retried key: once whoever drives the saga lets go, drive it on or read its outcome.
+    return ClaimAsync(id, [this, id, done] { DriveBlocking(id, done); });
+  }
   store_.WhenDurable(reserved->ticket, [this, id, done] {
     observer_->Committed();
     accrual_.HoldPointsAsync(HoldRequest(id), [this, id, done](StatusOr<v1::Hold> hold) {
-      if (!hold.ok()) return DriveBlocking(id, "hold", hold.status(), done);
+      if (!hold.ok()) {
+        if (!Definitive(hold.status())) observer_->SagaStepRetried("hold");
+        return DriveBlocking(id, done);
+      }
       accrual_.CaptureHoldAsync(MarkHeld(id, *hold), [this, id, done](StatusOr<v1::Hold> captured) {
-        if (!captured.ok()) return DriveBlocking(id, "capture", captured.status(), done);
+        if (!captured.ok()) {
+          if (!Definitive(captured.status())) observer_->SagaStepRetried("capture");
+          return DriveBlocking(id, done);
+        }
         Completion completion = CompleteRedemption(id, *captured);
         store_.WhenDurable(completion.ticket, [this, id, completion, done] {
           Finish(completion);
@@ -778,9 +816,7 @@ void RedemptionCore::RedeemAsync(const v1::RedeemRequest& request, RedemptionCal
   });
 }
 
-void RedemptionCore::DriveBlocking(const std::string& id, const char* step, const Status& why,
-                                   const RedemptionCallback& done) {
-  if (!Definitive(why)) observer_->SagaStepRetried(step);
+void RedemptionCore::DriveBlocking(const std::string& id, const RedemptionCallback& done) {
   run_blocking_([this, id, done] {
     auto result = DriveRedemption(id);
     Unclaim(id);

@@ -16,6 +16,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -144,9 +145,12 @@ class RedemptionCore {
   // Vouchers, event and the end of the saga, staged; Finish(completion) once durable.
   Completion CompleteRedemption(const std::string& id, const v1::Hold& captured);
   void Finish(const Completion& completion);
-  // Hands a saga the asynchronous path cannot finish to DriveRedemption on the runner.
-  void DriveBlocking(const std::string& id, const char* step, const Status& why,
-                     const RedemptionCallback& done);
+  // RedeemAsync once the member is known: reserve, then hold, capture and complete, each step
+  // continued by a callback.
+  void ReserveAndDrive(const v1::RedeemRequest& request, const v1::Member& member,
+                       const RedemptionCallback& done);
+  // Hands a claimed saga the asynchronous path cannot finish to DriveRedemption on the runner.
+  void DriveBlocking(const std::string& id, const RedemptionCallback& done);
 
   v1::redemptioninternal::MemberState& Member(const std::string& member_id);
   void AddEvent(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event);
@@ -165,6 +169,10 @@ class RedemptionCore {
   // In-flight claims: one thread drives one saga at a time.
   void Claim(const std::string& id);
   bool TryClaim(const std::string& id);
+  // Runs then with the claim taken: at once if the saga is free, else when its holder lets
+  // go. Holds no thread meanwhile (a runner thread blocked in Claim could be the one the
+  // holder needs).
+  void ClaimAsync(const std::string& id, std::function<void()> then);
   void Unclaim(const std::string& id);
 
   StatusOr<v1::Redemption> DriveRedemption(const std::string& id);
@@ -191,6 +199,7 @@ class RedemptionCore {
   mutable std::mutex mu_;
   std::condition_variable claims_cv_;
   std::set<std::string> claimed_;
+  std::map<std::string, std::deque<std::function<void()>>> claim_waiters_;
   std::map<std::string, v1::Reward> rewards_;  // the whole catalog, loaded at start
   std::unordered_map<std::string, v1::redemptioninternal::MemberState> members_;
   std::unordered_map<std::string, v1::Redemption> redemptions_;

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "tests/unit/redemption/test_env.h"
@@ -261,6 +265,48 @@ TEST_F(AsyncSagaTest, ALostCaptureAnswerIsRetriedByTheRunnerAndCapturedOnce) {
   EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 3'000);
   EXPECT_EQ(env.accrual.Balance("m1").available(), 7'000);
   EXPECT_EQ(env.Events().size(), 1u);
+}
+
+TEST_F(SagaTest, AsyncRetryOfASagaInFlightWaitsWithoutARunnerThread) {
+  // A runner that only queues, so the test decides when handed-over work runs.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> queued;
+  env.core->SetBlockingRunner([&](std::function<void()> work) {
+    std::lock_guard lock(mu);
+    queued.push_back(std::move(work));
+    cv.notify_all();
+  });
+  auto next_work = [&] {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !queued.empty(); }));
+    auto work = std::move(queued.front());
+    queued.pop_front();
+    return work;
+  };
+  v1::RedeemRequest request;
+  request.set_member_id("m1");
+  request.set_reward_id("gc");
+  request.set_idempotency_key("k1");
+  std::promise<StatusOr<v1::Redemption>> first, retry;
+  env.accrual.LoseAnswer("HoldPoints", 1);  // the first saga needs the runner
+  env.core->RedeemAsync(request, [&](StatusOr<v1::Redemption> r) { first.set_value(r); });
+  std::function<void()> drive_first = next_work();
+  // The client retries while the saga is in flight: nothing is queued for the retry yet.
+  env.core->RedeemAsync(request, [&](StatusOr<v1::Redemption> r) { retry.set_value(r); });
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(queued.empty());
+  }
+  drive_first();  // completes the saga and hands the claim to the retry
+  auto first_answer = first.get_future().get();
+  ASSERT_TRUE(first_answer.ok()) << first_answer.status().ToString();
+  next_work()();  // the retry reads the outcome
+  auto retry_answer = retry.get_future().get();
+  ASSERT_TRUE(retry_answer.ok());
+  EXPECT_EQ(retry_answer->redemption_id(), first_answer->redemption_id());
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 1'000);
+  EXPECT_EQ(env.core->PendingSagas(), 0);
 }
 
 TEST_F(AsyncSagaTest, ConcurrentRedemptionsNeverOversellTheLastUnits) {
