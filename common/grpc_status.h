@@ -1,6 +1,7 @@
 // The one place where domain Status values and gRPC statuses are translated.
 #pragma once
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
@@ -53,6 +54,14 @@ std::function<void(StatusOr<T>)> FinishWith(grpc::ServerUnaryReactor* reactor, T
   return [reactor, response](StatusOr<T> result) {
     reactor->Finish(Reply(std::move(result), response));
   };
+}
+
+// A callback handler's whole body: start hands the core its answer callback (FinishWith).
+template <typename T, typename Start>
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, T* response, Start start) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  start(FinishWith(reactor, response));
+  return reactor;
 }
 
 }  // namespace loyalty

@@ -42,17 +42,15 @@ grpc::Status AccrualGrpcService::AdjustPoints(grpc::ServerContext*,
 grpc::ServerUnaryReactor* AccrualGrpcService::HoldPoints(grpc::CallbackServerContext* context,
                                                          const v1::HoldPointsRequest* request,
                                                          v1::Hold* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  core_.HoldPointsAsync(*request, FinishWith(reactor, response));
-  return reactor;
+  return Answer(context, response,
+                [&](auto done) { core_.HoldPointsAsync(*request, std::move(done)); });
 }
 
 grpc::ServerUnaryReactor* AccrualGrpcService::CaptureHold(grpc::CallbackServerContext* context,
                                                           const v1::CaptureHoldRequest* request,
                                                           v1::Hold* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  core_.CaptureHoldAsync(*request, FinishWith(reactor, response));
-  return reactor;
+  return Answer(context, response,
+                [&](auto done) { core_.CaptureHoldAsync(*request, std::move(done)); });
 }
 
 grpc::Status AccrualGrpcService::VoidHold(grpc::ServerContext*, const v1::VoidHoldRequest* request,

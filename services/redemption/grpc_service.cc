@@ -33,9 +33,8 @@ LOYALTY_RPC(GetPrizeDraw, GetPrizeDrawRequest, PrizeDraw, GetPrizeDraw(request->
 grpc::ServerUnaryReactor* RedemptionGrpcService::Redeem(grpc::CallbackServerContext* context,
                                                         const v1::RedeemRequest* request,
                                                         v1::Redemption* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  core_.RedeemAsync(*request, FinishWith(reactor, response));
-  return reactor;
+  return Answer(context, response,
+                [&](auto done) { core_.RedeemAsync(*request, std::move(done)); });
 }
 
 }  // namespace loyalty::redemption

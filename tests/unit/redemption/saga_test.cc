@@ -21,6 +21,37 @@ class SagaTest : public ::testing::Test {
     env.CreateReward(RedemptionTestEnv::GiftCard("gc", 1'000, 10));
   }
   int64_t StockUsed(const std::string& reward) { return env.core->GetReward(reward)->stock_used(); }
+
+  // 24 members at once after the last 5 units of "scarce", each redeeming one through redeem.
+  void ExpectNoOversell(const std::function<StatusOr<v1::Redemption>(const std::string&,
+                                                                     const std::string&)>& redeem) {
+    env.CreateReward(RedemptionTestEnv::GiftCard("scarce", 100, 5));
+    constexpr int kThreads = 24;
+    for (int i = 0; i < kThreads; ++i) env.accrual.AddMember("c" + std::to_string(i), 1'000);
+    std::atomic<int> completed{0}, refused{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        auto r = redeem("c" + std::to_string(i), "k" + std::to_string(i));
+        if (r.ok()) {
+          ++completed;
+        } else if (r.status().code() == Code::kFailedPrecondition &&
+                   r.status().message().rfind("quantity:", 0) == 0) {
+          ++refused;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(completed.load(), 5);
+    EXPECT_EQ(refused.load(), kThreads - 5);
+    EXPECT_EQ(StockUsed("scarce"), 5);
+    int64_t spent = 0;
+    for (int i = 0; i < kThreads; ++i) {
+      spent += env.accrual.Balance("c" + std::to_string(i)).lifetime_spent();
+    }
+    EXPECT_EQ(spent, 500);
+  }
+
   RedemptionTestEnv env;
 };
 
@@ -165,31 +196,9 @@ TEST_F(SagaTest, HoldExpiredBeforeCaptureCompensatesPointsAndStock) {
 }
 
 TEST_F(SagaTest, ConcurrentRedemptionsNeverOversellTheLastUnits) {
-  env.CreateReward(RedemptionTestEnv::GiftCard("scarce", 100, 5));
-  constexpr int kThreads = 24;
-  for (int i = 0; i < kThreads; ++i) env.accrual.AddMember("c" + std::to_string(i), 1'000);
-  std::atomic<int> completed{0}, refused{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      auto r = env.Redeem("c" + std::to_string(i), "scarce", 1, "k" + std::to_string(i));
-      if (r.ok()) {
-        ++completed;
-      } else if (r.status().code() == Code::kFailedPrecondition &&
-                 r.status().message().rfind("quantity:", 0) == 0) {
-        ++refused;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(completed.load(), 5);
-  EXPECT_EQ(refused.load(), kThreads - 5);
-  EXPECT_EQ(StockUsed("scarce"), 5);
-  int64_t spent = 0;
-  for (int i = 0; i < kThreads; ++i) {
-    spent += env.accrual.Balance("c" + std::to_string(i)).lifetime_spent();
-  }
-  EXPECT_EQ(spent, 500);
+  ExpectNoOversell([&](const std::string& member, const std::string& key) {
+    return env.Redeem(member, "scarce", 1, key);
+  });
 }
 
 // RedeemAsync (the gRPC handler's path): the same saga without holding a thread, with whatever
@@ -310,30 +319,9 @@ TEST_F(SagaTest, AsyncRetryOfASagaInFlightWaitsWithoutARunnerThread) {
 }
 
 TEST_F(AsyncSagaTest, ConcurrentRedemptionsNeverOversellTheLastUnits) {
-  env.CreateReward(RedemptionTestEnv::GiftCard("scarce", 100, 5));
-  constexpr int kThreads = 24;
-  for (int i = 0; i < kThreads; ++i) env.accrual.AddMember("c" + std::to_string(i), 1'000);
-  std::atomic<int> completed{0}, refused{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      auto r = env.RedeemAsync("c" + std::to_string(i), "scarce", 1, "k" + std::to_string(i));
-      if (r.ok()) {
-        ++completed;
-      } else if (r.status().message().rfind("quantity:", 0) == 0) {
-        ++refused;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(completed.load(), 5);
-  EXPECT_EQ(refused.load(), kThreads - 5);
-  EXPECT_EQ(StockUsed("scarce"), 5);
-  int64_t spent = 0;
-  for (int i = 0; i < kThreads; ++i) {
-    spent += env.accrual.Balance("c" + std::to_string(i)).lifetime_spent();
-  }
-  EXPECT_EQ(spent, 500);
+  ExpectNoOversell([&](const std::string& member, const std::string& key) {
+    return env.RedeemAsync(member, "scarce", 1, key);
+  });
 }
 
 TEST_F(SagaTest, PerMemberLimitCountsUnitsAndFailuresGiveThemBack) {

@@ -73,27 +73,28 @@ class RedemptionTestEnv {
     return r;
   }
 
-  StatusOr<v1::Redemption> Redeem(const std::string& member, const std::string& reward,
-                                  int64_t quantity, const std::string& key) {
+  static v1::RedeemRequest RedeemRequest(const std::string& member, const std::string& reward,
+                                         int64_t quantity, const std::string& key) {
     v1::RedeemRequest request;
     request.set_member_id(member);
     request.set_reward_id(reward);
     request.set_quantity(quantity);
     request.set_idempotency_key(key);
-    return core->Redeem(request);
+    return request;
+  }
+
+  StatusOr<v1::Redemption> Redeem(const std::string& member, const std::string& reward,
+                                  int64_t quantity, const std::string& key) {
+    return core->Redeem(RedeemRequest(member, reward, quantity, key));
   }
 
   // The same through RedeemAsync, waiting here for its answer (given on the store's thread).
   StatusOr<v1::Redemption> RedeemAsync(const std::string& member, const std::string& reward,
                                        int64_t quantity, const std::string& key) {
-    v1::RedeemRequest request;
-    request.set_member_id(member);
-    request.set_reward_id(reward);
-    request.set_quantity(quantity);
-    request.set_idempotency_key(key);
     auto answer = std::make_shared<std::promise<StatusOr<v1::Redemption>>>();
     auto answered = answer->get_future();
-    core->RedeemAsync(request, [answer](StatusOr<v1::Redemption> r) { answer->set_value(r); });
+    core->RedeemAsync(RedeemRequest(member, reward, quantity, key),
+                      [answer](StatusOr<v1::Redemption> r) { answer->set_value(r); });
     if (answered.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
       return Status(Code::kInternal, "RedeemAsync never answered");
     }
