@@ -7,6 +7,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
 #include "services/accrual/core/contact.h"
@@ -364,35 +365,9 @@ template <typename Response, typename Request>
 AccrualCore::Decided<Response> AccrualCore::Decide(
     const char* method, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
-  if (key.empty()) return {InvalidArgument("idempotency_key: required")};
-  if (key.size() > 256) return {InvalidArgument("idempotency_key: longer than 256 characters")};
-  std::string dedupe_key;
-  keys::AppendString(dedupe_key, method);
-  keys::AppendString(dedupe_key, key);
-  std::string request_bytes = request.SerializeAsString();
-  std::lock_guard lock(mu_);
-  std::string stored;
-  if (store_.Get(kIdempotencyCf, dedupe_key, &stored)) {
-    IdempotencyRecord record;
-    record.ParseFromString(stored);
-    if (record.request() != request_bytes) {
-      return {
-          AlreadyExists("idempotency_key: '" + key + "' was already used with other arguments")};
-    }
-    Response response;
-    response.ParseFromString(record.response());
-    // Answer only once the first call is durable.
-    return {std::move(response), store_.Stage([](StagedWrite&) {})};
-  }
-  Txn txn;
-  StatusOr<Response> result = apply(txn);
-  if (!result.ok()) return {result.status()};
-  IdempotencyRecord record;
-  record.set_request(request_bytes);
-  record.set_response(result->SerializeAsString());
-  txn.Put(kIdempotencyCf, dedupe_key, record.SerializeAsString(), /*visible=*/true);
-  uint64_t ticket = Stage(txn);
-  return {std::move(result), ticket, std::move(txn.facts)};
+  auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
+      store_, mu_, method, request, key, apply, [this](Txn& txn) { return Stage(txn); });
+  return {std::move(outcome.result), outcome.ticket, std::move(outcome.txn.facts)};
 }
 
 template <typename Response, typename Request>
@@ -904,10 +879,8 @@ StatusOr<v1::EraseMemberResponse> AccrualCore::EraseMember(const v1::EraseMember
         for (auto& hold : holds) ReleaseHold(txn, std::move(hold), v1::HOLD_STATUS_VOIDED);
         // The remembered answer to the enrollment holds the contact: forget it too.
         if (!(*member)->enroll_idempotency_key().empty()) {
-          std::string enroll_key;
-          keys::AppendString(enroll_key, "EnrollMember");
-          keys::AppendString(enroll_key, (*member)->enroll_idempotency_key());
-          txn.Erase(kIdempotencyCf, enroll_key);
+          txn.Erase(kIdempotencyCf,
+                    IdempotencyRecordKey("EnrollMember", (*member)->enroll_idempotency_key()));
           (*member)->clear_enroll_idempotency_key();
         }
         v1::Member& m = *(*member)->mutable_member();

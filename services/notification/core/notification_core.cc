@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
 #include "common/log.h"
@@ -348,40 +349,10 @@ template <typename Response, typename Request>
 StatusOr<Response> NotificationCore::Idempotent(
     const char* method, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
-  if (key.empty()) return InvalidArgument("idempotency_key: required");
-  if (key.size() > 256) return InvalidArgument("idempotency_key: longer than 256 characters");
-  std::string dedupe_key;
-  keys::AppendString(dedupe_key, method);
-  keys::AppendString(dedupe_key, key);
-  std::string request_bytes = request.SerializeAsString();
-  uint64_t ticket = 0;
-  Response response;
-  Txn txn;
-  {
-    std::lock_guard lock(mu_);
-    std::string stored;
-    if (store_.Get(kIdempotencyCf, dedupe_key, &stored)) {
-      IdempotencyRecord record;
-      record.ParseFromString(stored);
-      if (record.request() != request_bytes) {
-        return AlreadyExists("idempotency_key: '" + key +
-                             "' was already used with other arguments");
-      }
-      response.ParseFromString(record.response());
-      ticket = store_.Stage([](StagedWrite&) {});  // answer once the first call is durable
-    } else {
-      StatusOr<Response> result = apply(txn);
-      if (!result.ok()) return result.status();
-      response = std::move(*result);
-      IdempotencyRecord record;
-      record.set_request(request_bytes);
-      record.set_response(response.SerializeAsString());
-      txn.Put(kIdempotencyCf, dedupe_key, record.SerializeAsString(), /*visible=*/true);
-      ticket = Stage(txn);
-    }
-  }
-  Finish(ticket, txn);
-  return response;
+  auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
+      store_, mu_, method, request, key, apply, [this](Txn& txn) { return Stage(txn); });
+  if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
+  return std::move(outcome.result);
 }
 
 v1::Preferences* NotificationCore::FindPrefs(const std::string& member_id) {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <random>
 
+#include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
 #include "services/redemption/core/prize_draw.h"
@@ -53,12 +54,6 @@ Status CheckId(const std::string& field, const std::string& id) {
   return Status::Ok();
 }
 
-Status CheckKey(const std::string& key) {
-  if (key.empty()) return InvalidArgument("idempotency_key: required");
-  if (key.size() > 256) return InvalidArgument("idempotency_key: longer than 256 characters");
-  return Status::Ok();
-}
-
 // A refusal is final; anything else (unavailable, deadline, internal) leaves the outcome of
 // the call unknown, so the step is repeated with the same idempotency key later.
 bool Definitive(const Status& s) {
@@ -71,13 +66,6 @@ bool Definitive(const Status& s) {
     default:
       return false;
   }
-}
-
-std::string IdemKey(const char* method, const std::string& key) {
-  std::string out;
-  keys::AppendString(out, method);
-  keys::AppendString(out, key);
-  return out;
 }
 
 std::string MemberRedemptionKey(const std::string& member_id, const std::string& redemption_id) {
@@ -287,43 +275,16 @@ template <typename Response, typename Request>
 StatusOr<Response> RedemptionCore::Idempotent(
     const char* method, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
-  if (Status s = CheckKey(key); !s.ok()) return s;
-  std::string dedupe_key = IdemKey(method, key);
-  std::string request_bytes = request.SerializeAsString();
-  uint64_t ticket = 0;
-  Response response;
-  {
-    std::lock_guard lock(mu_);
-    std::string stored;
-    if (store_.Get(kIdempotencyCf, dedupe_key, &stored)) {
-      IdempotencyEntry entry;
-      entry.ParseFromString(stored);
-      if (entry.request() != request_bytes) {
-        return AlreadyExists("idempotency_key: '" + key +
-                             "' was already used with other arguments");
-      }
-      response.ParseFromString(entry.response());
-      ticket = store_.Stage([](StagedWrite&) {});  // answer once the first call is durable
-    } else {
-      Txn txn;
-      StatusOr<Response> result = apply(txn);
-      if (!result.ok()) return result.status();
-      response = std::move(*result);
-      IdempotencyEntry entry;
-      entry.set_request(request_bytes);
-      entry.set_response(response.SerializeAsString());
-      txn.Put(kIdempotencyCf, dedupe_key, entry.SerializeAsString(), /*visible=*/true);
-      ticket = Stage(txn);
-    }
-  }
-  Finish(ticket);
-  return response;
+  auto outcome = RunIdempotent<IdempotencyEntry, Response, Txn>(
+      store_, mu_, method, request, key, apply, [this](Txn& txn) { return Stage(txn); });
+  if (outcome.ticket != 0) Finish(outcome.ticket);
+  return std::move(outcome.result);
 }
 
 StatusOr<std::string> RedemptionCore::SagaForKey(const char* method, const std::string& key,
                                                  const std::string& request_bytes) {
   std::string stored;
-  if (!store_.Get(kIdempotencyCf, IdemKey(method, key), &stored)) return std::string();
+  if (!store_.Get(kIdempotencyCf, IdempotencyRecordKey(method, key), &stored)) return std::string();
   IdempotencyEntry entry;
   entry.ParseFromString(stored);
   if (entry.request() != request_bytes) {
@@ -337,7 +298,8 @@ void RedemptionCore::RememberSagaKey(Txn& txn, const char* method, const std::st
   IdempotencyEntry entry;
   entry.set_request(request_bytes);
   entry.set_target_id(saga_id);
-  txn.Put(kIdempotencyCf, IdemKey(method, key), entry.SerializeAsString(), /*visible=*/true);
+  txn.Put(kIdempotencyCf, IdempotencyRecordKey(method, key), entry.SerializeAsString(),
+          /*visible=*/true);
 }
 
 MemberState& RedemptionCore::Member(const std::string& member_id) {
@@ -684,7 +646,7 @@ Status RedemptionCore::CheckRedeemRequest(const v1::RedeemRequest& request) cons
   if (request.quantity() < 0 || request.quantity() > config_.max_quantity) {
     return InvalidArgument("quantity: must be in 1.." + std::to_string(config_.max_quantity));
   }
-  return CheckKey(request.idempotency_key());
+  return CheckIdempotencyKey(request.idempotency_key());
 }
 
 bool RedemptionCore::NeedsMember(const std::string& reward_id) const {
@@ -1069,7 +1031,7 @@ StatusOr<Redemption> RedemptionCore::CancelRedemption(const v1::CancelRedemption
   if (request.reason().size() > kMaxTextLength) {
     return InvalidArgument("reason: longer than 1000 characters");
   }
-  if (Status s = CheckKey(request.idempotency_key()); !s.ok()) return s;
+  if (Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
   const std::string& id = request.redemption_id();
   std::string request_bytes = request.SerializeAsString();
   Claim(id);
@@ -1305,7 +1267,7 @@ StatusOr<Checkout> RedemptionCore::StartCheckout(const v1::StartCheckoutRequest&
   if (request.reference().size() > kMaxIdLength) {
     return InvalidArgument("reference: longer than 128 characters");
   }
-  if (Status s = CheckKey(request.idempotency_key()); !s.ok()) return s;
+  if (Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
   std::string request_bytes = request.SerializeAsString();
   std::string id;
   uint64_t ticket = 0;
@@ -1456,7 +1418,7 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
 StatusOr<Checkout> RedemptionCore::CompleteCheckout(const v1::CompleteCheckoutRequest& request) {
   if (Status s = CheckId("checkout_id", request.checkout_id()); !s.ok()) return s;
   if (request.points() < 0) return InvalidArgument("points: must not be negative");
-  if (Status s = CheckKey(request.idempotency_key()); !s.ok()) return s;
+  if (Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
   const std::string& id = request.checkout_id();
   Claim(id);
   uint64_t ticket = 0;
@@ -1512,7 +1474,7 @@ StatusOr<Checkout> RedemptionCore::CompleteCheckout(const v1::CompleteCheckoutRe
 
 StatusOr<Checkout> RedemptionCore::CancelCheckout(const v1::CancelCheckoutRequest& request) {
   if (Status s = CheckId("checkout_id", request.checkout_id()); !s.ok()) return s;
-  if (Status s = CheckKey(request.idempotency_key()); !s.ok()) return s;
+  if (Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
   const std::string& id = request.checkout_id();
   Claim(id);
   uint64_t ticket = 0;

@@ -1,0 +1,88 @@
+// Idempotent calls, as every core makes them. Each mutating call carries an idempotency key;
+// the core keeps, per method and key, the request and its first response (a Record message
+// with request and response fields, in the core's "idempotency" column family). A retry with
+// the same request gets that response once the first call is durable; another request under
+// the same key is ALREADY_EXISTS. Refusals are not remembered: a retried refusal is judged
+// again.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "common/key_codec.h"
+#include "common/status.h"
+#include "common/store.h"
+
+namespace loyalty {
+
+inline constexpr char kIdempotencyColumnFamily[] = "idempotency";
+
+inline Status CheckIdempotencyKey(const std::string& key) {
+  if (key.empty()) return InvalidArgument("idempotency_key: required");
+  if (key.size() > 256) return InvalidArgument("idempotency_key: longer than 256 characters");
+  return Status::Ok();
+}
+
+// Where the record of (method, key) is kept.
+inline std::string IdempotencyRecordKey(const char* method, const std::string& key) {
+  std::string out;
+  keys::AppendString(out, method);
+  keys::AppendString(out, key);
+  return out;
+}
+
+// What RunIdempotent decided: the answer and, unless there is nothing to wait for (a
+// refusal: ticket 0), the ticket of the group that makes it durable. txn holds what apply
+// staged (empty for a retry).
+template <typename Response, typename Txn>
+struct IdempotentOutcome {
+  StatusOr<Response> result;
+  uint64_t ticket = 0;
+  Txn txn;
+};
+
+// Under mu: the remembered response of a retry, or apply(txn) staged by stage(txn) together
+// with its record. Never waits for the disk; the caller answers once ticket is durable.
+template <typename Record, typename Response, typename Txn, typename Request>
+IdempotentOutcome<Response, Txn> RunIdempotent(Store& store, std::mutex& mu, const char* method,
+                                               const Request& request, const std::string& key,
+                                               const std::function<StatusOr<Response>(Txn&)>& apply,
+                                               const std::function<uint64_t(Txn&)>& stage) {
+  IdempotentOutcome<Response, Txn> outcome{Status::Ok(), 0, Txn()};
+  if (Status s = CheckIdempotencyKey(key); !s.ok()) {
+    outcome.result = s;
+    return outcome;
+  }
+  std::string record_key = IdempotencyRecordKey(method, key);
+  std::string request_bytes = request.SerializeAsString();
+  std::lock_guard lock(mu);
+  std::string stored;
+  if (store.Get(kIdempotencyColumnFamily, record_key, &stored)) {
+    Record record;
+    record.ParseFromString(stored);
+    if (record.request() != request_bytes) {
+      outcome.result =
+          AlreadyExists("idempotency_key: '" + key + "' was already used with other arguments");
+      return outcome;
+    }
+    Response response;
+    response.ParseFromString(record.response());
+    outcome.result = std::move(response);
+    outcome.ticket = store.Stage([](StagedWrite&) {});  // the first call's group, or later
+    return outcome;
+  }
+  outcome.result = apply(outcome.txn);
+  if (!outcome.result.ok()) return outcome;
+  Record record;
+  record.set_request(request_bytes);
+  record.set_response(outcome.result->SerializeAsString());
+  outcome.txn.Put(kIdempotencyColumnFamily, std::move(record_key), record.SerializeAsString(),
+                  /*visible=*/true);
+  outcome.ticket = stage(outcome.txn);
+  return outcome;
+}
+
+}  // namespace loyalty
