@@ -1419,63 +1419,58 @@ StatusOr<Checkout> RedemptionCore::CompleteCheckout(const v1::CompleteCheckoutRe
   if (Status s = CheckId("checkout_id", request.checkout_id()); !s.ok()) return s;
   if (request.points() < 0) return InvalidArgument("points: must not be negative");
   if (Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
-  const std::string& id = request.checkout_id();
-  Claim(id);
-  uint64_t ticket = 0;
-  Status refusal;
-  {
-    std::lock_guard lock(mu_);
-    CheckoutRecord* record = nullptr;
-    Checkout* c = FindCheckout(id, &record);
-    if (c == nullptr) {
-      refusal = NotFound("checkout_id: checkout '" + id + "' not found");
-    } else if (!record->finish_key().empty()) {
-      // Already being finished: the same call is a retry, another one a conflict.
-      bool same =
-          record->finish_key() == request.idempotency_key() &&
-          record->finish_points() == request.points() &&
-          (c->state() == v1::CHECKOUT_STATE_COMPLETING ||
-           c->state() == v1::CHECKOUT_STATE_COMPLETED || c->state() == v1::CHECKOUT_STATE_EXPIRED);
-      if (!same) {
-        refusal = record->finish_key() == request.idempotency_key()
-                      ? AlreadyExists("idempotency_key: '" + request.idempotency_key() +
-                                      "' was already used with other arguments")
-                      : FailedPrecondition("checkout_id: checkout is " +
-                                           v1::CheckoutState_Name(c->state()));
-      }
-    } else if (c->state() != v1::CHECKOUT_STATE_OPEN) {
-      refusal =
-          FailedPrecondition("checkout_id: checkout is " + v1::CheckoutState_Name(c->state()));
-    } else if (request.points() > c->points_held()) {
-      refusal = InvalidArgument("points: " + std::to_string(request.points()) + " exceeds the " +
-                                std::to_string(c->points_held()) + " held");
-    } else {
-      Txn txn;
-      record->set_finish_key(request.idempotency_key());
-      record->set_finish_points(request.points());
-      Checkout next = *c;
-      next.set_state(v1::CHECKOUT_STATE_COMPLETING);
-      PutCheckout(txn, next);
-      txn.Put(kPendingCf, id, "");
-      pending_.insert(id);
-      ticket = Stage(txn);
-    }
-    if (!refusal.ok()) {
-      claimed_.erase(id);
-      claims_cv_.notify_all();
-      return refusal;
-    }
-  }
-  if (ticket != 0) Finish(ticket);
-  auto result = DriveCheckout(id);
-  Unclaim(id);
-  return result;
+  const std::string& key = request.idempotency_key();
+  return BeginCheckoutStep(
+      request.checkout_id(), key, request.points(), v1::CHECKOUT_STATE_COMPLETING,
+      [&](const Checkout& c, const CheckoutRecord& record) -> Status {
+        if (!record.finish_key().empty()) {
+          // Already being finished: the same call is a retry, another one a conflict.
+          bool same = record.finish_key() == key && record.finish_points() == request.points() &&
+                      (c.state() == v1::CHECKOUT_STATE_COMPLETING ||
+                       c.state() == v1::CHECKOUT_STATE_COMPLETED ||
+                       c.state() == v1::CHECKOUT_STATE_EXPIRED);
+          if (same) return Status::Ok();
+          return record.finish_key() == key
+                     ? AlreadyExists("idempotency_key: '" + key +
+                                     "' was already used with other arguments")
+                     : FailedPrecondition("checkout_id: checkout is " +
+                                          v1::CheckoutState_Name(c.state()));
+        }
+        if (c.state() != v1::CHECKOUT_STATE_OPEN) {
+          return FailedPrecondition("checkout_id: checkout is " +
+                                    v1::CheckoutState_Name(c.state()));
+        }
+        if (request.points() > c.points_held()) {
+          return InvalidArgument("points: " + std::to_string(request.points()) + " exceeds the " +
+                                 std::to_string(c.points_held()) + " held");
+        }
+        return Status::Ok();
+      });
 }
 
 StatusOr<Checkout> RedemptionCore::CancelCheckout(const v1::CancelCheckoutRequest& request) {
   if (Status s = CheckId("checkout_id", request.checkout_id()); !s.ok()) return s;
   if (Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
-  const std::string& id = request.checkout_id();
+  const std::string& key = request.idempotency_key();
+  return BeginCheckoutStep(
+      request.checkout_id(), key, 0, v1::CHECKOUT_STATE_CANCELLING,
+      [&](const Checkout& c, const CheckoutRecord& record) -> Status {
+        if (!record.finish_key().empty()) {
+          // Already being finished: only the same cancellation is a retry.
+          if (record.finish_key() == key && (c.state() == v1::CHECKOUT_STATE_CANCELLING ||
+                                             c.state() == v1::CHECKOUT_STATE_CANCELLED)) {
+            return Status::Ok();
+          }
+        } else if (c.state() == v1::CHECKOUT_STATE_OPEN) {
+          return Status::Ok();
+        }
+        return FailedPrecondition("checkout_id: checkout is " + v1::CheckoutState_Name(c.state()));
+      });
+}
+
+StatusOr<Checkout> RedemptionCore::BeginCheckoutStep(const std::string& id, const std::string& key,
+                                                     int64_t points, v1::CheckoutState next_state,
+                                                     const CheckoutJudge& judge) {
   Claim(id);
   uint64_t ticket = 0;
   Status refusal;
@@ -1485,32 +1480,24 @@ StatusOr<Checkout> RedemptionCore::CancelCheckout(const v1::CancelCheckoutReques
     Checkout* c = FindCheckout(id, &record);
     if (c == nullptr) {
       refusal = NotFound("checkout_id: checkout '" + id + "' not found");
-    } else if (!record->finish_key().empty()) {
-      bool same = record->finish_key() == request.idempotency_key() &&
-                  (c->state() == v1::CHECKOUT_STATE_CANCELLING ||
-                   c->state() == v1::CHECKOUT_STATE_CANCELLED);
-      if (!same) {
-        refusal =
-            FailedPrecondition("checkout_id: checkout is " + v1::CheckoutState_Name(c->state()));
-      }
-    } else if (c->state() != v1::CHECKOUT_STATE_OPEN) {
-      refusal =
-          FailedPrecondition("checkout_id: checkout is " + v1::CheckoutState_Name(c->state()));
     } else {
-      Txn txn;
-      record->set_finish_key(request.idempotency_key());
-      Checkout next = *c;
-      next.set_state(v1::CHECKOUT_STATE_CANCELLING);
-      PutCheckout(txn, next);
-      txn.Put(kPendingCf, id, "");
-      pending_.insert(id);
-      ticket = Stage(txn);
+      refusal = judge(*c, *record);
+      if (refusal.ok() && record->finish_key().empty()) {  // not a retry: start the step
+        Txn txn;
+        record->set_finish_key(key);
+        record->set_finish_points(points);
+        Checkout next = *c;
+        next.set_state(next_state);
+        PutCheckout(txn, next);
+        txn.Put(kPendingCf, id, "");
+        pending_.insert(id);
+        ticket = Stage(txn);
+      }
     }
-    if (!refusal.ok()) {
-      claimed_.erase(id);
-      claims_cv_.notify_all();
-      return refusal;
-    }
+  }
+  if (!refusal.ok()) {
+    Unclaim(id);
+    return refusal;
   }
   if (ticket != 0) Finish(ticket);
   auto result = DriveCheckout(id);

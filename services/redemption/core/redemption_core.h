@@ -183,6 +183,14 @@ class RedemptionCore {
   v1::Checkout* FindCheckout(const std::string& checkout_id,
                              v1::redemptioninternal::CheckoutRecord** record = nullptr);
   void PutCheckout(Txn& txn, const v1::Checkout& checkout);
+  // CompleteCheckout and CancelCheckout: with the checkout claimed, judge refuses or allows
+  // the step under the lock (allowing a retry of the same step too); a new step records its
+  // key and points and next_state, then the saga is driven.
+  using CheckoutJudge =
+      std::function<Status(const v1::Checkout&, const v1::redemptioninternal::CheckoutRecord&)>;
+  StatusOr<v1::Checkout> BeginCheckoutStep(const std::string& id, const std::string& key,
+                                           int64_t points, v1::CheckoutState next_state,
+                                           const CheckoutJudge& judge);
 
   // Calls accrual, repeating UNAVAILABLE answers config_.accrual_attempts times.
   template <typename T>
