@@ -339,6 +339,24 @@ Redemption* RedemptionCore::FindRedemption(const std::string& redemption_id) {
   return &r;
 }
 
+void RedemptionCore::TrimRedemptions() {
+  if (redemptions_.size() <= 2 * static_cast<size_t>(config_.cached_redemptions)) return;
+  for (auto it = redemptions_.begin();
+       it != redemptions_.end() &&
+       redemptions_.size() > static_cast<size_t>(config_.cached_redemptions);) {
+    if (pending_.count(it->first) != 0 || claimed_.count(it->first) != 0) {
+      ++it;
+    } else {
+      it = redemptions_.erase(it);
+    }
+  }
+}
+
+size_t RedemptionCore::CachedRedemptions() const {
+  std::lock_guard lock(mu_);
+  return redemptions_.size();
+}
+
 void RedemptionCore::PutRedemption(Txn& txn, const Redemption& redemption) {
   redemptions_[redemption.redemption_id()] = redemption;
   txn.Put(kRedemptionsCf, redemption.redemption_id(), redemption.SerializeAsString(), true);
@@ -661,6 +679,7 @@ StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const v1::RedeemRe
   int64_t quantity = request.quantity() == 0 ? 1 : request.quantity();
   std::string request_bytes = request.SerializeAsString();
   std::lock_guard lock(mu_);
+  TrimRedemptions();
   auto existing = SagaForKey("Redeem", request.idempotency_key(), request_bytes);
   if (!existing.ok()) return existing.status();
   if (!existing->empty()) return Reservation{*existing, 0};
@@ -997,6 +1016,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
 StatusOr<Redemption> RedemptionCore::GetRedemption(const std::string& redemption_id) {
   if (Status s = CheckId("redemption_id", redemption_id); !s.ok()) return s;
   std::lock_guard lock(mu_);
+  TrimRedemptions();
   Redemption* r = FindRedemption(redemption_id);
   if (r == nullptr) return NotFound("redemption_id: redemption '" + redemption_id + "' not found");
   Redemption out = *r;

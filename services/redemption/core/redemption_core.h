@@ -106,6 +106,8 @@ class RedemptionCore {
   int ExpireCheckouts();
   int64_t OpenCheckouts() const;
   int64_t PendingSagas() const;
+  // Redemptions held in memory (every unfinished one, and a bounded cache of finished ones).
+  size_t CachedRedemptions() const;
 
  private:
   struct Txn;
@@ -154,7 +156,12 @@ class RedemptionCore {
 
   v1::redemptioninternal::MemberState& Member(const std::string& member_id);
   void AddEvent(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event);
+  // The redemption from memory or the store (then cached); nullptr if unknown. The pointer
+  // is valid while mu_ is held and TrimRedemptions is not called.
   v1::Redemption* FindRedemption(const std::string& redemption_id);
+  // Drops finished, unclaimed redemptions from memory once there are twice
+  // config_.cached_redemptions. Called where the caller holds no redemption pointer.
+  void TrimRedemptions();
   void PutRedemption(Txn& txn, const v1::Redemption& redemption);
   void PutVoucher(Txn& txn, const v1::Voucher& voucher);
   StatusOr<v1::Voucher> LoadVoucher(const std::string& code);

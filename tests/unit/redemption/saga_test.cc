@@ -324,6 +324,34 @@ TEST_F(AsyncSagaTest, ConcurrentRedemptionsNeverOversellTheLastUnits) {
   });
 }
 
+TEST(RedemptionCacheTest, FinishedRedemptionsLeaveMemoryButNotTheStore) {
+  RedemptionConfig config;
+  config.cached_redemptions = 5;
+  RedemptionTestEnv env(config);
+  env.accrual.AddMember("m1", 100'000);
+  env.CreateReward(RedemptionTestEnv::GiftCard("gc", 10, -1));
+  std::vector<v1::Redemption> done;
+  for (int i = 0; i < 30; ++i) {
+    auto r = env.Redeem("m1", "gc", 1, "k" + std::to_string(i));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    done.push_back(*r);
+    EXPECT_LE(env.core->CachedRedemptions(), 11u);  // trimmed to 5 whenever it passes 10
+  }
+  // Every one is still there, vouchers and all, read back from the store.
+  for (const auto& r : done) {
+    auto read = env.core->GetRedemption(r.redemption_id());
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(read->state(), v1::REDEMPTION_STATE_COMPLETED);
+    ASSERT_EQ(read->vouchers_size(), 1);
+    EXPECT_EQ(read->vouchers(0).code(), r.vouchers(0).code());
+  }
+  // A retried key still finds its saga.
+  auto again = env.Redeem("m1", "gc", 1, "k0");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->redemption_id(), done[0].redemption_id());
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 300);
+}
+
 TEST_F(SagaTest, PerMemberLimitCountsUnitsAndFailuresGiveThemBack) {
   auto limited = RedemptionTestEnv::GiftCard("lim", 100, -1);
   limited.set_per_member_limit(2);
