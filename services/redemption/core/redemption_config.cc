@@ -19,7 +19,7 @@ StatusOr<RedemptionConfig> RedemptionConfig::FromConfig(const Config& config) {
   c.checkout_max_ttl_seconds =
       config.GetInt("redemption.checkout.max_ttl_seconds", c.checkout_max_ttl_seconds);
   c.accrual_attempts = static_cast<int>(config.GetInt("redemption.accrual_attempts", 2));
-  c.cached_redemptions = config.GetInt("redemption.cached_redemptions", c.cached_redemptions);
+  c.cached_finished = config.GetInt("redemption.cached_finished", c.cached_finished);
   if (c.currency.size() != 3) return InvalidArgument("redemption.currency: ISO-4217 code");
   if (c.redeem_hold_ttl_seconds <= 0) {
     return InvalidArgument("redemption.redeem_hold_ttl_seconds: must be positive");
@@ -40,8 +40,8 @@ StatusOr<RedemptionConfig> RedemptionConfig::FromConfig(const Config& config) {
         "redemption.checkout.default_ttl_seconds: must be in 1..max_ttl_seconds");
   }
   if (c.accrual_attempts < 1) return InvalidArgument("redemption.accrual_attempts: at least 1");
-  if (c.cached_redemptions < 1) {
-    return InvalidArgument("redemption.cached_redemptions: at least 1");
+  if (c.cached_finished < 1) {
+    return InvalidArgument("redemption.cached_finished: at least 1");
   }
   return c;
 }

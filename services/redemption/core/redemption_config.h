@@ -27,9 +27,9 @@ struct RedemptionConfig {
   // Calls to accrual that fail with UNAVAILABLE are repeated this many times before the
   // caller is answered UNAVAILABLE; the background resumer keeps going after that.
   int accrual_attempts = 2;
-  // Finished redemptions kept in memory as a cache of the store (unfinished ones always are);
-  // trimmed back to this when it doubles.
-  int64_t cached_redemptions = 100'000;
+  // Finished redemptions, and finished checkouts, kept in memory as a cache of the store
+  // (unfinished ones always are); each trimmed back to this when it doubles.
+  int64_t cached_finished = 100'000;
 
   static StatusOr<RedemptionConfig> FromConfig(const Config& config);
 };

@@ -339,22 +339,34 @@ Redemption* RedemptionCore::FindRedemption(const std::string& redemption_id) {
   return &r;
 }
 
-void RedemptionCore::TrimRedemptions() {
-  if (redemptions_.size() <= 2 * static_cast<size_t>(config_.cached_redemptions)) return;
-  for (auto it = redemptions_.begin();
-       it != redemptions_.end() &&
-       redemptions_.size() > static_cast<size_t>(config_.cached_redemptions);) {
-    if (pending_.count(it->first) != 0 || claimed_.count(it->first) != 0) {
-      ++it;
-    } else {
-      it = redemptions_.erase(it);
+void RedemptionCore::TrimFinished() {
+  const size_t keep = static_cast<size_t>(config_.cached_finished);
+  auto trim = [&](auto& cache, auto finished) {
+    if (cache.size() <= 2 * keep) return;
+    for (auto it = cache.begin(); it != cache.end() && cache.size() > keep;) {
+      bool in_use = pending_.count(it->first) != 0 || claimed_.count(it->first) != 0;
+      it = in_use || !finished(it->second) ? std::next(it) : cache.erase(it);
     }
-  }
+  };
+  trim(redemptions_, [](const Redemption& r) {
+    return r.state() == v1::REDEMPTION_STATE_COMPLETED ||
+           r.state() == v1::REDEMPTION_STATE_FAILED || r.state() == v1::REDEMPTION_STATE_CANCELLED;
+  });
+  trim(checkouts_, [](const CheckoutRecord& record) {
+    auto state = record.checkout().state();
+    return state == v1::CHECKOUT_STATE_COMPLETED || state == v1::CHECKOUT_STATE_CANCELLED ||
+           state == v1::CHECKOUT_STATE_EXPIRED || state == v1::CHECKOUT_STATE_FAILED;
+  });
 }
 
 size_t RedemptionCore::CachedRedemptions() const {
   std::lock_guard lock(mu_);
   return redemptions_.size();
+}
+
+size_t RedemptionCore::CachedCheckouts() const {
+  std::lock_guard lock(mu_);
+  return checkouts_.size();
 }
 
 void RedemptionCore::PutRedemption(Txn& txn, const Redemption& redemption) {
@@ -679,7 +691,7 @@ StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const v1::RedeemRe
   int64_t quantity = request.quantity() == 0 ? 1 : request.quantity();
   std::string request_bytes = request.SerializeAsString();
   std::lock_guard lock(mu_);
-  TrimRedemptions();
+  TrimFinished();
   auto existing = SagaForKey("Redeem", request.idempotency_key(), request_bytes);
   if (!existing.ok()) return existing.status();
   if (!existing->empty()) return Reservation{*existing, 0};
@@ -1016,7 +1028,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
 StatusOr<Redemption> RedemptionCore::GetRedemption(const std::string& redemption_id) {
   if (Status s = CheckId("redemption_id", redemption_id); !s.ok()) return s;
   std::lock_guard lock(mu_);
-  TrimRedemptions();
+  TrimFinished();
   Redemption* r = FindRedemption(redemption_id);
   if (r == nullptr) return NotFound("redemption_id: redemption '" + redemption_id + "' not found");
   Redemption out = *r;
@@ -1293,6 +1305,7 @@ StatusOr<Checkout> RedemptionCore::StartCheckout(const v1::StartCheckoutRequest&
   uint64_t ticket = 0;
   {
     std::lock_guard lock(mu_);
+    TrimFinished();
     auto existing = SagaForKey("StartCheckout", request.idempotency_key(), request_bytes);
     if (!existing.ok()) return existing.status();
     id = *existing;

@@ -108,6 +108,7 @@ class RedemptionCore {
   int64_t PendingSagas() const;
   // Redemptions held in memory (every unfinished one, and a bounded cache of finished ones).
   size_t CachedRedemptions() const;
+  size_t CachedCheckouts() const;
 
  private:
   struct Txn;
@@ -159,9 +160,9 @@ class RedemptionCore {
   // The redemption from memory or the store (then cached); nullptr if unknown. The pointer
   // is valid while mu_ is held and TrimRedemptions is not called.
   v1::Redemption* FindRedemption(const std::string& redemption_id);
-  // Drops finished, unclaimed redemptions from memory once there are twice
-  // config_.cached_redemptions. Called where the caller holds no redemption pointer.
-  void TrimRedemptions();
+  // Drops finished, unclaimed redemptions and checkouts from memory once there are twice
+  // config_.cached_finished of either. Called where the caller holds no pointer into them.
+  void TrimFinished();
   void PutRedemption(Txn& txn, const v1::Redemption& redemption);
   void PutVoucher(Txn& txn, const v1::Voucher& voucher);
   StatusOr<v1::Voucher> LoadVoucher(const std::string& code);

@@ -130,3 +130,51 @@ TEST_F(CheckoutTest, NotEnoughPointsFailsTheCheckout) {
 
 }  // namespace
 }  // namespace loyalty::redemption
+
+namespace loyalty::redemption {
+namespace {
+
+TEST(CheckoutCacheTest, FinishedCheckoutsLeaveMemoryOpenOnesStayUsable) {
+  RedemptionConfig config = CheckoutConfig();
+  config.cached_finished = 3;
+  RedemptionTestEnv env(config);
+  env.accrual.AddMember("m1", 1'000'000);
+  auto start = [&](const std::string& key) {
+    v1::StartCheckoutRequest request;
+    request.set_member_id("m1");
+    request.set_basket_amount_minor(100'000);
+    request.set_points(1'000);
+    request.set_idempotency_key(key);
+    return env.core->StartCheckout(request);
+  };
+  auto complete = [&](const std::string& id, const std::string& key) {
+    v1::CompleteCheckoutRequest request;
+    request.set_checkout_id(id);
+    request.set_idempotency_key(key);
+    return env.core->CompleteCheckout(request);
+  };
+  auto open = start("open");
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  std::vector<std::string> finished;
+  for (int i = 0; i < 20; ++i) {
+    auto c = start("s" + std::to_string(i));
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(complete(c->checkout_id(), "c" + std::to_string(i)).ok());
+    finished.push_back(c->checkout_id());
+    EXPECT_LE(env.core->CachedCheckouts(), 7u);  // trimmed to 3 whenever it passes 6
+  }
+  auto first = env.core->GetCheckout(finished[0]);  // from the store
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->state(), v1::CHECKOUT_STATE_COMPLETED);
+  EXPECT_EQ(first->points_captured(), 1'000);
+  auto retried = complete(finished[0], "c0");  // a till's retry still gets its answer
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  auto done = complete(open->checkout_id(), "open-done");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->points_captured(), 1'000);
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 21'000);
+  EXPECT_EQ(env.accrual.Balance("m1").held(), 0);
+}
+
+}  // namespace
+}  // namespace loyalty::redemption

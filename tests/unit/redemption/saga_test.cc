@@ -326,7 +326,7 @@ TEST_F(AsyncSagaTest, ConcurrentRedemptionsNeverOversellTheLastUnits) {
 
 TEST(RedemptionCacheTest, FinishedRedemptionsLeaveMemoryButNotTheStore) {
   RedemptionConfig config;
-  config.cached_redemptions = 5;
+  config.cached_finished = 5;
   RedemptionTestEnv env(config);
   env.accrual.AddMember("m1", 100'000);
   env.CreateReward(RedemptionTestEnv::GiftCard("gc", 10, -1));
