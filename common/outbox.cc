@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <vector>
@@ -11,7 +12,8 @@
 
 namespace loyalty {
 namespace {
-constexpr size_t kRelayBatch = 2000;
+// Messages handed to the producer and not yet acknowledged, at most.
+constexpr size_t kMaxInFlight = 20000;
 constexpr auto kShutdownFlush = std::chrono::seconds(5);
 }  // namespace
 
@@ -79,86 +81,115 @@ uint64_t OutboxRelay::Pending() const {
 }
 
 void OutboxRelay::Run() {
+  // Pipelined: new records are produced while earlier ones wait for their acknowledgement,
+  // up to kMaxInFlight, and the acknowledged prefix is deleted as answers arrive.
   int backoff_ms = 0;
   while (running_) {
-    PassResult pass = PublishBatch();
-    bool failed = pass.acked < pass.sent;
-    backoff_ms = failed ? std::clamp(backoff_ms * 2, 50, 5000) : 0;
-    if (!failed && pass.sent == kRelayBatch) continue;  // more may be waiting
+    size_t produced = ProduceMore();
+    if (!window_->entries.empty()) producer_.Poll(produced > 0 ? 0 : 2);
+    Retired retired = RetireAnswered();
+    if (retired.failed) {
+      backoff_ms = std::clamp(backoff_ms * 2, 50, 5000);
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return !running_.load(); });
+      continue;
+    }
+    if (retired.acked > 0) backoff_ms = 0;
+    if (produced > 0 || !window_->entries.empty()) continue;  // more may be waiting
+    pending_.Set(0);
     std::unique_lock lock(mu_);
-    int wait_ms = failed ? backoff_ms : 50;
-    cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] { return notified_ && !failed; });
+    cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return notified_; });
     notified_ = false;
   }
-  // Last pass on shutdown so that committed events leave promptly.
-  PublishBatch();
+  // Last pass on shutdown so that committed events leave promptly. Whatever is not
+  // acknowledged in time stays in the outbox and is sent after the restart, so an
+  // unreachable broker cannot hold up a shutdown.
+  ProduceMore();
+  auto waited = std::chrono::steady_clock::now();
+  while (!producer_.Flush(1000) && std::chrono::steady_clock::now() - waited < kShutdownFlush) {
+  }
+  RetireAnswered();
 }
 
-OutboxRelay::PassResult OutboxRelay::PublishBatch() {
-  struct Sent {
-    std::string key;
-    std::string topic;
-    bool acked = false;
-  };
-  // Shared with the delivery callbacks, which may outlive this pass if it stops waiting.
-  auto sent_ptr = std::make_shared<std::vector<Sent>>();
-  std::vector<Sent>& sent = *sent_ptr;
-  sent.reserve(kRelayBatch);
+size_t OutboxRelay::ProduceMore() {
+  std::deque<InFlight>& entries = window_->entries;
+  if (entries.size() >= kMaxInFlight) return 0;
+  size_t room = kMaxInFlight - entries.size();
+  size_t produced = 0;
+  std::weak_ptr<Window> weak = window_;
   store_.Scan(kOutboxCf, cursor_, "", [&](std::string_view key, std::string_view value) {
+    cursor_ = std::string(key) + '\0';  // the smallest key after this one
     loyalty::v1::internal::OutboxRecord record;
     if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       LogError("undecodable outbox record skipped", {{"key_size", std::to_string(key.size())}});
-      sent.push_back({std::string(key), "", true});
-      return sent.size() < kRelayBatch;
+      entries.push_back({std::string(key), "", InFlight::State::kAcked});
+      return ++produced < room;
     }
     KafkaHeaders headers(record.headers().begin(), record.headers().end());
-    size_t index = sent.size();
-    sent.push_back({std::string(key), record.topic(), false});
-    Status s = producer_.Produce(record.topic(), record.key(), record.value(), headers,
-                                 [sent_ptr, index](bool ok, const std::string& error) {
-                                   (*sent_ptr)[index].acked = ok;
-                                   if (!ok) LogWarn("outbox publish failed", {{"error", error}});
-                                 });
-    if (!s.ok()) LogWarn("outbox produce failed", {{"error", s.message()}});
-    return sent.size() < kRelayBatch;
+    uint64_t sequence = window_->first + entries.size();
+    entries.push_back({std::string(key), record.topic(), InFlight::State::kWaiting});
+    // The callback finds its entry by sequence number: the front moves as the acknowledged
+    // prefix is retired, and a rewind after a failure empties the window.
+    Status s =
+        producer_.Produce(record.topic(), record.key(), record.value(), headers,
+                          [weak, sequence](bool ok, const std::string& error) {
+                            if (!ok) LogWarn("outbox publish failed", {{"error", error}});
+                            auto window = weak.lock();
+                            if (!window || sequence < window->first ||
+                                sequence - window->first >= window->entries.size()) {
+                              return;  // rewound past it, or the relay is gone: it is sent again
+                            }
+                            window->entries[sequence - window->first].state =
+                                ok ? InFlight::State::kAcked : InFlight::State::kFailed;
+                          });
+    if (!s.ok()) {
+      LogWarn("outbox produce failed", {{"error", s.message()}});
+      entries.back().state = InFlight::State::kFailed;
+    }
+    return ++produced < room;
   });
-  if (sent.empty()) {
-    pending_.Set(0);
-    return {};
-  }
-  // Every message gets its answer within message.timeout.ms. While running, wait for all of
-  // them; when stopping, not for long: whatever is unacknowledged stays in the outbox and is
-  // sent after the restart, so an unreachable broker cannot hold up a shutdown.
-  auto waited = std::chrono::steady_clock::now();
-  while (!producer_.Flush(1000)) {
-    if (!running_ && std::chrono::steady_clock::now() - waited > kShutdownFlush) break;
-  }
-  // Delete the acknowledged prefix; the first failure and everything after it is sent again
-  // so that a member's events keep their order.
-  size_t acked = 0;
+  return produced;
+}
+
+OutboxRelay::Retired OutboxRelay::RetireAnswered() {
+  std::deque<InFlight>& entries = window_->entries;
+  auto front_failed = [&] {
+    return !entries.empty() && entries.front().state == InFlight::State::kFailed;
+  };
+  Retired retired;
   std::map<std::string, int64_t> per_topic;
-  while (acked < sent.size() && sent[acked].acked) {
-    if (!sent[acked].topic.empty()) ++per_topic[sent[acked].topic];
+  size_t acked = 0;
+  while (acked < entries.size() && entries[acked].state == InFlight::State::kAcked) {
+    if (!entries[acked].topic.empty()) ++per_topic[entries[acked].topic];
     ++acked;
   }
   if (acked > 0) {
     // Unsynced: a delete lost in a crash only republishes (consumers dedupe by event id), and
     // the relay must not wait behind the consumers' synced batches.
     store_.WriteUnsynced([&](StagedWrite& write) {
-      for (size_t i = 0; i < acked; ++i) write.Delete(kOutboxCf, sent[i].key);
+      for (size_t i = 0; i < acked; ++i) write.Delete(kOutboxCf, entries[i].key);
     });
+    entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(acked));
+    window_->first += acked;
   }
   for (const auto& [topic, n] : per_topic) {
     published_family_.Add({{"topic", topic}}).Increment(static_cast<double>(n));
   }
-  if (acked < sent.size()) {
-    failures_.Increment(static_cast<double>(sent.size() - acked));
-    cursor_ = sent[acked].key;
-  } else {
-    cursor_ = sent.back().key + '\0';  // the smallest key after the last one sent
+  if (front_failed()) {
+    // Everything from the failed record on is sent again, in order, so that a member's
+    // events keep their order. Let the answers still on their way arrive first, so that
+    // none of them lands in the next window.
+    retired.failed = true;
+    while (!producer_.Flush(1000) && running_) {
+    }
+    failures_.Increment(static_cast<double>(entries.size()));
+    cursor_ = entries.front().key;
+    window_->first += entries.size();
+    entries.clear();
   }
-  pending_.Set(static_cast<double>(sent.size() - acked));
-  return {sent.size(), acked};
+  pending_.Set(static_cast<double>(entries.size()));
+  retired.acked = acked;
+  return retired;
 }
 
 }  // namespace loyalty

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -48,13 +50,24 @@ class OutboxRelay {
   uint64_t Pending() const;
 
  private:
-  void Run();
-  struct PassResult {
-    size_t sent = 0;
-    size_t acked = 0;
+  // One message handed to the producer and not yet retired, in outbox order.
+  struct InFlight {
+    std::string key;
+    std::string topic;
+    enum class State { kWaiting, kAcked, kFailed } state = State::kWaiting;
   };
-  // Publishes up to one batch from the cursor and deletes what the broker acknowledged.
-  PassResult PublishBatch();
+
+  void Run();
+  // Hands the producer records after cursor_ until kMaxInFlight are unretired; returns how
+  // many.
+  size_t ProduceMore();
+  // Deletes the acknowledged prefix of the window from the outbox. On a failure at the
+  // front, waits for every answer and rewinds cursor_ to the failed record.
+  struct Retired {
+    size_t acked = 0;
+    bool failed = false;
+  };
+  Retired RetireAnswered();
 
   Store& store_;
   KafkaProducer& producer_;
@@ -63,7 +76,14 @@ class OutboxRelay {
   std::mutex mu_;
   std::condition_variable cv_;
   bool notified_ = false;
-  std::string cursor_;  // the first key not yet published
+  std::string cursor_;  // the first key not yet handed to the producer
+  // The unretired messages, shared with the delivery callbacks (run by Poll and Flush on
+  // the relay's thread), which may come after a shutdown stopped waiting for them.
+  struct Window {
+    std::deque<InFlight> entries;
+    uint64_t first = 0;  // the sequence number of entries.front()
+  };
+  std::shared_ptr<Window> window_ = std::make_shared<Window>();
 
   prometheus::Family<prometheus::Counter>& published_family_;
   prometheus::Counter& failures_;
