@@ -10,6 +10,7 @@ PACKAGES=(
   libyaml-cpp-dev
   kcat prometheus curl clang-format
   libcurl4-openssl-dev python3-aiosmtpd libssl-dev
+  libhowardhinnant-date-dev tzdata
 )
 
 missing=()

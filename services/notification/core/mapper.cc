@@ -15,7 +15,7 @@ std::string Bool(bool b) { return b ? "true" : ""; }
 }  // namespace
 
 std::optional<Mapped> MapEvent(const v1::LoyaltyEvent& event, const std::string& lang,
-                               int32_t offset) {
+                               const LocalZone& zone) {
   Mapped m;
   Vars& v = m.vars;
   v["member_id"] = event.member_id();
@@ -76,7 +76,8 @@ std::optional<Mapped> MapEvent(const v1::LoyaltyEvent& event, const std::string&
       v["upgrade"] = Bool(e.upgrade());
       v["has_next_evaluation"] = Bool(e.next_evaluation_at_ms() > 0);
       if (e.next_evaluation_at_ms() > 0) {
-        v["next_evaluation"] = FormatDate(e.next_evaluation_at_ms(), offset);
+        v["next_evaluation"] =
+            FormatDate(e.next_evaluation_at_ms(), zone.OffsetMinutesAt(e.next_evaluation_at_ms()));
       }
       break;
     }
@@ -85,7 +86,7 @@ std::optional<Mapped> MapEvent(const v1::LoyaltyEvent& event, const std::string&
       m.kind = "expiring_soon";
       Points(v, "points", e.points(), lang);
       Points(v, "balance", e.balance().available(), lang);
-      v["expires_on"] = FormatDate(e.expires_at_ms(), offset);
+      v["expires_on"] = FormatDate(e.expires_at_ms(), zone.OffsetMinutesAt(e.expires_at_ms()));
       break;
     }
     case v1::LoyaltyEvent::kRewardRedeemed: {
@@ -98,7 +99,8 @@ std::optional<Mapped> MapEvent(const v1::LoyaltyEvent& event, const std::string&
       v["voucher_codes"] = codes;
       Points(v, "points", e.points(), lang);
       v["has_valid_until"] = Bool(e.valid_until_ms() > 0);
-      if (e.valid_until_ms() > 0) v["valid_until"] = FormatDate(e.valid_until_ms(), offset);
+      if (e.valid_until_ms() > 0)
+        v["valid_until"] = FormatDate(e.valid_until_ms(), zone.OffsetMinutesAt(e.valid_until_ms()));
       break;
     }
     case v1::LoyaltyEvent::kVoucherUsed: {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "loyalty/v1/events.pb.h"
+#include "services/notification/core/local_zone.h"
 #include "services/notification/core/templates.h"
 
 namespace loyalty::notification {
@@ -22,6 +23,6 @@ struct Mapped {
 // A purchase whose points went to pending (breakdown.pending) or all to debt is a
 // purchase_thanks; one that credited spendable points is points_earned.
 std::optional<Mapped> MapEvent(const v1::LoyaltyEvent& event, const std::string& language,
-                               int32_t utc_offset_minutes);
+                               const LocalZone& zone);
 
 }  // namespace loyalty::notification

@@ -180,6 +180,10 @@ Status ValidatePreferences(const v1::Preferences& p) {
   if (p.utc_offset_minutes() < -720 || p.utc_offset_minutes() > 840) {
     return InvalidArgument("preferences.utc_offset_minutes: must be -720..840");
   }
+  if (!p.time_zone().empty() && !LocalZone::Named(p.time_zone())) {
+    return InvalidArgument("preferences.time_zone: '" + p.time_zone() +
+                           "' is not a time zone of the tz database (e.g. Europe/Kyiv)");
+  }
   if (p.daily_cap() < 0 || p.daily_cap() > 1000) {
     return InvalidArgument("preferences.daily_cap: must be 0..1000");
   }
@@ -681,8 +685,8 @@ void NotificationCore::HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, cons
   }
   const v1::Preferences* prefs = FindPrefs(member_id);
   std::string language = prefs ? LanguageOf(*prefs) : config_.default_language;
-  int32_t offset = prefs ? prefs->utc_offset_minutes() : 0;
-  std::optional<Mapped> mapped = MapEvent(event, language, offset);
+  LocalZone zone = prefs ? LocalZone::Of(*prefs) : LocalZone::Fixed(0);
+  std::optional<Mapped> mapped = MapEvent(event, language, zone);
   if (!mapped) {
     ++result.unmapped;
     return;
@@ -700,14 +704,14 @@ void NotificationCore::HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, cons
   }
   int64_t now = clock_.NowMs();
   if (!mapped->transactional && prefs->daily_cap() > 0) {
-    int64_t day = LocalDay(now, offset);
+    int64_t day = LocalDay(now, zone);
     int64_t& count = DayCount(txn, member_id, day);
     if (count >= prefs->daily_cap()) {
       Digest& digest = digests_[member_id];
       if (digest.items_size() == 0) {
         digest.set_member_id(member_id);
         digest.set_local_day(day);
-        digest.set_flush_at_ms(LocalDayStartMs(day + 1, offset));
+        digest.set_flush_at_ms(LocalDayStartMs(day + 1, zone));
       }
       DigestItem* item = digest.add_items();
       item->set_event_id(event.event_id());
@@ -720,7 +724,7 @@ void NotificationCore::HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, cons
     ++count;
     txn.Put(kDayCountsCf, DayKey(member_id, day), EncodeI64(count));
   }
-  int64_t due = mapped->transactional ? now : ReleaseTime(now, prefs->quiet_hours(), offset);
+  int64_t due = mapped->transactional ? now : ReleaseTime(now, prefs->quiet_hours(), zone);
   Enqueue(txn, *prefs, mapped->kind, event.event_id(), mapped->vars, mapped->transactional, due,
           &result);
 }
@@ -785,7 +789,7 @@ int NotificationCore::FlushDigests() {
                   {"items", items}};
         std::string event_id =
             "digest:" + digest.member_id() + ":" + std::to_string(digest.local_day());
-        int64_t due = ReleaseTime(now, prefs->quiet_hours(), prefs->utc_offset_minutes());
+        int64_t due = ReleaseTime(now, prefs->quiet_hours(), LocalZone::Of(*prefs));
         Enqueue(txn, *prefs, "digest", event_id, vars, false, due, nullptr);
       }
       txn.Erase(kDigestsCf, it->first);

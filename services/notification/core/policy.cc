@@ -1,6 +1,7 @@
 #include "services/notification/core/policy.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace loyalty::notification {
 namespace {
@@ -10,28 +11,29 @@ constexpr int64_t kMinute = 60'000;
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 }  // namespace
 
-int64_t LocalDay(int64_t now_ms, int32_t offset) {
-  return FloorDiv(now_ms + int64_t{offset} * kMinute, kDay);
+int64_t LocalDay(int64_t now_ms, const LocalZone& zone) {
+  return FloorDiv(now_ms + zone.OffsetMsAt(now_ms), kDay);
 }
 
-int64_t LocalDayStartMs(int64_t day, int32_t offset) {
-  return day * kDay - int64_t{offset} * kMinute;
-}
+int64_t LocalDayStartMs(int64_t day, const LocalZone& zone) { return zone.ToUtcMs(day * kDay); }
 
-int64_t ReleaseTime(int64_t now_ms, const v1::QuietHours& quiet, int32_t offset) {
+int64_t ReleaseTime(int64_t now_ms, const v1::QuietHours& quiet, const LocalZone& zone) {
   int64_t start = quiet.start_minute(), end = quiet.end_minute();
   if (start == end) return now_ms;
-  int64_t day = LocalDay(now_ms, offset);
-  int64_t day_start = LocalDayStartMs(day, offset);
-  int64_t minute = (now_ms - day_start) / kMinute;
+  int64_t local = now_ms + zone.OffsetMsAt(now_ms);
+  int64_t day_start = FloorDiv(local, kDay) * kDay;  // local midnight, in local time
+  int64_t minute = (local - day_start) / kMinute;
+  // The local end of the quiet period, or none when outside it.
+  std::optional<int64_t> end_local;
   if (start < end) {  // within one day, e.g. 13:00-15:00
-    if (minute >= start && minute < end) return day_start + end * kMinute;
-    return now_ms;
+    if (minute >= start && minute < end) end_local = day_start + end * kMinute;
+  } else if (minute >= start) {  // spans midnight, e.g. 22:00-08:00
+    end_local = day_start + kDay + end * kMinute;
+  } else if (minute < end) {
+    end_local = day_start + end * kMinute;
   }
-  // Spans midnight, e.g. 22:00-08:00.
-  if (minute >= start) return day_start + kDay + end * kMinute;
-  if (minute < end) return day_start + end * kMinute;
-  return now_ms;
+  if (!end_local) return now_ms;
+  return std::max(now_ms, zone.ToUtcMs(*end_local));
 }
 
 int64_t Backoff::DelayMs(int failed_attempts) {

@@ -1,5 +1,5 @@
 // The timing rules of delivery, as pure functions of time so that tests drive them on a
-// manual clock: the member's local day and quiet hours (a fixed UTC offset), retry backoff
+// manual clock: the member's local day and quiet hours (in their LocalZone), retry backoff
 // with jitter from a seeded generator, and a per-channel circuit breaker.
 #pragma once
 
@@ -7,16 +7,17 @@
 #include <random>
 
 #include "loyalty/v1/notification.pb.h"
+#include "services/notification/core/local_zone.h"
 
 namespace loyalty::notification {
 
 // Days since the epoch in the member's local time.
-int64_t LocalDay(int64_t now_ms, int32_t utc_offset_minutes);
+int64_t LocalDay(int64_t now_ms, const LocalZone& zone);
 // The Unix time at which local day `day` starts.
-int64_t LocalDayStartMs(int64_t day, int32_t utc_offset_minutes);
+int64_t LocalDayStartMs(int64_t day, const LocalZone& zone);
 // When a non-transactional message may go out: now_ms if outside quiet hours, else the end
 // of the quiet period (which may be on the next local day).
-int64_t ReleaseTime(int64_t now_ms, const v1::QuietHours& quiet, int32_t utc_offset_minutes);
+int64_t ReleaseTime(int64_t now_ms, const v1::QuietHours& quiet, const LocalZone& zone);
 
 struct BackoffOptions {
   int64_t base_ms = 2000;

@@ -272,7 +272,7 @@ TEST_F(NotificationIntegrationTest, EveryKindArrivesRenderedInEveryLanguageOnEve
   // Kinds published by kcat: exactly the default templates, rendered.
   for (const auto& e : published) {
     const std::string& language = language_of[e.member_id()];
-    auto mapped = MapEvent(e, language, 0);
+    auto mapped = MapEvent(e, language, notification::LocalZone::Fixed(0));
     ASSERT_TRUE(mapped.has_value());
     auto t = DefaultTemplate(mapped->kind, language);
     std::string body = Render(t.body(), mapped->vars);

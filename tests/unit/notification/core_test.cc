@@ -238,6 +238,39 @@ TEST(CoreTest, QuietHoursDelayButTransactionalGoesAtOnce) {
   EXPECT_EQ(due[0].kind(), "points_earned");
 }
 
+TEST(CoreTest, QuietHoursInANamedZoneFollowItsChangeOfClocks) {
+  constexpr int64_t kMar28 = 1'774'656'000'000;  // 2026-03-28T00:00Z; Kyiv goes to EEST the 29th
+  Env env;
+  auto p = env.Prefs("m1");
+  p.mutable_quiet_hours()->set_start_minute(22 * 60);
+  p.mutable_quiet_hours()->set_end_minute(8 * 60);
+  p.set_utc_offset_minutes(120);  // ignored: the zone decides
+  p.set_time_zone("Europe/Kyiv");
+  env.Set(p);
+  env.clock.Set(kMar28 + 21 * kHourMs);  // 23:00 EET
+  env.Apply({env.Earned("m1", 1, 10, 10)});
+  env.clock.Set(kMar28 + kDayMs + 5 * kHourMs - 1);  // 07:59:59.999 EEST
+  EXPECT_TRUE(env.core->TakeDue("email", 10).empty());
+  env.clock.Advance(1);  // 08:00 EEST, 05:00Z (a fixed UTC+2 would wait until 06:00Z)
+  EXPECT_EQ(env.core->TakeDue("email", 10).size(), 1u);
+}
+
+TEST(PreferencesTest, AnUnknownTimeZoneIsRefusedWithTheFieldNamed) {
+  Env env;
+  v1::SetPreferencesRequest r;
+  *r.mutable_preferences() = env.Prefs("m1");
+  r.mutable_preferences()->set_time_zone("Europe/Atlantis");
+  r.set_idempotency_key("k1");
+  auto bad = env.core->SetPreferences(r);
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(bad.status().message().rfind("preferences.time_zone:", 0), 0u);
+  r.mutable_preferences()->set_time_zone("America/New_York");
+  r.set_idempotency_key("k2");
+  auto good = env.core->SetPreferences(r);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->time_zone(), "America/New_York");
+}
+
 TEST(CoreTest, DailyCapMergesTheRestIntoADigestNextDay) {
   Env env;
   auto p = env.Prefs("m1", "pl");

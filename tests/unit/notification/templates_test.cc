@@ -84,7 +84,7 @@ TEST(MapperTest, PointsEarnedRendersWithPluralsInEachLanguage) {
       {"hu", "Jóváírt pontok: 22 pont. Egyenlege: 101 pont."},
   };
   for (const auto& c : cases) {
-    auto m = MapEvent(e, c.language, 0);
+    auto m = MapEvent(e, c.language, LocalZone::Fixed(0));
     ASSERT_TRUE(m.has_value());
     EXPECT_EQ(m->kind, "points_earned");
     EXPECT_EQ(Render(DefaultTemplate(m->kind, c.language).body(), m->vars), c.expected);
@@ -97,30 +97,32 @@ TEST(MapperTest, KindsAndTransactionalFlags) {
   e.mutable_points_earned()->set_points(10);
   e.mutable_points_earned()->mutable_breakdown()->set_credited(10);
   e.mutable_points_earned()->mutable_breakdown()->set_pending(true);  // return window
-  auto thanks = MapEvent(e, "uk", 0);
+  auto thanks = MapEvent(e, "uk", LocalZone::Fixed(0));
   EXPECT_EQ(thanks->kind, "purchase_thanks");
   EXPECT_EQ(Render(DefaultTemplate("purchase_thanks", "uk").body(), thanks->vars),
             "Дякуємо за покупку! Після завершення терміну повернення ви отримаєте 10 балів.");
   e.mutable_points_earned()->mutable_breakdown()->set_pending(false);
   e.mutable_points_earned()->mutable_breakdown()->set_credited(0);  // all repaid debt
-  EXPECT_EQ(Render(DefaultTemplate("purchase_thanks", "en").body(), MapEvent(e, "en", 0)->vars),
+  EXPECT_EQ(Render(DefaultTemplate("purchase_thanks", "en").body(),
+                   MapEvent(e, "en", LocalZone::Fixed(0))->vars),
             "Thank you for your purchase!");
   e.mutable_reward_redeemed()->add_voucher_codes("ABC-123");
   e.mutable_reward_redeemed()->set_reward_name("Coffee");
-  auto m = MapEvent(e, "en", 0);
+  auto m = MapEvent(e, "en", LocalZone::Fixed(0));
   EXPECT_EQ(m->kind, "reward_redeemed");
   EXPECT_TRUE(m->transactional);
   EXPECT_NE(Render(DefaultTemplate("reward_redeemed", "en").body(), m->vars).find("ABC-123"),
             std::string::npos);
   e.mutable_points_held()->set_points(5);
-  EXPECT_FALSE(MapEvent(e, "en", 0).has_value());
+  EXPECT_FALSE(MapEvent(e, "en", LocalZone::Fixed(0)).has_value());
   e.mutable_points_awarded()->set_source("welcome");
   e.mutable_points_awarded()->set_points(50);
-  EXPECT_FALSE(MapEvent(e, "en", 0).has_value());
+  EXPECT_FALSE(MapEvent(e, "en", LocalZone::Fixed(0)).has_value());
   e.mutable_tier_changed()->set_upgrade(false);
   e.mutable_tier_changed()->set_from_tier("gold");
   e.mutable_tier_changed()->set_to_tier("silver");
-  EXPECT_EQ(Render(DefaultTemplate("tier_changed", "en").body(), MapEvent(e, "en", 0)->vars),
+  EXPECT_EQ(Render(DefaultTemplate("tier_changed", "en").body(),
+                   MapEvent(e, "en", LocalZone::Fixed(0))->vars),
             "Your tier changed from gold to silver. Keep shopping to earn your tier back.");
 }
 
