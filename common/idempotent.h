@@ -3,7 +3,8 @@
 // with request and response fields, in the core's "idempotency" column family). A retry with
 // the same request gets that response once the first call is durable; another request under
 // the same key is ALREADY_EXISTS. Refusals are not remembered: a retried refusal is judged
-// again.
+// again. Records are kept for a retention period (SweepIdempotencyRecords): a retry later than
+// that is a new call.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/key_codec.h"
 #include "common/status.h"
@@ -47,8 +49,9 @@ struct IdempotentOutcome {
 // Under mu: the remembered response of a retry, or apply(txn) staged by stage(txn) together
 // with its record. Never waits for the disk; the caller answers once ticket is durable.
 template <typename Record, typename Response, typename Txn, typename Request>
-IdempotentOutcome<Response, Txn> RunIdempotent(Store& store, std::mutex& mu, const char* method,
-                                               const Request& request, const std::string& key,
+IdempotentOutcome<Response, Txn> RunIdempotent(Store& store, std::mutex& mu, int64_t now_ms,
+                                               const char* method, const Request& request,
+                                               const std::string& key,
                                                const std::function<StatusOr<Response>(Txn&)>& apply,
                                                const std::function<uint64_t(Txn&)>& stage) {
   IdempotentOutcome<Response, Txn> outcome{Status::Ok(), 0, Txn()};
@@ -79,10 +82,46 @@ IdempotentOutcome<Response, Txn> RunIdempotent(Store& store, std::mutex& mu, con
   Record record;
   record.set_request(request_bytes);
   record.set_response(outcome.result->SerializeAsString());
+  record.set_created_at_ms(now_ms);
   outcome.txn.Put(kIdempotencyColumnFamily, std::move(record_key), record.SerializeAsString(),
                   /*visible=*/true);
   outcome.ticket = stage(outcome.txn);
   return outcome;
+}
+
+// Deletes the records made more than retention_ms before now_ms. Records without a time
+// (made before records carried one) are stamped with now_ms, so they go a retention period
+// later. The deletes are unsynced: one lost in a crash only keeps a record longer. Returns
+// how many were deleted.
+template <typename Record>
+int64_t SweepIdempotencyRecords(Store& store, int64_t now_ms, int64_t retention_ms) {
+  constexpr size_t kChunk = 10'000;
+  std::vector<std::string> expired;
+  std::vector<std::pair<std::string, std::string>> stamped;
+  int64_t deleted = 0;
+  auto write = [&] {
+    store.WriteUnsynced([&](StagedWrite& w) {
+      for (const auto& key : expired) w.Delete(kIdempotencyColumnFamily, key);
+      for (const auto& [key, value] : stamped) w.Put(kIdempotencyColumnFamily, key, value);
+    });
+    deleted += static_cast<int64_t>(expired.size());
+    expired.clear();
+    stamped.clear();
+  };
+  store.Scan(kIdempotencyColumnFamily, "", "", [&](std::string_view key, std::string_view value) {
+    Record record;
+    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+    if (record.created_at_ms() == 0) {
+      record.set_created_at_ms(now_ms);
+      stamped.emplace_back(std::string(key), record.SerializeAsString());
+    } else if (record.created_at_ms() < now_ms - retention_ms) {
+      expired.emplace_back(key);
+    }
+    if (expired.size() + stamped.size() >= kChunk) write();
+    return true;
+  });
+  write();
+  return deleted;
 }
 
 }  // namespace loyalty

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "common/clock.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 
@@ -49,16 +50,51 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   rt->relay_ = std::make_unique<OutboxRelay>(*rt->store_, *rt->producer_, rt->registry());
   rt->relay_->Start();
   rt->store_metrics_ = std::make_unique<StoreMetrics>(rt->registry());
-  rt->store_metrics_thread_ = std::thread([raw = rt.get()] {
-    std::unique_lock lock(raw->stop_mu_);
-    while (!raw->stopping_) {
-      raw->store_metrics_->Update(*raw->store_);
-      raw->stop_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return raw->stopping_; });
-    }
-  });
+  rt->idempotency_expired_ =
+      &prometheus::BuildCounter()
+           .Name("idempotency_records_expired_total")
+           .Help("Idempotency records deleted after idempotency.retention_days")
+           .Register(rt->registry())
+           .Add({});
+  rt->store_metrics_thread_ = std::thread([raw = rt.get()] { raw->Housekeeping(); });
   rt->config_.Set("grpc.default_address", "0.0.0.0:" + std::to_string(default_grpc_port));
   rt->config_.Set("metrics.default_address", "0.0.0.0:" + std::to_string(default_metrics_port));
   return rt;
+}
+
+void ServiceRuntime::SetIdempotencySweep(
+    std::function<int64_t(int64_t now_ms, int64_t retention_ms)> sweep) {
+  std::lock_guard lock(stop_mu_);
+  idempotency_sweep_ = std::move(sweep);
+}
+
+// Every 5 s the store's metrics; every sweep interval the expired idempotency records.
+void ServiceRuntime::Housekeeping() {
+  const int64_t retention_ms = config_.GetInt("idempotency.retention_days", 30) * 86'400'000;
+  const auto sweep_every =
+      std::chrono::seconds(config_.GetInt("idempotency.sweep_interval_seconds", 3600));
+  auto next_sweep = std::chrono::steady_clock::now() + sweep_every;
+  SystemClock clock;
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    store_metrics_->Update(*store_);
+    if (idempotency_sweep_ && std::chrono::steady_clock::now() >= next_sweep) {
+      auto sweep = idempotency_sweep_;
+      lock.unlock();
+      int64_t deleted = sweep(clock.NowMs(), retention_ms);
+      if (deleted > 0) {
+        idempotency_expired_->Increment(static_cast<double>(deleted));
+        LogInfo("idempotency records expired", {{"deleted", std::to_string(deleted)}});
+      }
+      lock.lock();
+      next_sweep = std::chrono::steady_clock::now() + sweep_every;
+    }
+    auto wait = std::min<std::chrono::steady_clock::duration>(
+        std::chrono::seconds(5),
+        std::max<std::chrono::steady_clock::duration>(next_sweep - std::chrono::steady_clock::now(),
+                                                      std::chrono::milliseconds(10)));
+    stop_cv_.wait_for(lock, wait, [&] { return stopping_; });
+  }
 }
 
 ServiceRuntime::~ServiceRuntime() {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/idempotent.h"
 #include "common/kafka.h"
 #include "common/metrics.h"
 #include "common/outbox.h"
@@ -54,11 +55,23 @@ class ServiceRuntime {
   int ServeUntilSignal(const std::vector<grpc::Service*>& services,
                        const std::function<void()>& on_stop);
 
+  // Deletes the service's idempotency records (message Record, in its "idempotency" column
+  // family) made more than idempotency.retention_days (default 30) ago, every
+  // idempotency.sweep_interval_seconds (3600), on the runtime's housekeeping thread.
+  template <typename Record>
+  void SweepIdempotencyRecords() {
+    SetIdempotencySweep([this](int64_t now_ms, int64_t retention_ms) {
+      return loyalty::SweepIdempotencyRecords<Record>(*store_, now_ms, retention_ms);
+    });
+  }
+
   // Logs the failure and exits(1): for the wiring in main, where nothing can be recovered.
   [[noreturn]] static void Fail(const std::string& what, const Status& status);
 
  private:
   ServiceRuntime() = default;
+  void SetIdempotencySweep(std::function<int64_t(int64_t now_ms, int64_t retention_ms)> sweep);
+  void Housekeeping();
 
   std::string name_;
   Config config_;
@@ -70,6 +83,9 @@ class ServiceRuntime {
   std::unique_ptr<OutboxRelay> relay_;
   std::unique_ptr<StoreMetrics> store_metrics_;
   std::thread store_metrics_thread_;
+  // Guarded by stop_mu_.
+  std::function<int64_t(int64_t now_ms, int64_t retention_ms)> idempotency_sweep_;
+  prometheus::Counter* idempotency_expired_ = nullptr;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

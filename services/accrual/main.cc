@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/service_runtime.h"
+#include "loyalty/v1/internal.pb.h"
 #include "services/accrual/accrual_metrics.h"
 #include "services/accrual/core/accrual_core.h"
 #include "services/accrual/grpc_service.h"
@@ -15,6 +16,7 @@ namespace {
 
 int Main(int argc, char** argv) {
   auto rt = ServiceRuntime::Create("accrual", argc, argv, AccrualColumnFamilies(), 50051, 9464);
+  rt->SweepIdempotencyRecords<v1::internal::IdempotencyRecord>();
   const Config& config = rt->config();
   auto program = AccrualConfig::FromConfig(config);
   if (!program.ok()) ServiceRuntime::Fail("bad program configuration", program.status());

@@ -9,6 +9,7 @@
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/service_runtime.h"
+#include "loyalty/v1/internal.pb.h"
 #include "services/notification/channels/channels.h"
 #include "services/notification/channels/http_client.h"
 #include "services/notification/core/bot.h"
@@ -26,6 +27,7 @@ namespace {
 int Main(int argc, char** argv) {
   auto rt =
       ServiceRuntime::Create("notification", argc, argv, NotificationColumnFamilies(), 50054, 9467);
+  rt->SweepIdempotencyRecords<v1::internal::IdempotencyRecord>();
   InitHttp();
   const Config& config = rt->config();
   auto settings = NotificationConfig::FromConfig(config);

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/service_runtime.h"
 #include "common/worker_pool.h"
+#include "loyalty/v1/redemption_internal.pb.h"
 #include "services/redemption/core/redemption_core.h"
 #include "services/redemption/grpc_service.h"
 #include "services/redemption/redemption_metrics.h"
@@ -19,6 +20,7 @@ namespace {
 int Main(int argc, char** argv) {
   auto rt =
       ServiceRuntime::Create("redemption", argc, argv, RedemptionColumnFamilies(), 50052, 9465);
+  rt->SweepIdempotencyRecords<v1::redemptioninternal::IdempotencyEntry>();
   const Config& config = rt->config();
   auto rules = RedemptionConfig::FromConfig(config);
   if (!rules.ok()) ServiceRuntime::Fail("bad redemption configuration", rules.status());

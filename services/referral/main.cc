@@ -6,6 +6,7 @@
 #include "common/accrual_client.h"
 #include "common/clock.h"
 #include "common/service_runtime.h"
+#include "loyalty/v1/referral_internal.pb.h"
 #include "services/referral/core/referral_core.h"
 #include "services/referral/event_consumer.h"
 #include "services/referral/grpc_service.h"
@@ -16,6 +17,7 @@ namespace {
 
 int Main(int argc, char** argv) {
   auto rt = ServiceRuntime::Create("referral", argc, argv, ReferralColumnFamilies(), 50053, 9466);
+  rt->SweepIdempotencyRecords<v1::referralinternal::IdempotencyRecord>();
   const Config& config = rt->config();
   auto program = ReferralConfig::FromConfig(config);
   if (!program.ok()) ServiceRuntime::Fail("bad referral configuration", program.status());

@@ -2,6 +2,8 @@
 // promtool checks the metrics exposition.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 #include "loyalty/v1/purchases.pb.h"
@@ -179,6 +181,49 @@ TEST_F(AccrualIntegrationTest, MetricsPassPromtoolAndCoverTheService) {
   int code = 0;
   std::string lint = RunShell("promtool check metrics < " + file + " 2>&1", &code);
   EXPECT_EQ(code, 0) << lint;
+}
+
+}  // namespace
+}  // namespace loyalty::testing
+
+namespace loyalty::testing {
+namespace {
+
+// idempotency.retention_days: records older than it are swept and a late retry is a new call.
+TEST(IdempotencyRetentionTest, ExpiredRecordsAreSweptAndALateRetryIsANewCall) {
+  TempDir dir;
+  DevKafka kafka{dir.Sub("kafka")};
+  ServiceProcess accrual{
+      "accrual",
+      dir.path(),
+      kafka.bootstrap(),
+      {"--idempotency.retention_days=0", "--idempotency.sweep_interval_seconds=1"}};
+  accrual.Start();
+  AccrualClient client(accrual.grpc_address());
+  ASSERT_TRUE(client.Enroll("m1", "+380671110001").ok());
+  v1::AwardPointsRequest award;
+  award.set_member_id("m1");
+  award.set_points(10);
+  award.set_reason("goodwill");
+  award.set_idempotency_key("late-retry");
+  auto send = [&] {
+    grpc::ClientContext context;
+    v1::LedgerEntry entry;
+    return client.stub().AwardPoints(&context, award, &entry);
+  };
+  ASSERT_TRUE(send().ok());
+  auto expired = [&] {
+    std::string metrics = HttpGet(accrual.metrics_port(), "/metrics");
+    size_t at = metrics.find("\nidempotency_records_expired_total ");
+    return at != std::string::npos &&
+           std::atof(metrics.c_str() + at + std::strlen("\nidempotency_records_expired_total ")) >=
+               2;  // the enrollment's record and the award's
+  };
+  ASSERT_TRUE(Eventually(expired, std::chrono::seconds(20)));
+  ASSERT_TRUE(send().ok());  // the record is gone: applied again
+  v1::Balance balance;
+  ASSERT_TRUE(client.Balance("m1", &balance).ok());
+  EXPECT_EQ(balance.available(), 20);
 }
 
 }  // namespace

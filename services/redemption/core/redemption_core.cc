@@ -276,7 +276,7 @@ StatusOr<Response> RedemptionCore::Idempotent(
     const char* method, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyEntry, Response, Txn>(
-      store_, mu_, method, request, key, apply, [this](Txn& txn) { return Stage(txn); });
+      store_, mu_, clock_.NowMs(), method, request, key, apply, [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket);
   return std::move(outcome.result);
 }
@@ -298,6 +298,7 @@ void RedemptionCore::RememberSagaKey(Txn& txn, const char* method, const std::st
   IdempotencyEntry entry;
   entry.set_request(request_bytes);
   entry.set_target_id(saga_id);
+  entry.set_created_at_ms(clock_.NowMs());
   txn.Put(kIdempotencyCf, IdempotencyRecordKey(method, key), entry.SerializeAsString(),
           /*visible=*/true);
 }

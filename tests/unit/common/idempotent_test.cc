@@ -43,7 +43,7 @@ class IdempotentTest : public ::testing::Test {
     request.set_points(points);
     request.set_idempotency_key(key);
     auto outcome = RunIdempotent<v1::internal::IdempotencyRecord, v1::LedgerEntry, FakeTxn>(
-        *store, mu, "AwardPoints", request, key,
+        *store, mu, now_ms, "AwardPoints", request, key,
         [&](FakeTxn& txn) -> StatusOr<v1::LedgerEntry> {
           if (points < 0) return InvalidArgument("points: must not be negative");
           ++applied;
@@ -71,6 +71,7 @@ class IdempotentTest : public ::testing::Test {
   testing::TempDir dir;
   std::unique_ptr<Store> store;
   std::mutex mu;
+  int64_t now_ms = 1'000'000'000'000;
   int applied = 0;
 };
 
@@ -109,6 +110,39 @@ TEST_F(IdempotentTest, BadKeysAreRefusedAndRefusalsAreNotRemembered) {
   EXPECT_FALSE(
       store->Get(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "k2"), &value));
   EXPECT_EQ(applied, 0);
+}
+
+TEST_F(IdempotentTest, RecordsOlderThanTheRetentionAreSweptAndTheKeyIsNewAgain) {
+  constexpr int64_t kDay = 86'400'000;
+  ASSERT_TRUE(Award(100, "old").result.ok());
+  now_ms += 10 * kDay;
+  ASSERT_TRUE(Award(100, "recent").result.ok());
+  // A record from before records carried a time: stamped by the first sweep, kept.
+  v1::internal::IdempotencyRecord legacy;
+  legacy.set_request("r");
+  legacy.set_response("x");
+  store->Commit([&](StagedWrite& w) {
+    w.Put(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "legacy"),
+          legacy.SerializeAsString());
+  });
+
+  EXPECT_EQ(SweepIdempotencyRecords<v1::internal::IdempotencyRecord>(*store, now_ms, 5 * kDay), 1);
+  std::string value;
+  EXPECT_FALSE(
+      store->Get(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "old"), &value));
+  EXPECT_TRUE(
+      store->Get(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "recent"), &value));
+  ASSERT_TRUE(
+      store->Get(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "legacy"), &value));
+  legacy.ParseFromString(value);
+  EXPECT_EQ(legacy.created_at_ms(), now_ms);
+
+  // A retry after the retention is a new call; within it, the first answer.
+  EXPECT_EQ(Award(100, "old").result->sequence(), 3);
+  EXPECT_EQ(Award(100, "recent").result->sequence(), 2);
+  EXPECT_EQ(applied, 3);
+  // Nothing is due yet: the sweep deletes nothing more.
+  EXPECT_EQ(SweepIdempotencyRecords<v1::internal::IdempotencyRecord>(*store, now_ms, 5 * kDay), 0);
 }
 
 }  // namespace
