@@ -32,8 +32,10 @@ void Outbox::Add(StagedWrite& write, const loyalty::v1::internal::OutboxRecord& 
   write.Put(kOutboxCf, key, record.SerializeAsString());
 }
 
-OutboxRelay::OutboxRelay(Store& store, KafkaProducer& producer, prometheus::Registry& registry)
+OutboxRelay::OutboxRelay(Store& store, const Outbox& outbox, KafkaProducer& producer,
+                         prometheus::Registry& registry)
     : store_(store),
+      outbox_(outbox),
       producer_(producer),
       published_family_(prometheus::BuildCounter()
                             .Name("outbox_published_total")
@@ -46,7 +48,7 @@ OutboxRelay::OutboxRelay(Store& store, KafkaProducer& producer, prometheus::Regi
                     .Add({})),
       pending_(prometheus::BuildGauge()
                    .Name("outbox_pending")
-                   .Help("Messages waiting in the outbox after the last relay pass")
+                   .Help("Messages in the outbox the broker has not acknowledged yet")
                    .Register(registry)
                    .Add({})) {}
 
@@ -96,7 +98,7 @@ void OutboxRelay::Run() {
     }
     if (retired.acked > 0) backoff_ms = 0;
     if (produced > 0 || !window_->entries.empty()) continue;  // more may be waiting
-    pending_.Set(0);
+    pending_.Set(static_cast<double>(Backlog()));
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return notified_; });
     notified_ = false;
@@ -151,6 +153,19 @@ size_t OutboxRelay::ProduceMore() {
   return produced;
 }
 
+uint64_t OutboxRelay::Backlog() const {
+  uint64_t next = outbox_.NextKey();
+  uint64_t oldest = next;  // nothing known to wait: none
+  if (!window_->entries.empty()) {
+    oldest = keys::ReadU64(window_->entries.front().key);
+  } else if (cursor_.size() == 8) {  // rewound to a failed record
+    oldest = keys::ReadU64(cursor_);
+  } else if (cursor_.size() > 8) {  // just after the last record produced
+    oldest = keys::ReadU64(cursor_) + 1;
+  }
+  return next > oldest ? next - oldest : 0;
+}
+
 OutboxRelay::Retired OutboxRelay::RetireAnswered() {
   std::deque<InFlight>& entries = window_->entries;
   auto front_failed = [&] {
@@ -187,7 +202,7 @@ OutboxRelay::Retired OutboxRelay::RetireAnswered() {
     window_->first += entries.size();
     entries.clear();
   }
-  pending_.Set(static_cast<double>(entries.size()));
+  pending_.Set(static_cast<double>(Backlog()));
   retired.acked = acked;
   return retired;
 }

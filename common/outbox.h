@@ -32,6 +32,8 @@ class Outbox {
 
   // Call inside Store::Stage: the staging order is the publishing order.
   void Add(StagedWrite& write, const loyalty::v1::internal::OutboxRecord& record);
+  // The key number the next record gets (keys are consecutive numbers).
+  uint64_t NextKey() const { return next_key_; }
 
  private:
   std::atomic<uint64_t> next_key_{0};
@@ -39,14 +41,15 @@ class Outbox {
 
 class OutboxRelay {
  public:
-  OutboxRelay(Store& store, KafkaProducer& producer, prometheus::Registry& registry);
+  OutboxRelay(Store& store, const Outbox& outbox, KafkaProducer& producer,
+              prometheus::Registry& registry);
   ~OutboxRelay();
 
   void Start();
   void Stop();
   // Wakes the relay after a commit that added records.
   void Notify();
-  // Records still waiting in the outbox (approximate, for tests and metrics).
+  // Records still waiting in the outbox (a scan, for tests).
   uint64_t Pending() const;
 
  private:
@@ -68,8 +71,12 @@ class OutboxRelay {
     bool failed = false;
   };
   Retired RetireAnswered();
+  // Records not yet acknowledged, from the oldest unretired to the newest added: the
+  // outbox_pending gauge, from key numbers alone.
+  uint64_t Backlog() const;
 
   Store& store_;
+  const Outbox& outbox_;
   KafkaProducer& producer_;
   std::thread thread_;
   std::atomic<bool> running_{false};

@@ -47,7 +47,8 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   if (!producer.ok()) Fail("cannot create the Kafka producer", producer.status());
   rt->producer_ = std::move(*producer);
   rt->outbox_ = std::make_unique<Outbox>(*rt->store_);
-  rt->relay_ = std::make_unique<OutboxRelay>(*rt->store_, *rt->producer_, rt->registry());
+  rt->relay_ =
+      std::make_unique<OutboxRelay>(*rt->store_, *rt->outbox_, *rt->producer_, rt->registry());
   rt->relay_->Start();
   rt->store_metrics_ = std::make_unique<StoreMetrics>(rt->registry());
   rt->idempotency_expired_ =
