@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/key_codec.h"
+#include "common/retention.h"
 #include "common/status.h"
 #include "common/store.h"
 
@@ -89,39 +91,23 @@ IdempotentOutcome<Response, Txn> RunIdempotent(Store& store, std::mutex& mu, int
   return outcome;
 }
 
-// Deletes the records made more than retention_ms before now_ms. Records without a time
-// (made before records carried one) are stamped with now_ms, so they go a retention period
-// later. The deletes are unsynced: one lost in a crash only keeps a record longer. Returns
-// how many were deleted.
+// Deletes the records made more than retention_ms before now_ms (common/retention.h).
 template <typename Record>
 int64_t SweepIdempotencyRecords(Store& store, int64_t now_ms, int64_t retention_ms) {
-  constexpr size_t kChunk = 10'000;
-  std::vector<std::string> expired;
-  std::vector<std::pair<std::string, std::string>> stamped;
-  int64_t deleted = 0;
-  auto write = [&] {
-    store.WriteUnsynced([&](StagedWrite& w) {
-      for (const auto& key : expired) w.Delete(kIdempotencyColumnFamily, key);
-      for (const auto& [key, value] : stamped) w.Put(kIdempotencyColumnFamily, key, value);
-    });
-    deleted += static_cast<int64_t>(expired.size());
-    expired.clear();
-    stamped.clear();
-  };
-  store.Scan(kIdempotencyColumnFamily, "", "", [&](std::string_view key, std::string_view value) {
-    Record record;
-    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-    if (record.created_at_ms() == 0) {
-      record.set_created_at_ms(now_ms);
-      stamped.emplace_back(std::string(key), record.SerializeAsString());
-    } else if (record.created_at_ms() < now_ms - retention_ms) {
-      expired.emplace_back(key);
-    }
-    if (expired.size() + stamped.size() >= kChunk) write();
-    return true;
-  });
-  write();
-  return deleted;
+  return SweepByAge(
+      store, kIdempotencyColumnFamily, now_ms, retention_ms,
+      [](std::string_view value) -> std::optional<int64_t> {
+        Record record;
+        if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) return 0;
+        if (record.created_at_ms() == 0) return std::nullopt;
+        return record.created_at_ms();
+      },
+      [](std::string_view value, int64_t now) {
+        Record record;
+        record.ParseFromArray(value.data(), static_cast<int>(value.size()));
+        record.set_created_at_ms(now);
+        return record.SerializeAsString();
+      });
 }
 
 }  // namespace loyalty

@@ -51,10 +51,10 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
       std::make_unique<OutboxRelay>(*rt->store_, *rt->outbox_, *rt->producer_, rt->registry());
   rt->relay_->Start();
   rt->store_metrics_ = std::make_unique<StoreMetrics>(rt->registry());
-  rt->idempotency_expired_ =
+  rt->records_expired_ =
       &prometheus::BuildCounter()
            .Name("idempotency_records_expired_total")
-           .Help("Idempotency records deleted after idempotency.retention_days")
+           .Help("Idempotency and dedupe records deleted after idempotency.retention_days")
            .Register(rt->registry())
            .Add({});
   rt->store_metrics_thread_ = std::thread([raw = rt.get()] { raw->Housekeeping(); });
@@ -63,13 +63,14 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   return rt;
 }
 
-void ServiceRuntime::SetIdempotencySweep(
+void ServiceRuntime::AddRetentionSweep(
     std::function<int64_t(int64_t now_ms, int64_t retention_ms)> sweep) {
   std::lock_guard lock(stop_mu_);
-  idempotency_sweep_ = std::move(sweep);
+  retention_sweeps_.push_back(std::move(sweep));
 }
 
-// Every 5 s the store's metrics; every sweep interval the expired idempotency records.
+// Every 5 s the store's metrics; every sweep interval the expired idempotency and dedupe
+// records.
 void ServiceRuntime::Housekeeping() {
   const int64_t retention_ms = config_.GetInt("idempotency.retention_days", 30) * 86'400'000;
   const auto sweep_every =
@@ -79,13 +80,14 @@ void ServiceRuntime::Housekeeping() {
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
     store_metrics_->Update(*store_);
-    if (idempotency_sweep_ && std::chrono::steady_clock::now() >= next_sweep) {
-      auto sweep = idempotency_sweep_;
+    if (!retention_sweeps_.empty() && std::chrono::steady_clock::now() >= next_sweep) {
+      auto sweeps = retention_sweeps_;
       lock.unlock();
-      int64_t deleted = sweep(clock.NowMs(), retention_ms);
+      int64_t deleted = 0;
+      for (const auto& sweep : sweeps) deleted += sweep(clock.NowMs(), retention_ms);
       if (deleted > 0) {
-        idempotency_expired_->Increment(static_cast<double>(deleted));
-        LogInfo("idempotency records expired", {{"deleted", std::to_string(deleted)}});
+        records_expired_->Increment(static_cast<double>(deleted));
+        LogInfo("idempotency and dedupe records expired", {{"deleted", std::to_string(deleted)}});
       }
       lock.lock();
       next_sweep = std::chrono::steady_clock::now() + sweep_every;

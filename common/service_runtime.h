@@ -19,6 +19,7 @@
 #include "common/kafka.h"
 #include "common/metrics.h"
 #include "common/outbox.h"
+#include "common/retention.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "common/store_metrics.h"
@@ -55,22 +56,29 @@ class ServiceRuntime {
   int ServeUntilSignal(const std::vector<grpc::Service*>& services,
                        const std::function<void()>& on_stop);
 
-  // Deletes the service's idempotency records (message Record, in its "idempotency" column
-  // family) made more than idempotency.retention_days (default 30) ago, every
-  // idempotency.sweep_interval_seconds (3600), on the runtime's housekeeping thread.
+  // Records kept for idempotency.retention_days (default 30) and deleted after it, every
+  // idempotency.sweep_interval_seconds (3600), on the runtime's housekeeping thread
+  // (common/retention.h). The service's idempotency records, message Record:
   template <typename Record>
   void SweepIdempotencyRecords() {
-    SetIdempotencySweep([this](int64_t now_ms, int64_t retention_ms) {
+    AddRetentionSweep([this](int64_t now_ms, int64_t retention_ms) {
       return loyalty::SweepIdempotencyRecords<Record>(*store_, now_ms, retention_ms);
     });
   }
+  // The dedupe records of consumed events in column family cf (DedupeRecord values).
+  void SweepDedupeRecords(std::string cf) {
+    AddRetentionSweep([this, cf](int64_t now_ms, int64_t retention_ms) {
+      return loyalty::SweepDedupeRecords(*store_, cf, now_ms, retention_ms);
+    });
+  }
+  // Any other sweep: returns how many records it deleted.
+  void AddRetentionSweep(std::function<int64_t(int64_t now_ms, int64_t retention_ms)> sweep);
 
   // Logs the failure and exits(1): for the wiring in main, where nothing can be recovered.
   [[noreturn]] static void Fail(const std::string& what, const Status& status);
 
  private:
   ServiceRuntime() = default;
-  void SetIdempotencySweep(std::function<int64_t(int64_t now_ms, int64_t retention_ms)> sweep);
   void Housekeeping();
 
   std::string name_;
@@ -84,8 +92,8 @@ class ServiceRuntime {
   std::unique_ptr<StoreMetrics> store_metrics_;
   std::thread store_metrics_thread_;
   // Guarded by stop_mu_.
-  std::function<int64_t(int64_t now_ms, int64_t retention_ms)> idempotency_sweep_;
-  prometheus::Counter* idempotency_expired_ = nullptr;
+  std::vector<std::function<int64_t(int64_t now_ms, int64_t retention_ms)>> retention_sweeps_;
+  prometheus::Counter* records_expired_ = nullptr;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;

@@ -28,6 +28,9 @@ int Main(int argc, char** argv) {
   auto rt =
       ServiceRuntime::Create("notification", argc, argv, NotificationColumnFamilies(), 50054, 9467);
   rt->SweepIdempotencyRecords<v1::internal::IdempotencyRecord>();
+  rt->SweepDedupeRecords("seen_events");
+  rt->AddRetentionSweep(
+      [&store = rt->store()](int64_t now_ms, int64_t) { return SweepOldDayCounts(store, now_ms); });
   InitHttp();
   const Config& config = rt->config();
   auto settings = NotificationConfig::FromConfig(config);

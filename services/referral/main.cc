@@ -18,6 +18,7 @@ namespace {
 int Main(int argc, char** argv) {
   auto rt = ServiceRuntime::Create("referral", argc, argv, ReferralColumnFamilies(), 50053, 9466);
   rt->SweepIdempotencyRecords<v1::referralinternal::IdempotencyRecord>();
+  rt->SweepDedupeRecords("event_dedupe");
   const Config& config = rt->config();
   auto program = ReferralConfig::FromConfig(config);
   if (!program.ok()) ServiceRuntime::Fail("bad referral configuration", program.status());

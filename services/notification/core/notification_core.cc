@@ -11,6 +11,7 @@
 #include "common/ids.h"
 #include "common/key_codec.h"
 #include "common/log.h"
+#include "common/retention.h"
 #include "loyalty/v1/internal.pb.h"
 #include "services/notification/core/i18n.h"
 #include "services/notification/core/mapper.h"
@@ -222,6 +223,22 @@ std::set<std::string> SplitList(const std::string& s) {
 
 }  // namespace
 
+int64_t SweepOldDayCounts(Store& store, int64_t now_ms) {
+  // Any member's local day is within a day of UTC's; older counters are never read again.
+  int64_t oldest_kept = now_ms / kDayMs - 2;
+  std::vector<std::string> old;
+  store.Scan(kDayCountsCf, "", "", [&](std::string_view key, std::string_view) {
+    if (key.size() >= 8 && keys::ReadI64(key, key.size() - 8) < oldest_kept) old.emplace_back(key);
+    return true;
+  });
+  if (!old.empty()) {
+    store.WriteUnsynced([&](StagedWrite& w) {
+      for (const auto& key : old) w.Delete(kDayCountsCf, key);
+    });
+  }
+  return static_cast<int64_t>(old.size());
+}
+
 std::vector<std::string> NotificationColumnFamilies() {
   return {kPrefsCf,       kNotificationsCf, kQueueCf,     kMemberLogCf, kSeenCf,
           kDayCountsCf,   kDigestsCf,       kTemplatesCf, kLinkCodesCf, kChatsCf,
@@ -354,7 +371,8 @@ StatusOr<Response> NotificationCore::Idempotent(
     const char* method, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, request, key, apply, [this](Txn& txn) { return Stage(txn); });
+      store_, mu_, clock_.NowMs(), method, request, key, apply,
+      [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
   return std::move(outcome.result);
 }
@@ -639,7 +657,7 @@ BatchResult NotificationCore::ApplyBatch(const std::vector<KafkaMessage>& messag
         continue;
       }
       txn.seen_events.insert(event.event_id());
-      txn.Put(kSeenCf, event.event_id(), "");
+      txn.Put(kSeenCf, event.event_id(), DedupeRecord(clock_.NowMs()));
       HandleEvent(txn, event, offers, result);
     }
     for (const auto& tp : touched) txn.Put(kOffsetsCf, OffsetKey(tp), EncodeI64(offsets_[tp]));

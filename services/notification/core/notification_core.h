@@ -40,6 +40,8 @@ namespace loyalty::notification {
 inline constexpr char kEventsTopic[] = "loyalty.events.v1";
 
 std::vector<std::string> NotificationColumnFamilies();
+// Deletes the daily-cap counters of days over; returns how many (a retention sweep).
+int64_t SweepOldDayCounts(Store& store, int64_t now_ms);
 
 struct NotificationConfig {
   std::set<std::string> disabled_kinds;  // switched off for the whole program

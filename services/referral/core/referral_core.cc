@@ -5,6 +5,7 @@
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
+#include "common/retention.h"
 #include "services/referral/core/codes.h"
 
 namespace loyalty::referral {
@@ -220,7 +221,8 @@ StatusOr<Response> ReferralCore::Idempotent(const char* method, const Request& r
                                             const std::string& key,
                                             const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, request, key, apply, [this](Txn& txn) { return Stage(txn); });
+      store_, mu_, clock_.NowMs(), method, request, key, apply,
+      [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
   return std::move(outcome.result);
 }
@@ -653,7 +655,7 @@ EventBatchResult ReferralCore::ApplyEvents(const std::vector<KafkaMessage>& mess
           continue;
         }
         seen_ids.insert(event.event_id());
-        txn.Put(kDedupeCf, event.event_id(), "");
+        txn.Put(kDedupeCf, event.event_id(), DedupeRecord(clock_.NowMs()));
       }
       if (event.has_points_earned()) {
         OnPurchase(txn, *member, event);

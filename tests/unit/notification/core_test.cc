@@ -304,6 +304,19 @@ TEST(CoreTest, DailyCapMergesTheRestIntoADigestNextDay) {
   EXPECT_EQ((env.Apply({env.Earned("m1", 6, 1, 30)}).queued[{"points_earned", "email"}]), 1);
 }
 
+TEST(CoreTest, DayCountersOfDaysOverAreSweptAndTheCapStillHolds) {
+  Env env;
+  auto p = env.Prefs("m1");
+  p.set_daily_cap(1);
+  env.Set(p);
+  env.clock.Set(kJan1 + 12 * kHourMs);
+  EXPECT_EQ((env.Apply({env.Earned("m1", 1, 1, 1)}).queued[{"points_earned", "email"}]), 1);
+  EXPECT_EQ(SweepOldDayCounts(*env.store, env.clock.NowMs()), 0);   // today's counter stays
+  EXPECT_EQ(env.Apply({env.Earned("m1", 2, 1, 2)}).digested, 1);    // so the cap holds
+  EXPECT_EQ(SweepOldDayCounts(*env.store, kJan1 + 2 * kDayMs), 0);  // two days on: kept
+  EXPECT_EQ(SweepOldDayCounts(*env.store, kJan1 + 3 * kDayMs), 1);  // three: gone
+}
+
 TEST(CoreTest, TransientFailuresBackOffThenDeadLetter) {
   NotificationConfig config = Env::Defaults();
   config.breaker.failure_threshold = 100;  // this test is about one notification's retries
