@@ -132,11 +132,13 @@ void RunReferralList(Ctl& ctl, const Args& args) {
                {"INVITEE"},
                {"STATUS"},
                {"REFERRER BONUS", Table::kRight},
+               {"RETURN WINDOW ENDS (UTC)"},
                {"REASON"}});
   for (const auto& r : response.referrals()) {
+    // The bonus waits for the qualifying purchase's return window (from accrual).
     table.AddRow({r.referral_id(), IsoUtc(r.applied_at_ms()), r.invitee_id(),
                   StatusName(r.status()), std::to_string(r.referrer().points()),
-                  OrDash(r.reason())});
+                  IsoUtc(r.return_window_ends_at_ms()), OrDash(r.reason())});
   }
   table.Print(std::cout);
   if (!response.next_page_token().empty()) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ctime>
 #include <functional>
 #include <map>
 #include <regex>
@@ -645,6 +646,19 @@ TEST_F(ReferralReturnWindowTest, RefundWithinAccrualsWindowReversesBothAfterItKe
   ASSERT_TRUE(bob_earned.breakdown().pending());
   EXPECT_EQ(Get(bob_referral.referral_id()).return_window_ends_at_ms(),
             bob_earned.breakdown().release_at_ms());
+  // loyaltyctl lists it, in UTC like the other times it prints.
+  int code = 0;
+  std::string listed = RunShell(
+      BinDir() + "/loyaltyctl referral list alice --referral=" + referral->grpc_address() + " 2>&1",
+      &code);
+  EXPECT_EQ(code, 0) << listed;
+  EXPECT_NE(listed.find("RETURN WINDOW ENDS (UTC)"), std::string::npos) << listed;
+  std::time_t release = static_cast<std::time_t>(bob_earned.breakdown().release_at_ms() / 1000);
+  std::tm tm{};
+  gmtime_r(&release, &tm);
+  char release_text[32];
+  std::strftime(release_text, sizeof release_text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  EXPECT_NE(listed.find(release_text), std::string::npos) << release_text << "\n" << listed;
 
   // carol's refund once accrual released her points: past the window, the bonuses stay.
   ASSERT_TRUE(ReachesStatus(carol_referral.referral_id(), v1::REFERRAL_STATUS_REWARDED));
