@@ -168,9 +168,6 @@ uint64_t OutboxRelay::Backlog() const {
 
 OutboxRelay::Retired OutboxRelay::RetireAnswered() {
   std::deque<InFlight>& entries = window_->entries;
-  auto front_failed = [&] {
-    return !entries.empty() && entries.front().state == InFlight::State::kFailed;
-  };
   Retired retired;
   std::map<std::string, int64_t> per_topic;
   size_t acked = 0;
@@ -190,7 +187,7 @@ OutboxRelay::Retired OutboxRelay::RetireAnswered() {
   for (const auto& [topic, n] : per_topic) {
     published_family_.Add({{"topic", topic}}).Increment(static_cast<double>(n));
   }
-  if (front_failed()) {
+  if (!entries.empty() && entries.front().state == InFlight::State::kFailed) {
     // Everything from the failed record on is sent again, in order, so that a member's
     // events keep their order. Let the answers still on their way arrive first, so that
     // none of them lands in the next window.

@@ -57,9 +57,13 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
            .Help("Idempotency and dedupe records deleted after idempotency.retention_days")
            .Register(rt->registry())
            .Add({});
-  rt->store_metrics_thread_ = std::thread([raw = rt.get()] { raw->Housekeeping(); });
   rt->config_.Set("grpc.default_address", "0.0.0.0:" + std::to_string(default_grpc_port));
   rt->config_.Set("metrics.default_address", "0.0.0.0:" + std::to_string(default_metrics_port));
+  // Read here, before the thread starts: the configuration is not shared with it.
+  rt->retention_ms_ = rt->config_.GetInt("idempotency.retention_days", 30) * 86'400'000;
+  rt->sweep_every_ =
+      std::chrono::seconds(rt->config_.GetInt("idempotency.sweep_interval_seconds", 3600));
+  rt->housekeeping_thread_ = std::thread([raw = rt.get()] { raw->Housekeeping(); });
   return rt;
 }
 
@@ -72,10 +76,7 @@ void ServiceRuntime::AddRetentionSweep(
 // Every 5 s the store's metrics; every sweep interval the expired idempotency and dedupe
 // records.
 void ServiceRuntime::Housekeeping() {
-  const int64_t retention_ms = config_.GetInt("idempotency.retention_days", 30) * 86'400'000;
-  const auto sweep_every =
-      std::chrono::seconds(config_.GetInt("idempotency.sweep_interval_seconds", 3600));
-  auto next_sweep = std::chrono::steady_clock::now() + sweep_every;
+  auto next_sweep = std::chrono::steady_clock::now() + sweep_every_;
   SystemClock clock;
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
@@ -84,13 +85,13 @@ void ServiceRuntime::Housekeeping() {
       auto sweeps = retention_sweeps_;
       lock.unlock();
       int64_t deleted = 0;
-      for (const auto& sweep : sweeps) deleted += sweep(clock.NowMs(), retention_ms);
+      for (const auto& sweep : sweeps) deleted += sweep(clock.NowMs(), retention_ms_);
       if (deleted > 0) {
         records_expired_->Increment(static_cast<double>(deleted));
         LogInfo("idempotency and dedupe records expired", {{"deleted", std::to_string(deleted)}});
       }
       lock.lock();
-      next_sweep = std::chrono::steady_clock::now() + sweep_every;
+      next_sweep = std::chrono::steady_clock::now() + sweep_every_;
     }
     auto wait = std::min<std::chrono::steady_clock::duration>(
         std::chrono::seconds(5),
@@ -106,7 +107,7 @@ ServiceRuntime::~ServiceRuntime() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
-  if (store_metrics_thread_.joinable()) store_metrics_thread_.join();
+  if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
   if (relay_) relay_->Stop();
 }
 

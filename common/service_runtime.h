@@ -25,6 +25,7 @@
 #include "common/store_metrics.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -90,7 +91,9 @@ class ServiceRuntime {
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<OutboxRelay> relay_;
   std::unique_ptr<StoreMetrics> store_metrics_;
-  std::thread store_metrics_thread_;
+  std::thread housekeeping_thread_;  // store metrics and retention sweeps
+  int64_t retention_ms_ = 0;
+  std::chrono::seconds sweep_every_{3600};
   // Guarded by stop_mu_.
   std::vector<std::function<int64_t(int64_t now_ms, int64_t retention_ms)>> retention_sweeps_;
   prometheus::Counter* records_expired_ = nullptr;

@@ -366,7 +366,8 @@ AccrualCore::Decided<Response> AccrualCore::Decide(
     const char* method, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, request, key, apply, [this](Txn& txn) { return Stage(txn); });
+      store_, mu_, clock_.NowMs(), method, request, key, apply,
+      [this](Txn& txn) { return Stage(txn); });
   return {std::move(outcome.result), outcome.ticket, std::move(outcome.txn.facts)};
 }
 

@@ -31,7 +31,8 @@ class SyncBalance final : public AccrualService::Service {
   }
 };
 
-class CallbackBalance final : public AccrualService::WithCallbackMethod_GetBalance<AccrualService::Service> {
+class CallbackBalance final
+    : public AccrualService::WithCallbackMethod_GetBalance<AccrualService::Service> {
   grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* context,
                                        const GetBalanceRequest* request,
                                        GetBalanceResponse* response) override {
@@ -73,8 +74,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (read(fds[0], &port, sizeof port) != sizeof port) return 1;
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   auto stub = AccrualService::NewStub(channel);
   std::atomic<int> next{0};
   auto run = [&] {
