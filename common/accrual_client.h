@@ -1,16 +1,15 @@
 // The accrual service as other services see it: the calls they spend, give back and read
-// points with. An interface, so that cores are tested against a fake; GrpcAccrualClient is
-// the real one. Every mutating request carries the caller's idempotency key, so a retry
-// after kUnavailable is always safe.
+// points with. An interface, so that cores are tested against a fake and link no gRPC;
+// GrpcAccrualClient (common/grpc_accrual_client.h) is the real one. Every mutating request carries
+// the caller's idempotency key, so a retry after kUnavailable is always safe.
 #pragma once
 
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "common/status.h"
-#include "loyalty/v1/accrual.grpc.pb.h"
+#include "loyalty/v1/accrual.pb.h"
 
 namespace loyalty {
 
@@ -35,28 +34,6 @@ class AccrualClient {
   virtual void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) {
     done(CaptureHold(request));
   }
-};
-
-class GrpcAccrualClient : public AccrualClient {
- public:
-  explicit GrpcAccrualClient(const std::string& address,
-                             std::chrono::milliseconds deadline = std::chrono::seconds(5));
-
-  StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest& request) override;
-  StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest& request) override;
-  StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest& request) override;
-  StatusOr<v1::LedgerEntry> AwardPoints(const v1::AwardPointsRequest& request) override;
-  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest& request) override;
-  StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id) override;
-  StatusOr<v1::Member> GetMember(const std::string& member_id) override;
-  StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& request) override;
-  // gRPC's callback API: done runs on a gRPC thread.
-  void HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done) override;
-  void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) override;
-
- private:
-  std::unique_ptr<v1::AccrualService::Stub> stub_;
-  std::chrono::milliseconds deadline_;
 };
 
 }  // namespace loyalty

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <thread>
 
-#include "common/key_codec.h"
 #include "common/log.h"
 
 namespace loyalty {
@@ -20,13 +19,6 @@ Status SetAll(RdKafka::Conf& conf, const KafkaHeaders& properties) {
 }
 
 }  // namespace
-
-std::string OffsetKey(const TopicPartition& tp) {
-  std::string key;
-  keys::AppendString(key, tp.first);
-  keys::AppendU64(key, static_cast<uint64_t>(tp.second));
-  return key;
-}
 
 bool IsRetriableKafkaError(RdKafka::ErrorCode code) {
   switch (code) {

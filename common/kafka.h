@@ -16,25 +16,14 @@
 #include <utility>
 #include <vector>
 
+#include "common/input.h"
 #include "common/status.h"
 
 namespace loyalty {
 
 using KafkaHeaders = std::map<std::string, std::string>;
-using TopicPartition = std::pair<std::string, int32_t>;
-
-// The key under which a service stores the next offset to read of a partition, in the
-// same write as the effects of the messages before it.
-std::string OffsetKey(const TopicPartition& tp);
-
-struct KafkaMessage {
-  std::string topic;
-  int32_t partition = 0;
-  int64_t offset = 0;
-  std::string key;
-  std::string value;
-  int64_t timestamp_ms = 0;
-};
+// A consumed record as the cores see it (common/input.h): no librdkafka type in it.
+using KafkaMessage = InputMessage;
 
 // Whether a failed send is worth retrying (broker down, timeouts) or never will succeed
 // (message too large, unknown topic after metadata refresh, authorization).

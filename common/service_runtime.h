@@ -18,7 +18,7 @@
 #include "common/idempotent.h"
 #include "common/kafka.h"
 #include "common/metrics.h"
-#include "common/outbox.h"
+#include "common/outbox_relay.h"
 #include "common/retention.h"
 #include "common/status.h"
 #include "common/store.h"

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <thread>
 
-#include "common/accrual_client.h"
 #include "common/clock.h"
+#include "common/grpc_accrual_client.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 #include "common/service_runtime.h"

@@ -4,8 +4,8 @@
 #include <condition_variable>
 #include <thread>
 
-#include "common/accrual_client.h"
 #include "common/clock.h"
+#include "common/grpc_accrual_client.h"
 #include "common/log.h"
 #include "common/service_runtime.h"
 #include "common/worker_pool.h"

@@ -3,8 +3,8 @@
 #include <condition_variable>
 #include <thread>
 
-#include "common/accrual_client.h"
 #include "common/clock.h"
+#include "common/grpc_accrual_client.h"
 #include "common/service_runtime.h"
 #include "loyalty/v1/referral_internal.pb.h"
 #include "services/referral/core/referral_core.h"

@@ -899,13 +899,13 @@ StatusOr<v1::EraseMemberResponse> AccrualCore::EraseMember(const v1::EraseMember
       });
 }
 
-BatchResult AccrualCore::ApplyBatch(const std::vector<KafkaMessage>& messages) {
+BatchResult AccrualCore::ApplyBatch(const std::vector<InputMessage>& messages) {
   StagedBatch staged = StageBatch(messages);
   FinishBatch(staged);
   return staged.result;
 }
 
-AccrualCore::StagedBatch AccrualCore::StageBatch(const std::vector<KafkaMessage>& messages) {
+AccrualCore::StagedBatch AccrualCore::StageBatch(const std::vector<InputMessage>& messages) {
   StagedBatch staged;
   BatchResult& result = staged.result;
   std::lock_guard lock(mu_);
@@ -943,7 +943,7 @@ std::map<TopicPartition, int64_t> AccrualCore::StoredOffsets() const {
   return offsets_;
 }
 
-void AccrualCore::DeadLetter(Txn& txn, const KafkaMessage& message, const std::string& kind,
+void AccrualCore::DeadLetter(Txn& txn, const InputMessage& message, const std::string& kind,
                              const std::string& reason, BatchResult& result) {
   OutboxRecord record;
   record.set_topic(message.topic + ".dlq");
@@ -979,7 +979,7 @@ Status AccrualCore::ValidatePurchase(const v1::PurchaseEvent& purchase) const {
   return ValidateLines(purchase.lines());
 }
 
-void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResult& result) {
+void AccrualCore::ApplyPurchase(Txn& txn, const InputMessage& message, BatchResult& result) {
   v1::PurchaseEvent purchase;
   if (Status s = Decode(message.value, &purchase); !s.ok()) {
     DeadLetter(txn, message, "undecodable", s.message(), result);
@@ -1124,7 +1124,7 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   }
   txn.parked[purchase.purchase_id()].clear_refunds();
   for (const auto& bytes : parked.refunds()) {
-    KafkaMessage replay;
+    InputMessage replay;
     replay.topic = kRefundsTopic;
     replay.partition = -1;
     replay.offset = -1;
@@ -1134,7 +1134,7 @@ void AccrualCore::ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResu
   }
 }
 
-void AccrualCore::ApplyRefund(Txn& txn, const KafkaMessage& message, BatchResult& result) {
+void AccrualCore::ApplyRefund(Txn& txn, const InputMessage& message, BatchResult& result) {
   v1::RefundEvent refund;
   if (Status s = Decode(message.value, &refund); !s.ok()) {
     DeadLetter(txn, message, "undecodable", s.message(), result);
@@ -1812,7 +1812,7 @@ v1::ListPartnerStatsResponse AccrualCore::ListPartnerStats() {
 
 // --- activities ---
 
-void AccrualCore::ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResult& result) {
+void AccrualCore::ApplyActivity(Txn& txn, const InputMessage& message, BatchResult& result) {
   v1::ActivityEvent activity;
   if (Status s = Decode(message.value, &activity); !s.ok()) {
     DeadLetter(txn, message, "undecodable", s.message(), result);

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "common/kafka.h"
+#include "common/input.h"
 #include "common/outbox.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -89,7 +89,7 @@ class AccrualCore {
 
   // Applies messages of loyalty.purchases.v1 and loyalty.refunds.v1, with their offsets,
   // in one durable write. Bad messages become dead-letter records in the same write.
-  BatchResult ApplyBatch(const std::vector<KafkaMessage>& messages);
+  BatchResult ApplyBatch(const std::vector<InputMessage>& messages);
   // ApplyBatch's two halves: StageBatch applies under the lock and stages; FinishBatch
   // waits until the batch is durable and reports it. The next batch may be staged before
   // this one is durable: what the core reads back from the store while applying is
@@ -99,7 +99,7 @@ class AccrualCore {
     BatchResult result;
     std::vector<LedgerFacts> facts;
   };
-  StagedBatch StageBatch(const std::vector<KafkaMessage>& messages);
+  StagedBatch StageBatch(const std::vector<InputMessage>& messages);
   void FinishBatch(const StagedBatch& staged);
   // The offset of the next message to read, per partition, as last made durable.
   std::map<TopicPartition, int64_t> StoredOffsets() const;
@@ -193,16 +193,16 @@ class AccrualCore {
   v1::Member View(const MemberRecord& member) const;
   StatusOr<v1::Campaign> SaveCampaign(Txn& txn, v1::Campaign campaign, const std::string& action,
                                       const std::string& actor);
-  void ApplyActivity(Txn& txn, const KafkaMessage& message, BatchResult& result);
+  void ApplyActivity(Txn& txn, const InputMessage& message, BatchResult& result);
   StatusOr<v1::Hold> LoadHold(const std::string& hold_id);
   std::vector<v1::internal::Lot> LoadHoldLots(const std::string& hold_id);
 
   // Kafka input.
-  void ApplyPurchase(Txn& txn, const KafkaMessage& message, BatchResult& result);
-  void ApplyRefund(Txn& txn, const KafkaMessage& message, BatchResult& result);
+  void ApplyPurchase(Txn& txn, const InputMessage& message, BatchResult& result);
+  void ApplyRefund(Txn& txn, const InputMessage& message, BatchResult& result);
   void ApplyRefundTo(Txn& txn, const v1::RefundEvent& refund, v1::internal::PurchaseRecord& record,
                      const std::string& purchase_id, BatchResult& result);
-  void DeadLetter(Txn& txn, const KafkaMessage& message, const std::string& kind,
+  void DeadLetter(Txn& txn, const InputMessage& message, const std::string& kind,
                   const std::string& reason, BatchResult& result);
 
   Store& store_;

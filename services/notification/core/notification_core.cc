@@ -561,7 +561,7 @@ std::map<TopicPartition, int64_t> NotificationCore::StoredOffsets() const {
   return offsets_;
 }
 
-void NotificationCore::DeadLetter(Txn& txn, const KafkaMessage& message, const std::string& kind,
+void NotificationCore::DeadLetter(Txn& txn, const InputMessage& message, const std::string& kind,
                                   const std::string& reason) {
   OutboxRecord record;
   record.set_topic(message.topic + ".dlq");
@@ -576,7 +576,7 @@ void NotificationCore::DeadLetter(Txn& txn, const KafkaMessage& message, const s
   txn.outbox.push_back(std::move(record));
 }
 
-NotificationCore::Offers NotificationCore::FetchOffers(const std::vector<KafkaMessage>& messages) {
+NotificationCore::Offers NotificationCore::FetchOffers(const std::vector<InputMessage>& messages) {
   Offers offers;
   if (redemption_ == nullptr) return offers;
   std::set<std::string> members;
@@ -620,7 +620,7 @@ bool NotificationCore::Wants(const v1::Preferences* prefs, const std::string& ki
              prefs->opted_out_kinds().end();
 }
 
-BatchResult NotificationCore::ApplyBatch(const std::vector<KafkaMessage>& messages) {
+BatchResult NotificationCore::ApplyBatch(const std::vector<InputMessage>& messages) {
   BatchResult result;
   Offers offers = FetchOffers(messages);
   Txn txn;

@@ -24,7 +24,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
-#include "common/kafka.h"
+#include "common/input.h"
 #include "common/outbox.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -108,7 +108,7 @@ class NotificationCore {
   StatusOr<v1::ListNotificationsResponse> ListNotifications(
       const v1::ListNotificationsRequest& request);
 
-  BatchResult ApplyBatch(const std::vector<KafkaMessage>& messages);
+  BatchResult ApplyBatch(const std::vector<InputMessage>& messages);
   std::map<TopicPartition, int64_t> StoredOffsets() const;
 
   // Turns the digests whose time came into notifications; returns how many digests.
@@ -144,14 +144,14 @@ class NotificationCore {
   using Offers = std::map<std::string, v1::ListRewardsResponse>;  // by member
   // The offers of the members of the batch's expiring-soon events that will be told about
   // them. Called without the lock; takes it only briefly to read preferences.
-  Offers FetchOffers(const std::vector<KafkaMessage>& messages);
+  Offers FetchOffers(const std::vector<InputMessage>& messages);
   void HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, const Offers& offers,
                    BatchResult& result);
   bool Wants(const v1::Preferences* prefs, const std::string& kind) const;
   void Enqueue(Txn& txn, const v1::Preferences& prefs, const std::string& kind,
                const std::string& event_id, const Vars& vars, bool transactional, int64_t due_ms,
                BatchResult* result);
-  void DeadLetter(Txn& txn, const KafkaMessage& message, const std::string& kind,
+  void DeadLetter(Txn& txn, const InputMessage& message, const std::string& kind,
                   const std::string& reason);
   int64_t& DayCount(Txn& txn, const std::string& member_id, int64_t day);
   std::string LanguageOf(const v1::Preferences& prefs) const;

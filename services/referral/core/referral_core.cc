@@ -589,7 +589,7 @@ void ReferralCore::OnRefund(Txn& txn, MemberState& member, const v1::LoyaltyEven
   txn.Note("reversed");
 }
 
-void ReferralCore::DeadLetter(Txn& txn, const KafkaMessage& message, const std::string& reason) {
+void ReferralCore::DeadLetter(Txn& txn, const InputMessage& message, const std::string& reason) {
   OutboxRecord record;
   record.set_topic(message.topic + ".dlq");
   record.set_key(message.key);
@@ -603,7 +603,7 @@ void ReferralCore::DeadLetter(Txn& txn, const KafkaMessage& message, const std::
   txn.outbox.push_back(std::move(record));
 }
 
-EventBatchResult ReferralCore::ApplyEvents(const std::vector<KafkaMessage>& messages) {
+EventBatchResult ReferralCore::ApplyEvents(const std::vector<InputMessage>& messages) {
   EventBatchResult result;
   Txn txn;
   uint64_t ticket = 0;

@@ -23,7 +23,7 @@
 
 #include "common/accrual_client.h"
 #include "common/clock.h"
-#include "common/kafka.h"
+#include "common/input.h"
 #include "common/outbox.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -83,7 +83,7 @@ class ReferralCore {
   StatusOr<v1::Referral> RejectReferral(const v1::ReviewReferralRequest& request);
 
   // Applies messages of loyalty.events.v1 with their offsets in one durable write.
-  EventBatchResult ApplyEvents(const std::vector<KafkaMessage>& messages);
+  EventBatchResult ApplyEvents(const std::vector<InputMessage>& messages);
   std::map<TopicPartition, int64_t> StoredOffsets() const;
 
   // Performs every due award and reversal step once (accrual calls outside the mutex).
@@ -124,7 +124,7 @@ class ReferralCore {
   void Qualify(Txn& txn, v1::Referral& referral);
   void OnPurchase(Txn& txn, MemberState& member, const v1::LoyaltyEvent& event);
   void OnRefund(Txn& txn, MemberState& member, const v1::LoyaltyEvent& event);
-  void DeadLetter(Txn& txn, const KafkaMessage& message, const std::string& reason);
+  void DeadLetter(Txn& txn, const InputMessage& message, const std::string& reason);
 
   Store& store_;
   Outbox& outbox_;

@@ -96,7 +96,7 @@ Run Apply(bool with_rules, int64_t purchases, int members) {
   }
 
   std::mt19937_64 rng(42);
-  std::vector<KafkaMessage> all(purchases);
+  std::vector<InputMessage> all(purchases);
   for (int64_t n = 0; n < purchases; ++n) {
     v1::PurchaseEvent p;
     p.set_purchase_id("bp-" + std::to_string(n));
@@ -116,7 +116,7 @@ Run Apply(bool with_rules, int64_t purchases, int members) {
   auto start = std::chrono::steady_clock::now();
   double cpu_start = ProcessCpuSeconds();
   for (int64_t from = 0; from < purchases; from += kBatch) {
-    std::vector<KafkaMessage> batch(all.begin() + from,
+    std::vector<InputMessage> batch(all.begin() + from,
                                     all.begin() + std::min<int64_t>(purchases, from + kBatch));
     BatchResult result = core.ApplyBatch(batch);
     run.points += result.points_earned;

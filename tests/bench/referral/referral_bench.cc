@@ -27,7 +27,7 @@ int Run(int64_t events, int members) {
   double apply_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - apply_start).count();
   std::mt19937_64 rng(20261125);
-  std::vector<KafkaMessage> batch;
+  std::vector<InputMessage> batch;
   int64_t applied = 0;
   auto start = std::chrono::steady_clock::now();
   for (int64_t n = 0; n < events; ++n) {

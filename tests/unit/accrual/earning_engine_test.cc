@@ -77,7 +77,7 @@ TEST(TierTest, UpgradeAtOnceDowngradeOneStepAfterGrace) {
 TEST(TierTest, PurchasesCountAndRefundsReduceQualifyingSpend) {
   AccrualTestEnv env(TwoTiers());
   env.Enroll("m1", "+380671234567");
-  std::vector<KafkaMessage> batch;
+  std::vector<InputMessage> batch;
   for (int i = 0; i < 4; ++i) batch.push_back(env.Purchase("p" + std::to_string(i), "m1", 1'000));
   env.core->ApplyBatch(batch);
   EXPECT_EQ(env.core->GetMember("m1")->tier_progress().purchases_needed(), 1);
@@ -245,9 +245,9 @@ TEST(CampaignTest, BudgetIsNeverExceededUnderConcurrentPurchases) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int b = 0; b < 10; ++b) {
-        std::vector<KafkaMessage> batch;
+        std::vector<InputMessage> batch;
         for (int i = 0; i < 5; ++i) {
-          KafkaMessage m;
+          InputMessage m;
           m.topic = kPurchasesTopic;
           m.partition = t;
           m.offset = b * 5 + i;

@@ -36,12 +36,12 @@ class AccrualTestEnv {
     return *member;
   }
 
-  KafkaMessage Purchase(const std::string& purchase_id, const std::string& member_id,
+  InputMessage Purchase(const std::string& purchase_id, const std::string& member_id,
                         int64_t amount_minor, const std::string& currency = "UAH") {
     return PurchaseOf(MakePurchase(purchase_id, member_id, amount_minor, currency));
   }
 
-  KafkaMessage PurchaseOf(const v1::PurchaseEvent& purchase) {
+  InputMessage PurchaseOf(const v1::PurchaseEvent& purchase) {
     return Message(kPurchasesTopic, purchase.member_id(), purchase.SerializeAsString());
   }
 
@@ -57,7 +57,7 @@ class AccrualTestEnv {
     return purchase;
   }
 
-  KafkaMessage Refund(const std::string& refund_id, const std::string& purchase_id,
+  InputMessage Refund(const std::string& refund_id, const std::string& purchase_id,
                       const std::string& member_id, int64_t amount_minor) {
     v1::RefundEvent refund;
     refund.set_refund_id(refund_id);
@@ -67,8 +67,8 @@ class AccrualTestEnv {
     return Message(kRefundsTopic, member_id, refund.SerializeAsString());
   }
 
-  KafkaMessage Message(const std::string& topic, const std::string& key, std::string value) {
-    KafkaMessage m;
+  InputMessage Message(const std::string& topic, const std::string& key, std::string value) {
+    InputMessage m;
     m.topic = topic;
     m.partition = 0;
     m.offset = next_offset_[topic]++;

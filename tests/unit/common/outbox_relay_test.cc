@@ -1,7 +1,7 @@
 // The outbox relay against librdkafka's mock cluster in this process: records leave in
 // outbox order and are deleted once acknowledged; with the broker down they stay, count as
 // failures, and leave in order (duplicates allowed) once it is back.
-#include "common/outbox.h"
+#include "common/outbox_relay.h"
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>

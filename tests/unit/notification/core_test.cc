@@ -52,8 +52,8 @@ class Env {
     if (!result.ok()) throw std::runtime_error(result.status().ToString());
     return *result;
   }
-  KafkaMessage Event(const v1::LoyaltyEvent& e) {
-    KafkaMessage m;
+  InputMessage Event(const v1::LoyaltyEvent& e) {
+    InputMessage m;
     m.topic = kEventsTopic;
     m.offset = next_offset_++;
     m.key = e.member_id();
@@ -80,7 +80,7 @@ class Env {
     return e;
   }
   BatchResult Apply(const std::vector<v1::LoyaltyEvent>& events) {
-    std::vector<KafkaMessage> batch;
+    std::vector<InputMessage> batch;
     for (const auto& e : events) batch.push_back(Event(e));
     return core->ApplyBatch(batch);
   }
@@ -202,7 +202,7 @@ TEST(CoreTest, NoPreferencesOptOutAndDisabledKindsSendNothing) {
 TEST(CoreTest, UndecodableEventsAreDeadLetteredAndDoNotStall) {
   Env env;
   env.Set(env.Prefs("m1"));
-  KafkaMessage garbage = env.Event(env.Earned("m1", 1, 1, 1));
+  InputMessage garbage = env.Event(env.Earned("m1", 1, 1, 1));
   garbage.value = "\xff\xff not a proto";
   BatchResult r = env.core->ApplyBatch({garbage, env.Event(env.Earned("m1", 2, 3, 4))});
   EXPECT_EQ(r.dead_lettered, 1);

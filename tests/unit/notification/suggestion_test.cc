@@ -90,7 +90,7 @@ class Env {
     e.mutable_points_expiring_soon()->set_points(points);
     e.mutable_points_expiring_soon()->set_expires_at_ms(kJan1 + 10 * 24 * kHourMs);
     e.mutable_points_expiring_soon()->mutable_balance()->set_available(balance);
-    KafkaMessage m;
+    InputMessage m;
     m.topic = kEventsTopic;
     m.offset = next_offset_++;
     m.key = member;
@@ -172,13 +172,13 @@ TEST(ExpiringSoonTest, RedemptionFailingSendsWithoutSuggestionAndStopsAskingForT
   env.Prefs("m1", "en");
   env.Prefs("m2", "en");
   env.redemption.fail = true;
-  std::vector<KafkaMessage> batch;
+  std::vector<InputMessage> batch;
   for (const char* member : {"m1", "m2"}) {
     v1::LoyaltyEvent e;
     e.set_member_id(member);
     e.set_event_id(std::string(member) + ":1");
     e.mutable_points_expiring_soon()->set_points(50);
-    KafkaMessage m;
+    InputMessage m;
     m.topic = kEventsTopic;
     m.offset = static_cast<int64_t>(batch.size());
     m.value = e.SerializeAsString();
@@ -207,7 +207,7 @@ TEST(ExpiringSoonTest, JsonEncodedEventsGetTheSuggestionToo) {
   Env env;
   env.Prefs("m1", "en");
   env.redemption.by_member["m1"] = Offers({Offer("a", "Coffee", 100, true)});
-  KafkaMessage m;
+  InputMessage m;
   m.topic = kEventsTopic;
   m.value = R"({"eventId":"m1:json-1","memberId":"m1","pointsExpiringSoon":{"points":"40"}})";
   env.core->ApplyBatch({m});

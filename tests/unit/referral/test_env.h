@@ -115,7 +115,7 @@ class ReferralTestEnv {
 
   // A points_earned event as accrual publishes it, with the member's next accrual sequence.
   // release_at_ms > 0: accrual has a return window, the points are pending until then.
-  KafkaMessage Purchase(const std::string& member_id, const std::string& purchase_id,
+  InputMessage Purchase(const std::string& member_id, const std::string& purchase_id,
                         int64_t amount_minor, const std::string& store_id = "store-1",
                         int64_t at_ms = -1, int64_t release_at_ms = 0) {
     v1::LoyaltyEvent event;
@@ -131,7 +131,7 @@ class ReferralTestEnv {
     return AccrualEvent(member_id, std::move(event), at_ms);
   }
 
-  KafkaMessage Refund(const std::string& member_id, const std::string& refund_id,
+  InputMessage Refund(const std::string& member_id, const std::string& refund_id,
                       const std::string& purchase_id, int64_t at_ms = -1) {
     v1::LoyaltyEvent event;
     auto* reversed = event.mutable_points_reversed();
@@ -140,7 +140,7 @@ class ReferralTestEnv {
     return AccrualEvent(member_id, std::move(event), at_ms);
   }
 
-  KafkaMessage AccrualEvent(const std::string& member_id, v1::LoyaltyEvent event,
+  InputMessage AccrualEvent(const std::string& member_id, v1::LoyaltyEvent event,
                             int64_t at_ms = -1) {
     int64_t seq = ++accrual_seq_[member_id];
     event.set_event_id(member_id + ":" + std::to_string(seq));
@@ -151,8 +151,8 @@ class ReferralTestEnv {
     return Message(event.SerializeAsString(), member_id);
   }
 
-  KafkaMessage Message(std::string value, const std::string& key = "k") {
-    KafkaMessage m;
+  InputMessage Message(std::string value, const std::string& key = "k") {
+    InputMessage m;
     m.topic = kEventsTopic;
     m.partition = 0;
     m.offset = next_offset_++;
@@ -162,9 +162,9 @@ class ReferralTestEnv {
   }
 
   // The same message again at a new offset, as after a relay republished it.
-  KafkaMessage Again(const KafkaMessage& m) { return Message(m.value, m.key); }
+  InputMessage Again(const InputMessage& m) { return Message(m.value, m.key); }
 
-  EventBatchResult Feed(std::vector<KafkaMessage> messages) { return core->ApplyEvents(messages); }
+  EventBatchResult Feed(std::vector<InputMessage> messages) { return core->ApplyEvents(messages); }
 
   v1::Referral Get(const std::string& referral_id) {
     auto r = core->GetReferral(referral_id);

@@ -1,4 +1,4 @@
-#include "common/accrual_client.h"
+#include "common/grpc_accrual_client.h"
 
 #include <grpcpp/grpcpp.h>
 

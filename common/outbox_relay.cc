@@ -1,0 +1,192 @@
+#include "common/outbox_relay.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "common/key_codec.h"
+#include "common/log.h"
+
+namespace loyalty {
+namespace {
+// Messages handed to the producer and not yet acknowledged, at most.
+constexpr size_t kMaxInFlight = 20000;
+constexpr auto kShutdownFlush = std::chrono::seconds(5);
+}  // namespace
+
+OutboxRelay::OutboxRelay(Store& store, const Outbox& outbox, KafkaProducer& producer,
+                         prometheus::Registry& registry)
+    : store_(store),
+      outbox_(outbox),
+      producer_(producer),
+      published_family_(prometheus::BuildCounter()
+                            .Name("outbox_published_total")
+                            .Help("Messages the outbox relay published and the broker acknowledged")
+                            .Register(registry)),
+      failures_(prometheus::BuildCounter()
+                    .Name("outbox_publish_failures_total")
+                    .Help("Outbox messages the broker did not acknowledge; they are sent again")
+                    .Register(registry)
+                    .Add({})),
+      pending_(prometheus::BuildGauge()
+                   .Name("outbox_pending")
+                   .Help("Messages in the outbox the broker has not acknowledged yet")
+                   .Register(registry)
+                   .Add({})) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+void OutboxRelay::Start() {
+  running_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void OutboxRelay::Stop() {
+  if (!running_.exchange(false)) return;
+  Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxRelay::Notify() {
+  {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+  }
+  cv_.notify_one();
+}
+
+uint64_t OutboxRelay::Pending() const {
+  uint64_t count = 0;
+  store_.Scan(kOutboxCf, "", "", [&](std::string_view, std::string_view) {
+    ++count;
+    return true;
+  });
+  return count;
+}
+
+void OutboxRelay::Run() {
+  // Pipelined: new records are produced while earlier ones wait for their acknowledgement,
+  // up to kMaxInFlight, and the acknowledged prefix is deleted as answers arrive.
+  int backoff_ms = 0;
+  while (running_) {
+    size_t produced = ProduceMore();
+    if (!window_->entries.empty()) producer_.Poll(produced > 0 ? 0 : 2);
+    Retired retired = RetireAnswered();
+    if (retired.failed) {
+      backoff_ms = std::clamp(backoff_ms * 2, 50, 5000);
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return !running_.load(); });
+      continue;
+    }
+    if (retired.acked > 0) backoff_ms = 0;
+    if (produced > 0 || !window_->entries.empty()) continue;  // more may be waiting
+    pending_.Set(static_cast<double>(Backlog()));
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return notified_; });
+    notified_ = false;
+  }
+  // Last pass on shutdown so that committed events leave promptly. Whatever is not
+  // acknowledged in time stays in the outbox and is sent after the restart, so an
+  // unreachable broker cannot hold up a shutdown.
+  ProduceMore();
+  auto waited = std::chrono::steady_clock::now();
+  while (!producer_.Flush(1000) && std::chrono::steady_clock::now() - waited < kShutdownFlush) {
+  }
+  RetireAnswered();
+}
+
+size_t OutboxRelay::ProduceMore() {
+  std::deque<InFlight>& entries = window_->entries;
+  if (entries.size() >= kMaxInFlight) return 0;
+  size_t room = kMaxInFlight - entries.size();
+  size_t produced = 0;
+  std::weak_ptr<Window> weak = window_;
+  store_.Scan(kOutboxCf, cursor_, "", [&](std::string_view key, std::string_view value) {
+    cursor_ = std::string(key) + '\0';  // the smallest key after this one
+    loyalty::v1::internal::OutboxRecord record;
+    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      LogError("undecodable outbox record skipped", {{"key_size", std::to_string(key.size())}});
+      entries.push_back({std::string(key), "", InFlight::State::kAcked});
+      return ++produced < room;
+    }
+    KafkaHeaders headers(record.headers().begin(), record.headers().end());
+    uint64_t sequence = window_->first + entries.size();
+    entries.push_back({std::string(key), record.topic(), InFlight::State::kWaiting});
+    // The callback finds its entry by sequence number: the front moves as the acknowledged
+    // prefix is retired, and a rewind after a failure empties the window.
+    Status s =
+        producer_.Produce(record.topic(), record.key(), record.value(), headers,
+                          [weak, sequence](bool ok, const std::string& error) {
+                            if (!ok) LogWarn("outbox publish failed", {{"error", error}});
+                            auto window = weak.lock();
+                            if (!window || sequence < window->first ||
+                                sequence - window->first >= window->entries.size()) {
+                              return;  // rewound past it, or the relay is gone: it is sent again
+                            }
+                            window->entries[sequence - window->first].state =
+                                ok ? InFlight::State::kAcked : InFlight::State::kFailed;
+                          });
+    if (!s.ok()) {
+      LogWarn("outbox produce failed", {{"error", s.message()}});
+      entries.back().state = InFlight::State::kFailed;
+    }
+    return ++produced < room;
+  });
+  return produced;
+}
+
+uint64_t OutboxRelay::Backlog() const {
+  uint64_t next = outbox_.NextKey();
+  uint64_t oldest = next;  // nothing known to wait: none
+  if (!window_->entries.empty()) {
+    oldest = keys::ReadU64(window_->entries.front().key);
+  } else if (cursor_.size() == 8) {  // rewound to a failed record
+    oldest = keys::ReadU64(cursor_);
+  } else if (cursor_.size() > 8) {  // just after the last record produced
+    oldest = keys::ReadU64(cursor_) + 1;
+  }
+  return next > oldest ? next - oldest : 0;
+}
+
+OutboxRelay::Retired OutboxRelay::RetireAnswered() {
+  std::deque<InFlight>& entries = window_->entries;
+  Retired retired;
+  std::map<std::string, int64_t> per_topic;
+  size_t acked = 0;
+  while (acked < entries.size() && entries[acked].state == InFlight::State::kAcked) {
+    if (!entries[acked].topic.empty()) ++per_topic[entries[acked].topic];
+    ++acked;
+  }
+  if (acked > 0) {
+    // Unsynced: a delete lost in a crash only republishes (consumers dedupe by event id), and
+    // the relay must not wait behind the consumers' synced batches.
+    store_.WriteUnsynced([&](StagedWrite& write) {
+      for (size_t i = 0; i < acked; ++i) write.Delete(kOutboxCf, entries[i].key);
+    });
+    entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(acked));
+    window_->first += acked;
+  }
+  for (const auto& [topic, n] : per_topic) {
+    published_family_.Add({{"topic", topic}}).Increment(static_cast<double>(n));
+  }
+  if (!entries.empty() && entries.front().state == InFlight::State::kFailed) {
+    // Everything from the failed record on is sent again, in order, so that a member's
+    // events keep their order. Let the answers still on their way arrive first, so that
+    // none of them lands in the next window.
+    retired.failed = true;
+    while (!producer_.Flush(1000) && running_) {
+    }
+    failures_.Increment(static_cast<double>(entries.size()));
+    cursor_ = entries.front().key;
+    window_->first += entries.size();
+    entries.clear();
+  }
+  pending_.Set(static_cast<double>(Backlog()));
+  retired.acked = acked;
+  return retired;
+}
+
+}  // namespace loyalty
