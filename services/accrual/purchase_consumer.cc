@@ -1,5 +1,7 @@
 #include "services/accrual/purchase_consumer.h"
 
+#include "services/accrual/input_decoder.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -88,7 +90,10 @@ void PurchaseConsumer::Run(const std::atomic<bool>& running) {
         StagedJob job;
         job.start = std::chrono::steady_clock::now();
         for (const auto& m : batch) ++job.per_topic[m.topic];
-        job.staged = core_.StageBatch(batch);
+        std::vector<Input> inputs;
+        inputs.reserve(batch.size());
+        for (const auto& m : batch) inputs.push_back(DecodeInput(m));
+        job.staged = core_.StageBatch(inputs);
         finisher.Submit(std::move(job));
       },
       [&] { metrics_.SetLag(consumer_.Lag(core_.StoredOffsets())); });

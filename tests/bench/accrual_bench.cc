@@ -49,6 +49,7 @@
 #include "loyalty/v1/purchases.pb.h"
 #include "services/accrual/core/accrual_config.h"
 #include "services/accrual/core/accrual_core.h"
+#include "services/accrual/input_decoder.h"
 #include "tests/bench/bench_program.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -954,7 +955,7 @@ Reference RunReference(const Options& o, const Workload& w, const ServiceResult&
     m.value = w.values[n];
     batch.push_back(std::move(m));
     if (static_cast<int>(batch.size()) == o.batch || n + 1 == o.purchases) {
-      auto result = core.ApplyBatch(batch);
+      auto result = core.ApplyBatch(accrual::DecodeInputs(batch));  // decoding is timed too
       if (result.purchases_applied != static_cast<int64_t>(batch.size())) {
         throw std::runtime_error("the in-process core did not apply every purchase");
       }

@@ -1,6 +1,8 @@
-// The accrual domain core: members, the points ledger, earning from purchases, claw-back
-// from refunds, and two-phase holds. No gRPC or Kafka here: it takes a Store, an Outbox and
-// a Clock, so tests drive it directly.
+// The accrual domain core, as one facade over small modules: members (MemberBook), the
+// Ledger (the only code that changes a balance) with its LotBook, holds (HoldBook), tiers,
+// milestones, campaigns, timers, and one flow per input command (purchase, refund,
+// activity). No gRPC or Kafka here: it takes a Store, an Outbox and a Clock, so tests drive
+// it directly. docs/architecture.md has the module map.
 //
 // Concurrency: one mutex orders all changes. A change updates the in-memory state, stages
 // its writes (ledger, member, dedupe record, outbox events) as one group, releases the
@@ -10,11 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -27,39 +28,19 @@
 #include "loyalty/v1/internal.pb.h"
 #include "loyalty/v1/purchases.pb.h"
 #include "services/accrual/core/accrual_config.h"
+#include "services/accrual/core/activity_flow.h"
+#include "services/accrual/core/commands.h"
+#include "services/accrual/core/modules.h"
+#include "services/accrual/core/purchase_flow.h"
+#include "services/accrual/core/refund_flow.h"
+#include "services/accrual/core/txn.h"
 
 namespace loyalty::accrual {
 
-inline constexpr char kPurchasesTopic[] = "loyalty.purchases.v1";
-inline constexpr char kRefundsTopic[] = "loyalty.refunds.v1";
-inline constexpr char kActivitiesTopic[] = "loyalty.activities.v1";
 inline constexpr char kEventsTopic[] = "loyalty.events.v1";
 
 // The column families accrual keeps.
 std::vector<std::string> AccrualColumnFamilies();
-
-// The points moved by one ledger entry, reported after it is durable (for metrics).
-struct LedgerFacts {
-  v1::LedgerKind kind = v1::LEDGER_KIND_UNSPECIFIED;
-  int64_t points = 0;  // earned, clawed back, awarded, adjusted (signed), held, captured, released
-  std::string source;  // for awards: welcome, referral, ...
-};
-
-// What one batch of input messages did, for metrics and tests.
-struct BatchResult {
-  int64_t purchases_applied = 0;
-  int64_t refunds_applied = 0;
-  int64_t refunds_parked = 0;  // waiting for their purchase
-  int64_t duplicates = 0;
-  int64_t non_member_purchases = 0;
-  int64_t repeat_purchases = 0;    // by members who had bought before (repeat-purchase rate)
-  int64_t member_spend_minor = 0;  // for members' vs non-members' spend
-  int64_t non_member_spend_minor = 0;
-  int64_t points_earned = 0;  // base points of applied purchases
-  int64_t points_clawed_back = 0;
-  int64_t activities_applied = 0;
-  std::map<std::string, int64_t> dead_lettered;  // by "<topic>|<reason kind>"
-};
 
 class AccrualCore {
  public:
@@ -87,9 +68,10 @@ class AccrualCore {
   void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done);
   StatusOr<v1::EraseMemberResponse> EraseMember(const v1::EraseMemberRequest& request);
 
-  // Applies messages of loyalty.purchases.v1 and loyalty.refunds.v1, with their offsets,
-  // in one durable write. Bad messages become dead-letter records in the same write.
-  BatchResult ApplyBatch(const std::vector<InputMessage>& messages);
+  // Applies decoded input of loyalty.purchases.v1, loyalty.refunds.v1 and
+  // loyalty.activities.v1, with its offsets, in one durable write. Inputs that cannot be
+  // applied become dead-letter records in the same write.
+  BatchResult ApplyBatch(const std::vector<Input>& inputs);
   // ApplyBatch's two halves: StageBatch applies under the lock and stages; FinishBatch
   // waits until the batch is durable and reports it. The next batch may be staged before
   // this one is durable: what the core reads back from the store while applying is
@@ -99,7 +81,7 @@ class AccrualCore {
     BatchResult result;
     std::vector<LedgerFacts> facts;
   };
-  StagedBatch StageBatch(const std::vector<InputMessage>& messages);
+  StagedBatch StageBatch(const std::vector<Input>& inputs);
   void FinishBatch(const StagedBatch& staged);
   // The offset of the next message to read, per partition, as last made durable.
   std::map<TopicPartition, int64_t> StoredOffsets() const;
@@ -127,29 +109,12 @@ class AccrualCore {
   int64_t OpenHolds() const;
 
  private:
-  struct Txn;
-  using MemberRecord = v1::internal::MemberRecord;
-
-  MemberRecord* FindMember(const std::string& member_id);
-  StatusOr<MemberRecord*> FindActiveMember(const std::string& field, const std::string& id);
-  const TierRule& TierOf(const MemberRecord& member) const;
-
-  // Appends a ledger entry (sequence, time and balance filled in) and its event.
-  v1::LedgerEntry AddEntry(Txn& txn, MemberRecord& member, v1::LedgerEntry entry,
-                           v1::LoyaltyEvent event, std::string source = "");
-  void AddEvent(Txn& txn, MemberRecord& member, v1::LoyaltyEvent event);
-  // Stages the transaction; returns the ticket to wait for.
-  uint64_t Stage(Txn& txn);
-  void Finish(uint64_t ticket, const std::vector<LedgerFacts>& facts);
-
   // An idempotent call decided and staged: its answer, to be given once ticket is durable
   // (ticket 0: nothing to wait for, e.g. a refusal).
   template <typename Response>
   struct Decided {
-    Decided(StatusOr<Response> result, uint64_t ticket = 0, std::vector<LedgerFacts> facts = {})
-        : result(std::move(result)), ticket(ticket), facts(std::move(facts)) {}
     StatusOr<Response> result;
-    uint64_t ticket;
+    uint64_t ticket = 0;
     std::vector<LedgerFacts> facts;
   };
   // Applies a call under the lock and stages it, or finds the remembered response of a
@@ -164,64 +129,41 @@ class AccrualCore {
   // Runs done with the answer once it is durable, on the thread that completes the write.
   template <typename Response>
   void AnswerWhenDurable(Decided<Response> decided, std::function<void(StatusOr<Response>)> done);
+  // Stages what the transaction changed; returns the ticket to wait for.
+  uint64_t Stage(Txn& txn);
+  void Finish(uint64_t ticket, const std::vector<LedgerFacts>& facts);
+  // Stages txn if it changed anything, and waits.
+  void StageAndFinish(Txn& txn);
+
+  StatusOr<v1::Member> ApplyEnroll(Txn& txn, const v1::EnrollMemberRequest& request);
+  StatusOr<v1::LedgerEntry> ApplyAward(Txn& txn, const v1::AwardPointsRequest& request);
+  StatusOr<v1::LedgerEntry> ApplyAdjust(Txn& txn, const v1::AdjustPointsRequest& request);
   StatusOr<v1::Hold> ApplyHold(Txn& txn, const v1::HoldPointsRequest& request);
-  // expired_now: the hold's time had passed; the caller makes its expiry durable.
-  StatusOr<v1::Hold> ApplyCapture(Txn& txn, const v1::CaptureHoldRequest& request,
-                                  bool& expired_now);
-
-  v1::Hold ReleaseHold(Txn& txn, v1::Hold hold, v1::HoldStatus status);
-
-  // Balance moves that keep the lots equal to the available balance.
-  int64_t CreditAvailable(Txn& txn, MemberRecord& member, int64_t points);  // returns debt repaid
-  std::vector<v1::internal::Lot> DebitAvailable(MemberRecord& member, int64_t points);
-  void RestoreLots(Txn& txn, MemberRecord& member, const std::vector<v1::internal::Lot>& lots);
-  void AddTimer(Txn& txn, int64_t due_ms, uint8_t kind, const std::string& member_id,
-                const std::string& reference);
-  void RunTimer(Txn& txn, int64_t due_ms, uint8_t kind, const std::string& member_id,
-                const std::string& reference);
-  // Tiers and milestones.
-  void SetEarnedTier(Txn& txn, MemberRecord& member, int tier_index, const std::string& cause);
-  void UpdateEffectiveTier(Txn& txn, MemberRecord& member, const std::string& cause);
-  void CheckMilestones(Txn& txn, MemberRecord& member, bool purchase_counted,
-                       int64_t earned_before);
-  void ReachMilestone(Txn& txn, MemberRecord& member, const std::string& id);
-  const std::vector<v1::Campaign*>& CampaignsByPriority();
-  // Names each share's campaign: stored entries and events carry ids only (names change and
-  // would be copied into every record); answers to people show the names.
-  void AddCampaignNames(v1::EarnBreakdown& breakdown) const;
-  Status ValidatePurchase(const v1::PurchaseEvent& purchase) const;
+  StatusOr<v1::EraseMemberResponse> ApplyErase(Txn& txn, const v1::EraseMemberRequest& request);
+  void ApplyInput(Txn& txn, const Input& input, BatchResult& result);
   v1::Member View(const MemberRecord& member) const;
-  StatusOr<v1::Campaign> SaveCampaign(Txn& txn, v1::Campaign campaign, const std::string& action,
-                                      const std::string& actor);
-  void ApplyActivity(Txn& txn, const InputMessage& message, BatchResult& result);
-  StatusOr<v1::Hold> LoadHold(const std::string& hold_id);
-  std::vector<v1::internal::Lot> LoadHoldLots(const std::string& hold_id);
-
-  // Kafka input.
-  void ApplyPurchase(Txn& txn, const InputMessage& message, BatchResult& result);
-  void ApplyRefund(Txn& txn, const InputMessage& message, BatchResult& result);
-  void ApplyRefundTo(Txn& txn, const v1::RefundEvent& refund, v1::internal::PurchaseRecord& record,
-                     const std::string& purchase_id, BatchResult& result);
-  void DeadLetter(Txn& txn, const InputMessage& message, const std::string& kind,
-                  const std::string& reason, BatchResult& result);
 
   Store& store_;
   Outbox& outbox_;
   const Clock& clock_;
-  AccrualConfig config_;
+  const AccrualConfig config_;
   CommitObserver on_commit_;
 
+  // Every module below is guarded by mu_ (the facade takes it for every call).
   mutable std::mutex mu_;
-  std::unordered_map<std::string, MemberRecord> members_;  // loaded on first use
-  std::set<std::pair<int64_t, std::string>> open_holds_;   // (expires_at_ms, hold_id)
-  int64_t member_count_ = 0;
-  std::map<std::string, v1::Campaign> campaigns_;
-  std::vector<v1::Campaign*> campaign_order_;  // live ones, highest priority first
-  bool campaign_order_valid_ = false;
-  std::map<std::string, v1::PartnerStats> partner_stats_;
-  uint64_t audit_sequence_ = 0;
-  std::map<TopicPartition, int64_t> offsets_;  // staged next offsets
-  std::map<TopicPartition, int64_t> durable_offsets_;
+  MemberBook members_;
+  Timers timers_;
+  Ledger ledger_;
+  Milestones milestones_;
+  Tiers tiers_;
+  CampaignBook campaigns_;
+  PartnerStats partners_;
+  HoldBook holds_;
+  Modules modules_;
+  RefundFlow refund_flow_;
+  PurchaseFlow purchase_flow_;
+  ActivityFlow activity_flow_;
+  std::map<TopicPartition, int64_t> offsets_;  // staged next offsets; guarded by mu_
 };
 
 }  // namespace loyalty::accrual

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "services/accrual/core/campaign_effects.h"
 #include "services/accrual/core/earning.h"
 
 namespace loyalty::accrual {
@@ -54,12 +55,6 @@ int64_t MatchingAmount(const v1::Campaign& c, const v1::PurchaseEvent& p) {
   return static_cast<int64_t>(std::min<__int128>(sum, p.amount_minor()));
 }
 
-int64_t MulDiv(int64_t a, int64_t b, int64_t c) {
-  if (c <= 0) return 0;
-  __int128 r = static_cast<__int128>(a) * b / c;
-  return r < 0 ? 0 : static_cast<int64_t>(r);
-}
-
 }  // namespace
 
 int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / kDayMs; }
@@ -92,59 +87,6 @@ int64_t LotExpiry(const AccrualConfig& config, int64_t now_ms) {
       return 0;
   }
   return end_day * kDayMs - 1;
-}
-
-bool AddToLot(MemberRecord& member, int64_t expires_at_ms, int64_t points) {
-  auto* lots = member.mutable_lots();
-  // Never-expiring lots (0) sort last.
-  auto key = [](int64_t e) { return e == 0 ? INT64_MAX : e; };
-  int i = 0;
-  while (i < lots->size() && key(lots->Get(i).expires_at_ms()) < key(expires_at_ms)) ++i;
-  if (i < lots->size() && lots->Get(i).expires_at_ms() == expires_at_ms) {
-    lots->Mutable(i)->set_points(lots->Get(i).points() + points);
-    return false;
-  }
-  v1::internal::Lot lot;
-  lot.set_expires_at_ms(expires_at_ms);
-  lot.set_points(points);
-  lots->Add(std::move(lot));
-  for (int j = lots->size() - 1; j > i; --j) lots->SwapElements(j, j - 1);
-  return true;
-}
-
-std::vector<v1::internal::Lot> TakeFromLots(MemberRecord& member, int64_t points) {
-  std::vector<v1::internal::Lot> taken;
-  for (auto& lot : *member.mutable_lots()) {
-    if (points == 0) break;
-    int64_t take = std::min(points, lot.points());
-    if (take == 0) continue;
-    lot.set_points(lot.points() - take);
-    points -= take;
-    v1::internal::Lot part;
-    part.set_expires_at_ms(lot.expires_at_ms());
-    part.set_points(take);
-    taken.push_back(part);
-  }
-  return taken;
-}
-
-int64_t LotPoints(const MemberRecord& member, int64_t expires_at_ms) {
-  for (const auto& lot : member.lots()) {
-    if (lot.expires_at_ms() == expires_at_ms) return lot.points();
-  }
-  return 0;
-}
-
-int64_t RemoveLot(MemberRecord& member, int64_t expires_at_ms) {
-  auto* lots = member.mutable_lots();
-  for (int i = 0; i < lots->size(); ++i) {
-    if (lots->Get(i).expires_at_ms() == expires_at_ms) {
-      int64_t points = lots->Get(i).points();
-      lots->DeleteSubrange(i, 1);
-      return points;
-    }
-  }
-  return 0;
 }
 
 WindowTotals TierWindow(const AccrualConfig& config, const MemberRecord& member, int64_t now_ms) {
@@ -258,21 +200,11 @@ v1::EarnBreakdown ComputeEarning(const AccrualConfig& config, const MemberRecord
     }
     int64_t matching = MatchingAmount(*c, purchase);
     if (matching <= 0) continue;
-    int64_t points = 0;
-    switch (c->effect()) {
-      case v1::CAMPAIGN_EFFECT_MULTIPLIER:
-        points = MulDiv(matching, static_cast<int64_t>(rate) * (c->value() - 10'000),
-                        10'000LL * 10'000 * config.minor_units_per_point);
-        break;
-      case v1::CAMPAIGN_EFFECT_FIXED_BONUS:
-        points = c->value();
-        break;
-      case v1::CAMPAIGN_EFFECT_LINE_BONUS:
-        points = MulDiv(matching, c->value(), 10'000LL * config.minor_units_per_point);
-        break;
-      default:
-        break;
-    }
+    const CampaignEffectSpec* effect = FindCampaignEffect(c->effect());
+    if (effect == nullptr) continue;  // refused when the campaign was saved
+    int64_t points =
+        effect->share({c->value(), MinorUnits(matching), rate, config.minor_units_per_point})
+            .value();
     if (c->budget_points() > 0) {
       points = std::min(points, std::max<int64_t>(0, c->budget_points() - c->spent_points()));
     }

@@ -1,7 +1,7 @@
-// The earning engine's rules as pure functions over a member's record: lots and their
-// expiry dates, the tiers' rolling window, and the points a purchase earns with campaigns.
-// The core applies what these compute; SimulatePurchase calls the same functions and
-// writes nothing, so a simulation is exactly what a purchase would earn.
+// The earning engine's rules as pure functions over a member's record: lot expiry dates, the tiers'
+// rolling window, and the points a purchase earns with campaigns. The core applies what these
+// compute; SimulatePurchase calls the same functions and writes nothing, so a simulation is exactly
+// what a purchase would earn.
 #pragma once
 
 #include <cstdint>
@@ -25,16 +25,6 @@ int64_t DayOf(int64_t ms);
 // the end of the day, so one day's credits share a lot; the calendar policies end at the
 // last millisecond of the month, quarter or year (UTC).
 int64_t LotExpiry(const AccrualConfig& config, int64_t now_ms);
-
-// Adds points to the lot of that expiry; true if the member had no lot of that date yet
-// (the caller schedules its expiry and reminder once per date).
-bool AddToLot(MemberRecord& member, int64_t expires_at_ms, int64_t points);
-// Takes points from the lots that expire first; returns what came from which lot. Lots
-// left at zero stay until their date passes, so a date is never scheduled twice.
-std::vector<v1::internal::Lot> TakeFromLots(MemberRecord& member, int64_t points);
-// Removes the lot of that date; returns its points.
-int64_t RemoveLot(MemberRecord& member, int64_t expires_at_ms);
-int64_t LotPoints(const MemberRecord& member, int64_t expires_at_ms);
 
 // Qualifying spend and purchases in the tier window ending at now.
 struct WindowTotals {

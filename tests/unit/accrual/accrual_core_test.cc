@@ -123,7 +123,7 @@ TEST(EarningTest, DuplicatesChangeNothingWithinAndAcrossBatches) {
 TEST(EarningTest, BadMessagesAreDeadLetteredWithReasonAndOthersStillApply) {
   AccrualTestEnv env;
   env.Enroll("m1", "+380671234567");
-  std::vector<InputMessage> batch = {
+  std::vector<Input> batch = {
       env.Message(kPurchasesTopic, "m1", "\xff\xff garbage"),
       env.Purchase("p-eur", "m1", 1000, "EUR"),
       env.Purchase("p-nobody", "ghost", 1000),
@@ -234,7 +234,7 @@ TEST(EraseTest, RemovesPersonalDataKeepsTheLedgerAndFreesTheContact) {
 TEST(LedgerTest, PagesNewestFirst) {
   AccrualTestEnv env;
   env.Enroll("m1", "+380671234567");
-  std::vector<InputMessage> batch;
+  std::vector<Input> batch;
   for (int i = 0; i < 20; ++i)
     batch.push_back(env.Purchase("p" + std::to_string(i), "m1", 100 * (i + 1)));
   env.core->ApplyBatch(batch);

@@ -77,7 +77,7 @@ TEST(TierTest, UpgradeAtOnceDowngradeOneStepAfterGrace) {
 TEST(TierTest, PurchasesCountAndRefundsReduceQualifyingSpend) {
   AccrualTestEnv env(TwoTiers());
   env.Enroll("m1", "+380671234567");
-  std::vector<InputMessage> batch;
+  std::vector<Input> batch;
   for (int i = 0; i < 4; ++i) batch.push_back(env.Purchase("p" + std::to_string(i), "m1", 1'000));
   env.core->ApplyBatch(batch);
   EXPECT_EQ(env.core->GetMember("m1")->tier_progress().purchases_needed(), 1);
@@ -245,7 +245,7 @@ TEST(CampaignTest, BudgetIsNeverExceededUnderConcurrentPurchases) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       for (int b = 0; b < 10; ++b) {
-        std::vector<InputMessage> batch;
+        std::vector<Input> batch;
         for (int i = 0; i < 5; ++i) {
           InputMessage m;
           m.topic = kPurchasesTopic;
@@ -255,7 +255,7 @@ TEST(CampaignTest, BudgetIsNeverExceededUnderConcurrentPurchases) {
                         "t" + std::to_string(t) + "-" + std::to_string(b * 5 + i),
                         "m" + std::to_string(t), 100)
                         .SerializeAsString();
-          batch.push_back(m);
+          batch.push_back(DecodeInput(m));
         }
         env.core->ApplyBatch(batch);
       }

@@ -10,6 +10,8 @@
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
 #include "services/accrual/core/accrual_core.h"
+#include "services/accrual/input_decoder.h"
+#include "tests/support/outbox_reader.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::accrual {
@@ -36,12 +38,12 @@ class AccrualTestEnv {
     return *member;
   }
 
-  InputMessage Purchase(const std::string& purchase_id, const std::string& member_id,
-                        int64_t amount_minor, const std::string& currency = "UAH") {
+  Input Purchase(const std::string& purchase_id, const std::string& member_id, int64_t amount_minor,
+                 const std::string& currency = "UAH") {
     return PurchaseOf(MakePurchase(purchase_id, member_id, amount_minor, currency));
   }
 
-  InputMessage PurchaseOf(const v1::PurchaseEvent& purchase) {
+  Input PurchaseOf(const v1::PurchaseEvent& purchase) {
     return Message(kPurchasesTopic, purchase.member_id(), purchase.SerializeAsString());
   }
 
@@ -57,8 +59,8 @@ class AccrualTestEnv {
     return purchase;
   }
 
-  InputMessage Refund(const std::string& refund_id, const std::string& purchase_id,
-                      const std::string& member_id, int64_t amount_minor) {
+  Input Refund(const std::string& refund_id, const std::string& purchase_id,
+               const std::string& member_id, int64_t amount_minor) {
     v1::RefundEvent refund;
     refund.set_refund_id(refund_id);
     refund.set_purchase_id(purchase_id);
@@ -67,14 +69,15 @@ class AccrualTestEnv {
     return Message(kRefundsTopic, member_id, refund.SerializeAsString());
   }
 
-  InputMessage Message(const std::string& topic, const std::string& key, std::string value) {
+  // A consumed record of topic, decoded as the Kafka adapter does.
+  Input Message(const std::string& topic, const std::string& key, std::string value) {
     InputMessage m;
     m.topic = topic;
     m.partition = 0;
     m.offset = next_offset_[topic]++;
     m.key = key;
     m.value = std::move(value);
-    return m;
+    return DecodeInput(std::move(m));
   }
 
   v1::Balance Balance(const std::string& member_id) {
@@ -84,22 +87,9 @@ class AccrualTestEnv {
   }
 
   // Every record waiting in the outbox, in order.
-  std::vector<v1::internal::OutboxRecord> OutboxRecords() {
-    std::vector<v1::internal::OutboxRecord> records;
-    store->Scan(kOutboxCf, "", "", [&](std::string_view, std::string_view value) {
-      records.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()));
-      return true;
-    });
-    return records;
-  }
+  std::vector<v1::internal::OutboxRecord> OutboxRecords() { return testing::OutboxRecords(*store); }
 
-  std::vector<v1::LoyaltyEvent> Events() {
-    std::vector<v1::LoyaltyEvent> events;
-    for (const auto& r : OutboxRecords()) {
-      if (r.topic() == kEventsTopic) events.emplace_back().ParseFromString(r.value());
-    }
-    return events;
-  }
+  std::vector<v1::LoyaltyEvent> Events() { return testing::OutboxEvents(*store); }
 
   std::vector<v1::LedgerEntry> Ledger(const std::string& member_id) {
     std::vector<v1::LedgerEntry> all;

@@ -1,0 +1,67 @@
+#include "services/accrual/core/member_book.h"
+
+#include "common/key_codec.h"
+
+namespace loyalty::accrual {
+namespace {
+constexpr char kMemberCountKey[] = "member_count";
+}  // namespace
+
+MemberBook::MemberBook(const Store& store) : store_(store) {
+  std::string value;
+  if (store_.Get(cf::kMeta, kMemberCountKey, &value)) count_ = keys::ReadI64(value);
+}
+
+MemberRecord* MemberBook::Find(const std::string& member_id) {
+  if (auto it = members_.find(member_id); it != members_.end()) return &it->second;
+  std::string value;
+  if (member_id.empty() || !store_.Get(cf::kMembers, member_id, &value)) return nullptr;
+  MemberRecord& slot = members_[member_id];
+  if (!slot.ParseFromString(value)) {
+    members_.erase(member_id);
+    return nullptr;
+  }
+  return &slot;
+}
+
+StatusOr<MemberRecord*> MemberBook::FindActive(const std::string& field,
+                                               const std::string& member_id) {
+  if (member_id.empty()) return InvalidArgument(field + ": required");
+  MemberRecord* member = Find(member_id);
+  if (member == nullptr) return NotFound(field + ": member '" + member_id + "' not found");
+  if (member->member().status() == v1::MEMBER_STATUS_ERASED) {
+    return FailedPrecondition(field + ": member '" + member_id + "' is erased");
+  }
+  return member;
+}
+
+MemberRecord& MemberBook::Create(Txn& txn, const std::string& member_id) {
+  MemberRecord& record = members_[member_id];
+  ++count_;
+  txn.member_count_changed = true;
+  Touch(txn, record);
+  return record;
+}
+
+bool MemberBook::ContactTaken(const std::string& contact_key) const {
+  std::string owner;
+  return store_.Get(cf::kContacts, contact_key, &owner);
+}
+
+void MemberBook::AddContact(Txn& txn, const std::string& contact_key,
+                            const std::string& member_id) const {
+  txn.Put(cf::kContacts, contact_key, member_id, /*visible=*/true);
+}
+
+void MemberBook::RemoveContact(Txn& txn, const std::string& contact_key) const {
+  txn.Erase(cf::kContacts, contact_key);
+}
+
+void MemberBook::WriteDirty(const Txn& txn, StagedWrite& write) const {
+  for (const MemberRecord* member : txn.dirty_members) {
+    write.Put(cf::kMembers, member->member().member_id(), member->SerializeAsString());
+  }
+  if (txn.member_count_changed) write.Put(cf::kMeta, kMemberCountKey, keys::EncodeI64(count_));
+}
+
+}  // namespace loyalty::accrual
