@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "services/accrual/core/campaign_effects.h"
 #include "tools/loyaltyctl/commands.h"
 #include "tools/loyaltyctl/format.h"
 
@@ -21,17 +22,20 @@ int64_t NowMs() {
       .count();
 }
 
-v1::CampaignEffect ParseEffect(const std::string& text) {
-  if (text == "multiplier") return v1::CAMPAIGN_EFFECT_MULTIPLIER;
-  if (text == "fixed" || text == "fixed_bonus") return v1::CAMPAIGN_EFFECT_FIXED_BONUS;
-  if (text == "line" || text == "line_bonus") return v1::CAMPAIGN_EFFECT_LINE_BONUS;
-  throw UsageError("--effect: '" + text + "' is not multiplier, fixed or line");
+// --effect by any of the names in accrual's table of effects.
+const accrual::CampaignEffectSpec& ParseEffect(const std::string& text) {
+  if (const auto* spec = accrual::FindCampaignEffect(text)) return *spec;
+  std::string names;
+  for (const auto& spec : accrual::CampaignEffects()) {
+    names += (names.empty() ? "" : ", ") + std::string(spec.names.front());
+  }
+  throw UsageError("--effect: '" + text + "' is not one of " + names);
 }
 
 // --value in the effect's terms: basis points (or 2x, 5%) for a multiplier and a line bonus,
 // whole points for a fixed bonus.
-int64_t ParseValue(v1::CampaignEffect effect, const std::string& text) {
-  if (effect == v1::CAMPAIGN_EFFECT_FIXED_BONUS) return ParseInt("--value", text, 1, kMaxPoints);
+int64_t ParseValue(const accrual::CampaignEffectSpec& effect, const std::string& text) {
+  if (effect.unit == accrual::ValueUnit::kPoints) return ParseInt("--value", text, 1, kMaxPoints);
   return ParseBasisPoints("--value", text);
 }
 
@@ -82,8 +86,9 @@ void RunCampaignCreate(Ctl& ctl, const Args& args) {
   v1::Campaign& c = *request.mutable_campaign();
   c.set_campaign_id(args.Get("id"));  // empty: the service makes one up
   c.set_name(args.Required("name"));
-  c.set_effect(ParseEffect(args.Required("effect")));
-  c.set_value(ParseValue(c.effect(), args.Required("value")));
+  const accrual::CampaignEffectSpec& effect = ParseEffect(args.Required("effect"));
+  c.set_effect(effect.effect);
+  c.set_value(ParseValue(effect, args.Required("value")));
   if (args.Has("starts")) c.set_starts_at_ms(ParseTimeMs("--starts", args.Get("starts")));
   if (args.Has("ends")) c.set_ends_at_ms(ParseTimeMs("--ends", args.Get("ends")));
   if (c.ends_at_ms() != 0 && c.ends_at_ms() <= c.starts_at_ms()) {

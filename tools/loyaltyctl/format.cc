@@ -1,5 +1,7 @@
 #include "tools/loyaltyctl/format.h"
 
+#include "services/accrual/core/campaign_effects.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -76,38 +78,13 @@ std::string EffectName(v1::CampaignEffect effect) {
   return ShortEnumName(v1::CampaignEffect_Name(effect), "CAMPAIGN_EFFECT_");
 }
 
-namespace {
+std::string FactorText(int64_t basis_points) { return accrual::FactorText(basis_points); }
 
-// value / 10^digits as a decimal without trailing fraction zeros: (15000, 4) -> "1.5".
-std::string TrimmedDecimal(int64_t value, int digits) {
-  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
-  uint64_t scale = 1;
-  for (int i = 0; i < digits; ++i) scale *= 10;
-  std::string out = (value < 0 ? "-" : "") + std::to_string(magnitude / scale);
-  std::string fraction = std::to_string(magnitude % scale);
-  fraction.insert(0, digits - fraction.size(), '0');
-  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-  if (!fraction.empty()) out += "." + fraction;
-  return out;
-}
-
-}  // namespace
-
-std::string FactorText(int64_t basis_points) { return TrimmedDecimal(basis_points, 4) + "x"; }
-
-std::string PercentText(int64_t basis_points) { return TrimmedDecimal(basis_points, 2) + "%"; }
+std::string PercentText(int64_t basis_points) { return accrual::PercentText(basis_points); }
 
 std::string CampaignValueText(v1::CampaignEffect effect, int64_t value) {
-  switch (effect) {
-    case v1::CAMPAIGN_EFFECT_MULTIPLIER:
-      return FactorText(value) + " base points";
-    case v1::CAMPAIGN_EFFECT_FIXED_BONUS:
-      return "+" + std::to_string(value) + " points per purchase";
-    case v1::CAMPAIGN_EFFECT_LINE_BONUS:
-      return PercentText(value) + " of matching lines";
-    default:
-      return std::to_string(value);
-  }
+  const accrual::CampaignEffectSpec* spec = accrual::FindCampaignEffect(effect);
+  return spec == nullptr ? std::to_string(value) : spec->describe(value);
 }
 
 std::string CampaignState(const v1::Campaign& campaign, int64_t now_ms) {
