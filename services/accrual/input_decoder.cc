@@ -31,25 +31,16 @@ Command DecodeAs(const std::string& value, Event Cmd::*field) {
 
 }  // namespace
 
-Input DecodeInput(InputMessage message) {
-  Command command;
-  if (message.topic == kPurchasesTopic) {
-    command = DecodeAs(message.value, &PurchaseCmd::purchase);
-  } else if (message.topic == kRefundsTopic) {
-    command = DecodeAs(message.value, &RefundCmd::refund);
-  } else if (message.topic == kActivitiesTopic) {
-    command = DecodeAs(message.value, &ActivityCmd::activity);
-  } else {
-    command = Undecodable{"topic", "topic: accrual does not read " + message.topic};
-  }
-  return Input{std::move(message), std::move(command)};
+Command DecodeCommand(const InputMessage& message) {
+  if (message.topic == kPurchasesTopic) return DecodeAs(message.value, &PurchaseCmd::purchase);
+  if (message.topic == kRefundsTopic) return DecodeAs(message.value, &RefundCmd::refund);
+  if (message.topic == kActivitiesTopic) return DecodeAs(message.value, &ActivityCmd::activity);
+  return Undecodable{"topic", "topic: accrual does not read " + message.topic};
 }
 
-std::vector<Input> DecodeInputs(std::vector<InputMessage> messages) {
-  std::vector<Input> inputs;
-  inputs.reserve(messages.size());
-  for (auto& message : messages) inputs.push_back(DecodeInput(std::move(message)));
-  return inputs;
+Input DecodeInput(InputMessage message) {
+  Command command = DecodeCommand(message);
+  return Input{std::move(message), std::move(command)};
 }
 
 }  // namespace loyalty::accrual

@@ -4,14 +4,14 @@
 // which the core dead-letters with the reason.
 #pragma once
 
-#include <vector>
-
 #include "common/input.h"
 #include "services/accrual/core/commands.h"
 
 namespace loyalty::accrual {
 
+// For AccrualCore::StageBatch, which decodes one record at a time.
+Command DecodeCommand(const InputMessage& message);
+// A record with its command, for callers that hold decoded input (tests).
 Input DecodeInput(InputMessage message);
-std::vector<Input> DecodeInputs(std::vector<InputMessage> messages);
 
 }  // namespace loyalty::accrual

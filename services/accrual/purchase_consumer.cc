@@ -90,10 +90,7 @@ void PurchaseConsumer::Run(const std::atomic<bool>& running) {
         StagedJob job;
         job.start = std::chrono::steady_clock::now();
         for (const auto& m : batch) ++job.per_topic[m.topic];
-        std::vector<Input> inputs;
-        inputs.reserve(batch.size());
-        for (const auto& m : batch) inputs.push_back(DecodeInput(m));
-        job.staged = core_.StageBatch(inputs);
+        job.staged = core_.StageBatch(batch, DecodeCommand);
         finisher.Submit(std::move(job));
       },
       [&] { metrics_.SetLag(consumer_.Lag(core_.StoredOffsets())); });

@@ -955,7 +955,7 @@ Reference RunReference(const Options& o, const Workload& w, const ServiceResult&
     m.value = w.values[n];
     batch.push_back(std::move(m));
     if (static_cast<int>(batch.size()) == o.batch || n + 1 == o.purchases) {
-      auto result = core.ApplyBatch(accrual::DecodeInputs(batch));  // decoding is timed too
+      auto result = core.ApplyBatch(batch, accrual::DecodeCommand);
       if (result.purchases_applied != static_cast<int64_t>(batch.size())) {
         throw std::runtime_error("the in-process core did not apply every purchase");
       }

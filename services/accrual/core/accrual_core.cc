@@ -487,26 +487,52 @@ int64_t AccrualCore::OpenHolds() const {
 
 // --- input from Kafka ---
 
+BatchResult AccrualCore::ApplyBatch(const std::vector<InputMessage>& batch, const Decoder& decode) {
+  StagedBatch staged = StageBatch(batch, decode);
+  FinishBatch(staged);
+  return staged.result;
+}
+
 BatchResult AccrualCore::ApplyBatch(const std::vector<Input>& inputs) {
   StagedBatch staged = StageBatch(inputs);
   FinishBatch(staged);
   return staged.result;
 }
 
+AccrualCore::StagedBatch AccrualCore::StageBatch(const std::vector<InputMessage>& batch,
+                                                 const Decoder& decode) {
+  return StageRecords(
+      batch.size(), [&](size_t i) -> const InputMessage& { return batch[i]; },
+      [&](size_t i, Txn& txn, BatchResult& result) {
+        ApplyCommand(txn, batch[i], decode(batch[i]), result);
+      });
+}
+
 AccrualCore::StagedBatch AccrualCore::StageBatch(const std::vector<Input>& inputs) {
+  return StageRecords(
+      inputs.size(), [&](size_t i) -> const InputMessage& { return inputs[i].source; },
+      [&](size_t i, Txn& txn, BatchResult& result) {
+        ApplyCommand(txn, inputs[i].source, inputs[i].command, result);
+      });
+}
+
+AccrualCore::StagedBatch AccrualCore::StageRecords(
+    size_t n, const std::function<const InputMessage&(size_t)>& source,
+    const std::function<void(size_t, Txn&, BatchResult&)>& apply) {
   StagedBatch staged;
   std::lock_guard lock(mu_);
   Txn txn;
   std::set<TopicPartition> touched;
-  for (const Input& input : inputs) {
-    TopicPartition tp{input.source.topic, input.source.partition};
+  for (size_t i = 0; i < n; ++i) {
+    const InputMessage& record = source(i);
+    TopicPartition tp{record.topic, record.partition};
     auto stored = offsets_.find(tp);
-    if (stored != offsets_.end() && input.source.offset < stored->second) {
+    if (stored != offsets_.end() && record.offset < stored->second) {
       ++staged.result.duplicates;  // already applied: the broker sent it again
       continue;
     }
-    ApplyInput(txn, input, staged.result);
-    offsets_[tp] = input.source.offset + 1;
+    apply(i, txn, staged.result);
+    offsets_[tp] = record.offset + 1;
     touched.insert(tp);
   }
   for (const auto& tp : touched) {
@@ -517,7 +543,8 @@ AccrualCore::StagedBatch AccrualCore::StageBatch(const std::vector<Input>& input
   return staged;
 }
 
-void AccrualCore::ApplyInput(Txn& txn, const Input& input, BatchResult& result) {
+void AccrualCore::ApplyCommand(Txn& txn, const InputMessage& source, const Command& command,
+                               BatchResult& result) {
   struct Apply {
     AccrualCore& core;
     Txn& txn;
@@ -532,7 +559,7 @@ void AccrualCore::ApplyInput(Txn& txn, const Input& input, BatchResult& result) 
     }
     void operator()(const Undecodable& c) { Reject(txn, source, c.kind, c.reason, result); }
   };
-  std::visit(Apply{*this, txn, input.source, result}, input.command);
+  std::visit(Apply{*this, txn, source, result}, command);
 }
 
 void AccrualCore::FinishBatch(const StagedBatch& staged) { Finish(staged.ticket, staged.facts); }

@@ -68,9 +68,11 @@ class AccrualCore {
   void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done);
   StatusOr<v1::EraseMemberResponse> EraseMember(const v1::EraseMemberRequest& request);
 
-  // Applies decoded input of loyalty.purchases.v1, loyalty.refunds.v1 and
-  // loyalty.activities.v1, with its offsets, in one durable write. Inputs that cannot be
-  // applied become dead-letter records in the same write.
+  // Applies records of loyalty.purchases.v1, loyalty.refunds.v1 and loyalty.activities.v1,
+  // each decoded by decode as it comes, with their offsets, in one durable write. Records
+  // that cannot be applied become dead-letter records in the same write.
+  BatchResult ApplyBatch(const std::vector<InputMessage>& batch, const Decoder& decode);
+  // The same for input decoded already.
   BatchResult ApplyBatch(const std::vector<Input>& inputs);
   // ApplyBatch's two halves: StageBatch applies under the lock and stages; FinishBatch
   // waits until the batch is durable and reports it. The next batch may be staged before
@@ -81,6 +83,7 @@ class AccrualCore {
     BatchResult result;
     std::vector<LedgerFacts> facts;
   };
+  StagedBatch StageBatch(const std::vector<InputMessage>& batch, const Decoder& decode);
   StagedBatch StageBatch(const std::vector<Input>& inputs);
   void FinishBatch(const StagedBatch& staged);
   // The offset of the next message to read, per partition, as last made durable.
@@ -140,7 +143,12 @@ class AccrualCore {
   StatusOr<v1::LedgerEntry> ApplyAdjust(Txn& txn, const v1::AdjustPointsRequest& request);
   StatusOr<v1::Hold> ApplyHold(Txn& txn, const v1::HoldPointsRequest& request);
   StatusOr<v1::EraseMemberResponse> ApplyErase(Txn& txn, const v1::EraseMemberRequest& request);
-  void ApplyInput(Txn& txn, const Input& input, BatchResult& result);
+  // Both StageBatch: apply(i, txn, result) applies the i-th of n records, source(i) is where
+  // it came from.
+  StagedBatch StageRecords(size_t n, const std::function<const InputMessage&(size_t)>& source,
+                           const std::function<void(size_t, Txn&, BatchResult&)>& apply);
+  void ApplyCommand(Txn& txn, const InputMessage& source, const Command& command,
+                    BatchResult& result);
   v1::Member View(const MemberRecord& member) const;
 
   Store& store_;

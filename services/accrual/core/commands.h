@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <variant>
@@ -40,6 +41,10 @@ struct Input {
   InputMessage source;
   Command command;
 };
+
+// The adapter's decoder, which the core calls for one record at a time: a batch never holds
+// more than one decoded command, so the allocator reuses the same memory for each.
+using Decoder = std::function<Command(const InputMessage&)>;
 
 // What one batch of input did, for metrics and tests.
 struct BatchResult {

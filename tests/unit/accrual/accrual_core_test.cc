@@ -149,6 +149,24 @@ TEST(EarningTest, BadMessagesAreDeadLetteredWithReasonAndOthersStillApply) {
   EXPECT_EQ(dead[3].headers().at("source_offset"), "3");
 }
 
+TEST(EarningTest, RawRecordsAreDecodedOneAtATimeAsTheAdapterDoes) {
+  AccrualTestEnv env;
+  env.Enroll("m1", "+380671234567");
+  std::vector<InputMessage> batch;
+  for (const Input& input :
+       {env.Purchase("p1", "m1", 10'000), env.Message(kPurchasesTopic, "m1", "\xff not a purchase"),
+        env.Message("loyalty.other.v1", "m1", "x"), env.Refund("r1", "p1", "m1", 5'000)}) {
+    batch.push_back(input.source);
+  }
+  auto result = env.core->ApplyBatch(batch, DecodeCommand);
+  EXPECT_EQ(result.purchases_applied, 1);
+  EXPECT_EQ(result.refunds_applied, 1);
+  EXPECT_EQ(result.dead_lettered.at("loyalty.purchases.v1|undecodable"), 1);
+  EXPECT_EQ(result.dead_lettered.at("loyalty.other.v1|topic"), 1);
+  EXPECT_EQ(env.Balance("m1").available(), 50);
+  EXPECT_EQ(env.core->ApplyBatch(batch, DecodeCommand).duplicates, 4);  // offsets stored
+}
+
 TEST(RefundTest, ClawsBackInProportionAndRecordsDebtBeyondTheBalance) {
   AccrualTestEnv env;
   env.Enroll("m1", "+380671234567");
