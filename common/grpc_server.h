@@ -52,7 +52,7 @@ class GrpcServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::mutex shutdown_mu_;
-  bool shut_down_ = false;
+  bool shut_down_ = false;  // guarded by shutdown_mu_
 };
 
 // Blocks SIGTERM and SIGINT in the calling thread. Call first in main, before any thread

@@ -63,10 +63,10 @@ class OutboxRelay {
   KafkaProducer& producer_;
   std::thread thread_;
   std::atomic<bool> running_{false};
-  std::mutex mu_;
+  std::mutex mu_;  // guards notified_ (the wake-up); the rest is the relay thread's own
   std::condition_variable cv_;
-  bool notified_ = false;
-  std::string cursor_;  // the first key not yet handed to the producer
+  bool notified_ = false;  // guarded by mu_
+  std::string cursor_;     // the first key not yet handed to the producer
   // The unretired messages, shared with the delivery callbacks (run by Poll and Flush on
   // the relay's thread), which may come after a shutdown stopped waiting for them.
   struct Window {

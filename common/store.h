@@ -123,7 +123,7 @@ class Store {
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> by_name_;
   rocksdb::WriteOptions write_options_;
 
-  // Group commit state, guarded by group_mu_.
+  // Group commit state: every field from here to the end is guarded by group_mu_.
   mutable std::mutex group_mu_;
   std::condition_variable group_cv_;
   StagedOps open_group_;
