@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/event_stamp.h"
 #include "common/input.h"
 #include "common/outbox.h"
 #include "common/status.h"
@@ -36,8 +37,6 @@
 #include "services/notification/core/templates.h"
 
 namespace loyalty::notification {
-
-inline constexpr char kEventsTopic[] = "loyalty.events.v1";
 
 std::vector<std::string> NotificationColumnFamilies();
 // Deletes the daily-cap counters of days over; returns how many (a retention sweep).

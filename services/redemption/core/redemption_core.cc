@@ -4,9 +4,11 @@
 #include <cctype>
 #include <random>
 
+#include "common/event_stamp.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
+#include "common/unit_of_work.h"
 #include "services/redemption/core/prize_draw.h"
 #include "services/redemption/core/voucher_code.h"
 
@@ -34,7 +36,6 @@ using v1::Checkout;
 using v1::Redemption;
 using v1::Reward;
 using v1::Voucher;
-using v1::internal::OutboxRecord;
 using v1::redemptioninternal::CheckoutRecord;
 using v1::redemptioninternal::IdempotencyEntry;
 using v1::redemptioninternal::MemberState;
@@ -196,26 +197,10 @@ std::vector<std::string> RedemptionColumnFamilies() {
           kOpenCheckoutsCf, kDrawsCf,   kOutboxCf};
 }
 
-// The changes of one step, staged together.
-struct RedemptionCore::Txn {
-  struct Op {
-    const char* cf;
-    std::string key;
-    std::string value;
-    bool visible = false;
-    bool erase = false;
-  };
-  std::vector<Op> ops;
-  std::vector<OutboxRecord> outbox;
+// The changes of one step, staged together, and the cached records they touched.
+struct RedemptionCore::Txn : UnitOfWork {
   std::set<std::string> dirty_members;
   std::set<std::string> dirty_rewards;
-
-  void Put(const char* cf, std::string key, std::string value, bool visible = false) {
-    ops.push_back({cf, std::move(key), std::move(value), visible, false});
-  }
-  void Erase(const char* cf, std::string key) {
-    ops.push_back({cf, std::move(key), "", false, true});
-  }
 };
 
 RedemptionCore::RedemptionCore(Store& store, Outbox& outbox, const Clock& clock,
@@ -253,16 +238,7 @@ uint64_t RedemptionCore::Stage(Txn& txn) {
     for (const auto& id : txn.dirty_rewards) {
       write.Put(kRewardsCf, id, rewards_.at(id).SerializeAsString());
     }
-    for (const auto& op : txn.ops) {
-      if (op.erase) {
-        write.Delete(op.cf, op.key);
-      } else if (op.visible) {
-        write.PutVisible(op.cf, op.key, op.value);
-      } else {
-        write.Put(op.cf, op.key, op.value);
-      }
-    }
-    for (const auto& record : txn.outbox) outbox_.Add(write, record);
+    txn.WriteTo(write, outbox_);
   });
 }
 
@@ -315,19 +291,11 @@ MemberState& RedemptionCore::Member(const std::string& member_id) {
 
 void RedemptionCore::AddEvent(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event) {
   MemberState& member = Member(member_id);
-  int64_t sequence = member.last_sequence() + 1;
-  member.set_last_sequence(sequence);
   // Redemption's own per-member sequence: the prefix keeps ids apart from accrual's.
-  event.set_event_id("redemption:" + member_id + ":" + std::to_string(sequence));
-  event.set_member_id(member_id);
-  event.set_sequence(sequence);
-  event.set_occurred_at_ms(clock_.NowMs());
-  event.set_source_service("redemption");
-  OutboxRecord record;
-  record.set_topic(kEventsTopic);
-  record.set_key(member_id);
-  record.set_value(event.SerializeAsString());
-  txn.outbox.push_back(std::move(record));
+  static const EventSource kSource{"redemption", "redemption:"};
+  int64_t sequence = member.last_sequence();
+  txn.Publish(StampEvent(kSource, sequence, member_id, clock_.NowMs(), event));
+  member.set_last_sequence(sequence);
   txn.dirty_members.insert(member_id);
 }
 
@@ -1574,7 +1542,7 @@ int RedemptionCore::ExpireCheckouts() {
       PutCheckout(txn, next);
       ++expired;
     }
-    if (txn.ops.empty()) return 0;
+    if (txn.empty()) return 0;
     ticket = Stage(txn);
   }
   Finish(ticket);

@@ -28,6 +28,7 @@
 
 #include "common/accrual_client.h"
 #include "common/clock.h"
+#include "common/event_stamp.h"
 #include "common/outbox.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -37,8 +38,6 @@
 #include "services/redemption/core/redemption_config.h"
 
 namespace loyalty::redemption {
-
-inline constexpr char kEventsTopic[] = "loyalty.events.v1";
 
 std::vector<std::string> RedemptionColumnFamilies();
 
