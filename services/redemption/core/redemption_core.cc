@@ -4,6 +4,7 @@
 #include <cctype>
 #include <random>
 
+#include "common/accrual_retry.h"
 #include "common/event_stamp.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
@@ -53,20 +54,6 @@ Status CheckId(const std::string& field, const std::string& id) {
     return InvalidArgument(field + ": at most 128 letters, digits or _-.:@");
   }
   return Status::Ok();
-}
-
-// A refusal is final; anything else (unavailable, deadline, internal) leaves the outcome of
-// the call unknown, so the step is repeated with the same idempotency key later.
-bool Definitive(const Status& s) {
-  switch (s.code()) {
-    case Code::kInvalidArgument:
-    case Code::kNotFound:
-    case Code::kAlreadyExists:
-    case Code::kFailedPrecondition:
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::string MemberRedemptionKey(const std::string& member_id, const std::string& redemption_id) {
@@ -455,8 +442,9 @@ StatusOr<T> RedemptionCore::CallAccrual(const std::string& step,
                                         const std::function<StatusOr<T>()>& call) {
   for (int attempt = 1;; ++attempt) {
     StatusOr<T> result = call();
-    if (result.ok() || Definitive(result.status()) || attempt >= config_.accrual_attempts) {
-      if (!result.ok() && !Definitive(result.status())) observer_->SagaStepRetried(step);
+    bool retry = ShouldRetryAccrualCall(result.status());  // false for a success
+    if (!retry || attempt >= config_.accrual_attempts) {
+      if (retry) observer_->SagaStepRetried(step);
       return result;
     }
     observer_->SagaStepRetried(step);
@@ -755,12 +743,12 @@ void RedemptionCore::ReserveAndDrive(const v1::RedeemRequest& request, const v1:
     observer_->Committed();
     accrual_.HoldPointsAsync(HoldRequest(id), [this, id, done](StatusOr<v1::Hold> hold) {
       if (!hold.ok()) {
-        if (!Definitive(hold.status())) observer_->SagaStepRetried("hold");
+        if (ShouldRetryAccrualCall(hold.status())) observer_->SagaStepRetried("hold");
         return DriveBlocking(id, done);
       }
       accrual_.CaptureHoldAsync(MarkHeld(id, *hold), [this, id, done](StatusOr<v1::Hold> captured) {
         if (!captured.ok()) {
-          if (!Definitive(captured.status())) observer_->SagaStepRetried("capture");
+          if (ShouldRetryAccrualCall(captured.status())) observer_->SagaStepRetried("capture");
           return DriveBlocking(id, done);
         }
         Completion completion = CompleteRedemption(id, *captured);
@@ -891,7 +879,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
         auto hold =
             CallAccrual<v1::Hold>("hold", [&] { return accrual_.HoldPoints(hold_request); });
         if (!hold.ok()) {
-          if (!Definitive(hold.status())) {
+          if (ShouldRetryAccrualCall(hold.status())) {
             return Status(Code::kUnavailable, "accrual: " + hold.status().message() +
                                                   " (redemption " + id + " continues later)");
           }
@@ -908,7 +896,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
         auto captured =
             CallAccrual<v1::Hold>("capture", [&] { return accrual_.CaptureHold(capture_request); });
         if (!captured.ok()) {
-          if (!Definitive(captured.status())) {
+          if (ShouldRetryAccrualCall(captured.status())) {
             return Status(Code::kUnavailable, "accrual: " + captured.status().message() +
                                                   " (redemption " + id + " continues later)");
           }
@@ -935,7 +923,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
           auto voided =
               CallAccrual<v1::Hold>("void", [&] { return accrual_.VoidHold(void_request); });
           // A refusal means the hold is already closed (expired or voided): nothing is held.
-          if (!voided.ok() && !Definitive(voided.status())) {
+          if (!voided.ok() && ShouldRetryAccrualCall(voided.status())) {
             return Status(Code::kUnavailable, "accrual: " + voided.status().message() +
                                                   " (redemption " + id + " continues later)");
           }
@@ -954,7 +942,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
           award.set_idempotency_key(AwardKey(id));
           auto entry =
               CallAccrual<v1::LedgerEntry>("award", [&] { return accrual_.AwardPoints(award); });
-          if (!entry.ok() && !Definitive(entry.status())) {
+          if (!entry.ok() && ShouldRetryAccrualCall(entry.status())) {
             return Status(Code::kUnavailable, "accrual: " + entry.status().message() +
                                                   " (cancellation " + id + " continues later)");
           }
@@ -1335,7 +1323,7 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
         hold_request.set_idempotency_key("redemption:" + id + ":hold");
         auto hold = CallAccrual<v1::Hold>("checkout_hold",
                                           [&] { return accrual_.HoldPoints(hold_request); });
-        if (!hold.ok() && !Definitive(hold.status())) {
+        if (!hold.ok() && ShouldRetryAccrualCall(hold.status())) {
           return Status(Code::kUnavailable, "accrual: " + hold.status().message());
         }
         if (hold.ok()) {
@@ -1357,7 +1345,7 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
         capture.set_idempotency_key("redemption:" + id + ":capture");
         auto captured = CallAccrual<v1::Hold>("checkout_capture",
                                               [&] { return accrual_.CaptureHold(capture); });
-        if (!captured.ok() && !Definitive(captured.status())) {
+        if (!captured.ok() && ShouldRetryAccrualCall(captured.status())) {
           return Status(Code::kUnavailable, "accrual: " + captured.status().message());
         }
         if (captured.ok()) {
@@ -1378,7 +1366,7 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
         void_request.set_idempotency_key("redemption:" + id + ":void");
         auto voided =
             CallAccrual<v1::Hold>("checkout_void", [&] { return accrual_.VoidHold(void_request); });
-        if (!voided.ok() && !Definitive(voided.status())) {
+        if (!voided.ok() && ShouldRetryAccrualCall(voided.status())) {
           return Status(Code::kUnavailable, "accrual: " + voided.status().message());
         }
         // Refused: the hold had expired already, which released the points just the same.

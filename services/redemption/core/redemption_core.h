@@ -199,7 +199,8 @@ class RedemptionCore {
                                            int64_t points, v1::CheckoutState next_state,
                                            const CheckoutJudge& judge);
 
-  // Calls accrual, repeating UNAVAILABLE answers config_.accrual_attempts times.
+  // Calls accrual, repeating answers of unknown outcome (ShouldRetryAccrualCall) up to
+  // config_.accrual_attempts times.
   template <typename T>
   StatusOr<T> CallAccrual(const std::string& step, const std::function<StatusOr<T>()>& call);
 

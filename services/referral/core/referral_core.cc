@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/accrual_retry.h"
 #include "common/dead_letter.h"
 #include "common/event_stamp.h"
 #include "common/idempotent.h"
@@ -696,7 +697,7 @@ StepsResult ReferralCore::RunPendingSteps() {
       adjust.set_idempotency_key(key + ":reverse");
       status = accrual_.AdjustPoints(adjust).status();
     }
-    if (status.code() == Code::kUnavailable || status.code() == Code::kInternal) {
+    if (ShouldRetryAccrualCall(status)) {
       ++result.retrying;
       continue;
     }

@@ -56,7 +56,7 @@ struct EventBatchResult {
 struct StepsResult {
   int done = 0;      // steps accrual confirmed
   int failed = 0;    // refused for good (recorded on the referral)
-  int retrying = 0;  // accrual unreachable: left pending
+  int retrying = 0;  // outcome unknown (ShouldRetryAccrualCall): left pending
 };
 
 class ReferralCore {
