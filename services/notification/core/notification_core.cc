@@ -601,11 +601,13 @@ BatchResult NotificationCore::ApplyBatch(const std::vector<InputMessage>& messag
       if (!Decode(message.value, &event, &error)) {
         DeadLetter(txn, message, "undecodable", error);
         ++result.dead_lettered;
+        ++result.dead_letters[{message.topic, "undecodable"}];
         continue;
       }
       if (event.event_id().empty() || event.member_id().empty()) {
         DeadLetter(txn, message, "invalid", "event_id and member_id: required");
         ++result.dead_lettered;
+        ++result.dead_letters[{message.topic, "invalid"}];
         continue;
       }
       std::string ignored;
