@@ -7,6 +7,7 @@ set(forbidden
   "<librdkafka/" "<grpcpp/" "<grpc/" "<prometheus/" ".grpc.pb.h\""
   "\"common/kafka.h\"" "\"common/batch_consumer.h\"" "\"common/outbox_relay.h\""
   "\"common/grpc_" "\"common/metrics.h\"" "\"common/store_metrics.h\""
+  "\"common/consumer_metrics.h\""
   "\"common/service_runtime.h\"")
 file(GLOB core_files ${SOURCE_DIR}/services/*/core/*.h ${SOURCE_DIR}/services/*/core/*.cc)
 set(violations "")

@@ -94,7 +94,7 @@ def red_rows(l, job):
           unit="s", legend="{{grpc_method}}", w=12)
 
 
-def kafka_rows(l, job, batch_latency):
+def kafka_rows(l, job):
     sel = f'job="{job}"'
     l.row("Kafka consumption")
     l.add("Consumed/s by topic",
@@ -112,14 +112,13 @@ def kafka_rows(l, job, batch_latency):
           f"sum(rate(kafka_messages_duplicate_total{{{sel}}}[$__rate_interval]))", unit="ops",
           legend="duplicates",
           description="Redeliveries after a crash or a producer retry; they change nothing.")
-    if batch_latency:
-        l.add("Batch commit latency p50 / p99", [
-            (f"histogram_quantile(0.5, sum by (le) (rate(kafka_batch_commit_seconds_bucket{{{sel}}}[$__rate_interval])))", "p50"),
-            (f"histogram_quantile(0.99, sum by (le) (rate(kafka_batch_commit_seconds_bucket{{{sel}}}[$__rate_interval])))", "p99"),
-        ], unit="s", description="Apply a batch and fsync it (group commit).")
-        l.add("Messages per batch (mean)",
-              f"sum(rate(kafka_batch_messages_sum{{{sel}}}[$__rate_interval])) / sum(rate(kafka_batch_messages_count{{{sel}}}[$__rate_interval]))",
-              legend="mean batch")
+    l.add("Batch commit latency p50 / p99", [
+        (f"histogram_quantile(0.5, sum by (le) (rate(kafka_batch_commit_seconds_bucket{{{sel}}}[$__rate_interval])))", "p50"),
+        (f"histogram_quantile(0.99, sum by (le) (rate(kafka_batch_commit_seconds_bucket{{{sel}}}[$__rate_interval])))", "p99"),
+    ], unit="s", description="Apply a batch and fsync it (group commit).")
+    l.add("Messages per batch (mean)",
+          f"sum(rate(kafka_batch_messages_sum{{{sel}}}[$__rate_interval])) / sum(rate(kafka_batch_messages_count{{{sel}}}[$__rate_interval]))",
+          legend="mean batch")
 
 
 def outbox_and_process_rows(l, job):
@@ -163,7 +162,7 @@ def accrual():
           f'sum by (operation) (rate(accrual_points_total{{job="{job}"}}[$__rate_interval]))',
           legend="{{operation}}", w=24)
     red_rows(l, job)
-    kafka_rows(l, job, batch_latency=True)
+    kafka_rows(l, job)
     outbox_and_process_rows(l, job)
     return dashboard("loyalty-accrual", "Loyalty / accrual (operators)", ["operators", "accrual"], l,
                      "RED for gRPC, Kafka consumption, outbox and process of loyalty-accrual.")
@@ -190,8 +189,7 @@ def referral():
           f"sum by (operation, role) (rate(referral_points_total{{{sel}}}[$__rate_interval]))",
           legend="{{operation}} {{role}}")
     red_rows(l, job)
-    # referral does not export kafka_batch_commit_seconds yet (see docs/metrics.md).
-    kafka_rows(l, job, batch_latency=False)
+    kafka_rows(l, job)
     outbox_and_process_rows(l, job)
     return dashboard("loyalty-referral", "Loyalty / referral (operators)", ["operators", "referral"], l,
                      "RED for gRPC, Kafka consumption, outbox and process of loyalty-referral.")

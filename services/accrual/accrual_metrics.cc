@@ -13,24 +13,12 @@ std::string SourceLabel(const std::string& source) {
 }  // namespace
 
 AccrualMetrics::AccrualMetrics(prometheus::Registry& registry)
-    : points_(prometheus::BuildCounter()
+    : consumer_(registry),
+      points_(prometheus::BuildCounter()
                   .Name("accrual_points_total")
                   .Help("Points moved, by operation: earned, clawed_back, awarded, adjusted_up, "
                         "adjusted_down, held, captured, voided, hold_expired")
                   .Register(registry)),
-      consumed_(prometheus::BuildCounter()
-                    .Name("kafka_messages_consumed_total")
-                    .Help("Input messages read and processed, by topic")
-                    .Register(registry)),
-      duplicates_(prometheus::BuildCounter()
-                      .Name("kafka_messages_duplicate_total")
-                      .Help("Input messages already applied before, which changed nothing")
-                      .Register(registry)
-                      .Add({})),
-      dead_lettered_(prometheus::BuildCounter()
-                         .Name("kafka_messages_dead_lettered_total")
-                         .Help("Input messages sent to <topic>.dlq, by topic and reason kind")
-                         .Register(registry)),
       purchases_(prometheus::BuildCounter()
                      .Name("accrual_purchases_total")
                      .Help("Purchases applied, by whether the buyer is a member")
@@ -49,23 +37,6 @@ AccrualMetrics::AccrualMetrics(prometheus::Registry& registry)
                           .Help("Refunds that arrived before their purchase and waited for it")
                           .Register(registry)
                           .Add({})),
-      lag_(prometheus::BuildGauge()
-               .Name("kafka_consumer_lag")
-               .Help("Messages between the committed position and the end of the partition")
-               .Register(registry)),
-      batch_seconds_(prometheus::BuildHistogram()
-                         .Name("kafka_batch_commit_seconds")
-                         .Help("Time to apply a batch of input messages and sync it to disk")
-                         .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025,
-                                                                          0.005, 0.01, 0.025, 0.05,
-                                                                          0.1, 0.25, 0.5, 1, 2.5})),
-      batch_size_(
-          prometheus::BuildHistogram()
-              .Name("kafka_batch_messages")
-              .Help("Input messages per committed batch")
-              .Register(registry)
-              .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 500, 1000, 2000, 5000})),
       members_(prometheus::BuildGauge()
                    .Name("accrual_members")
                    .Help("Members enrolled (erased members included)")
@@ -132,16 +103,13 @@ void AccrualMetrics::Observe(const std::vector<LedgerFacts>& facts) {
 
 void AccrualMetrics::ObserveBatch(const std::map<std::string, int64_t>& per_topic,
                                   const BatchResult& result, double commit_seconds) {
-  std::lock_guard lock(mu_);
-  for (const auto& [topic, n] : per_topic) {
-    consumed_.Add({{"topic", topic}}).Increment(static_cast<double>(n));
-  }
-  duplicates_.Increment(static_cast<double>(result.duplicates));
+  ConsumerMetrics::Batch batch{per_topic, result.duplicates, {}, commit_seconds};
   for (const auto& [key, n] : result.dead_lettered) {
-    auto bar = key.find('|');
-    dead_lettered_.Add({{"topic", key.substr(0, bar)}, {"reason", key.substr(bar + 1)}})
-        .Increment(static_cast<double>(n));
+    auto bar = key.find('|');  // "<topic>|<reason kind>"
+    batch.dead_lettered[{key.substr(0, bar), key.substr(bar + 1)}] += n;
   }
+  consumer_.ObserveBatch(batch);
+  std::lock_guard lock(mu_);
   purchases_.Add({{"member", "true"}}).Increment(static_cast<double>(result.purchases_applied));
   member_purchases_.Add({{"nth", "first"}})
       .Increment(static_cast<double>(result.purchases_applied - result.repeat_purchases));
@@ -151,19 +119,9 @@ void AccrualMetrics::ObserveBatch(const std::map<std::string, int64_t>& per_topi
   spend_.Add({{"member", "false"}}).Increment(static_cast<double>(result.non_member_spend_minor));
   purchases_.Add({{"member", "false"}}).Increment(static_cast<double>(result.non_member_purchases));
   refunds_parked_.Increment(static_cast<double>(result.refunds_parked));
-  batch_seconds_.Observe(commit_seconds);
-  int64_t messages = 0;
-  for (const auto& [topic, n] : per_topic) messages += n;
-  batch_size_.Observe(static_cast<double>(messages));
 }
 
-void AccrualMetrics::SetLag(const std::map<TopicPartition, int64_t>& lag) {
-  std::lock_guard lock(mu_);
-  for (const auto& [tp, n] : lag) {
-    lag_.Add({{"topic", tp.first}, {"partition", std::to_string(tp.second)}})
-        .Set(static_cast<double>(n));
-  }
-}
+void AccrualMetrics::SetLag(const std::map<TopicPartition, int64_t>& lag) { consumer_.SetLag(lag); }
 
 void AccrualMetrics::SetGauges(int64_t members, int64_t open_holds) {
   members_.Set(static_cast<double>(members));

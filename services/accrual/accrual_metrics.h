@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/consumer_metrics.h"
 #include "services/accrual/core/accrual_core.h"
 
 namespace loyalty::accrual {
@@ -30,17 +31,12 @@ class AccrualMetrics {
  private:
   prometheus::Counter& Points(const std::string& operation, const std::string& source = "none");
 
+  ConsumerMetrics consumer_;
   prometheus::Family<prometheus::Counter>& points_;
-  prometheus::Family<prometheus::Counter>& consumed_;
-  prometheus::Counter& duplicates_;
-  prometheus::Family<prometheus::Counter>& dead_lettered_;
   prometheus::Family<prometheus::Counter>& purchases_;
   prometheus::Family<prometheus::Counter>& member_purchases_;
   prometheus::Family<prometheus::Counter>& spend_;
   prometheus::Counter& refunds_parked_;
-  prometheus::Family<prometheus::Gauge>& lag_;
-  prometheus::Histogram& batch_seconds_;
-  prometheus::Histogram& batch_size_;
   prometheus::Gauge& members_;
   prometheus::Gauge& open_holds_;
   std::mutex mu_;

@@ -1,9 +1,10 @@
 // loyalty-accrual: wires the accrual core to RocksDB, Kafka, gRPC and Prometheus.
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <thread>
 
 #include "common/clock.h"
+#include "common/periodic_task.h"
 #include "common/service_runtime.h"
 #include "loyalty/v1/internal.pb.h"
 #include "services/accrual/accrual_metrics.h"
@@ -43,29 +44,18 @@ int Main(int argc, char** argv) {
 
   // Timed work, once a second: hold expiry, pending release, lot expiry and reminders, tier
   // reviews, paid memberships ending, and the gauges.
-  std::mutex scheduler_mu;
-  std::condition_variable scheduler_cv;
-  std::thread scheduler_thread([&] {
-    std::unique_lock lock(scheduler_mu);
-    while (running) {
-      lock.unlock();
-      core.ExpireHolds();
-      core.RunTimers();
-      metrics.SetGauges(core.MemberCount(), core.OpenHolds());
-      lock.lock();
-      scheduler_cv.wait_for(lock, std::chrono::seconds(1), [&] { return !running; });
-    }
+  PeriodicTask scheduler(std::chrono::seconds(1), [&] {
+    core.ExpireHolds();
+    core.RunTimers();
+    metrics.SetGauges(core.MemberCount(), core.OpenHolds());
   });
+  scheduler.Start();
 
   AccrualGrpcService service(core);
   return rt->ServeUntilSignal({&service}, [&] {
-    {
-      std::lock_guard lock(scheduler_mu);
-      running = false;
-    }
-    scheduler_cv.notify_all();
+    running = false;
+    scheduler.Stop();
     consume_thread.join();
-    scheduler_thread.join();
   });
 }
 

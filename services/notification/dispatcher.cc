@@ -10,7 +10,8 @@ Dispatcher::Dispatcher(NotificationCore& core,
     : core_(core),
       channels_(std::move(channels)),
       metrics_(metrics),
-      workers_per_channel_(std::max(1, workers_per_channel)) {}
+      workers_per_channel_(std::max(1, workers_per_channel)),
+      ticker_(std::chrono::seconds(1), [this] { Tick(); }) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
 
@@ -20,7 +21,7 @@ void Dispatcher::Start() {
     for (int i = 0; i < workers_per_channel_; ++i)
       threads_.emplace_back([this, n = name] { Work(n); });
   }
-  threads_.emplace_back([this] { Tick(); });
+  ticker_.Start();
 }
 
 void Dispatcher::Stop() {
@@ -30,6 +31,7 @@ void Dispatcher::Stop() {
     running_ = false;
   }
   cv_.notify_all();
+  ticker_.Stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
@@ -71,14 +73,10 @@ void Dispatcher::Work(const std::string& name) {
 }
 
 void Dispatcher::Tick() {
-  while (running_) {
-    core_.FlushDigests();
-    metrics_.SetQueueDepth(core_.QueueDepth());
-    for (const char* c : kChannels) {
-      metrics_.SetBreaker(c, core_.BreakerState(c) != CircuitBreaker::State::kClosed);
-    }
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(1), [&] { return !running_.load(); });
+  core_.FlushDigests();
+  metrics_.SetQueueDepth(core_.QueueDepth());
+  for (const char* c : kChannels) {
+    metrics_.SetBreaker(c, core_.BreakerState(c) != CircuitBreaker::State::kClosed);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/periodic_task.h"
 #include "services/notification/channels/channels.h"
 #include "services/notification/core/notification_core.h"
 #include "services/notification/notification_metrics.h"
@@ -30,7 +31,7 @@ class Dispatcher {
 
  private:
   void Work(const std::string& channel);
-  void Tick();
+  void Tick();  // digests and gauges, once a second
 
   NotificationCore& core_;
   std::map<std::string, std::unique_ptr<Channel>> channels_;
@@ -41,6 +42,7 @@ class Dispatcher {
   std::condition_variable cv_;
   uint64_t wakeups_ = 0;
   std::vector<std::thread> threads_;
+  PeriodicTask ticker_;
 };
 
 }  // namespace loyalty::notification

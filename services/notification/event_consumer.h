@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 
 #include "common/batch_consumer.h"
 #include "common/kafka.h"
@@ -19,9 +20,15 @@ class EventConsumer {
       : core_(core), consumer_(consumer), metrics_(metrics), options_(options) {}
   Status Assign() { return consumer_.AssignAll({kEventsTopic}, core_.StoredOffsets()); }
   void Run(const std::atomic<bool>& running) {
-    ConsumeInBatches(consumer_, options_, running, [&](const std::vector<KafkaMessage>& batch) {
-      metrics_.ObserveBatch(core_.ApplyBatch(batch));
-    });
+    ConsumeInBatches(
+        consumer_, options_, running,
+        [&](const std::vector<KafkaMessage>& batch) {
+          auto start = std::chrono::steady_clock::now();
+          BatchResult result = core_.ApplyBatch(batch);  // returns once durable
+          std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
+          metrics_.ObserveBatch(batch, result, seconds.count());
+        },
+        [&] { metrics_.SetLag(consumer_.Lag(core_.StoredOffsets())); });
   }
 
  private:

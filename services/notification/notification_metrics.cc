@@ -36,7 +36,8 @@ NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
       breaker_open_(prometheus::BuildGauge()
                         .Name("notification_breaker_open")
                         .Help("1 while the channel's circuit breaker is open or half-open")
-                        .Register(registry)) {
+                        .Register(registry)),
+      consumer_(registry) {
   for (const char* c : kChannels) {
     breaker_open_.Add({{"channel", c}}).Set(0);
     retries_.Add({{"channel", c}});
@@ -46,9 +47,15 @@ NotificationMetrics::NotificationMetrics(prometheus::Registry& registry)
        {"processed", "duplicate", "dead_lettered", "unmapped", "skipped", "digested"}) {
     events_.Add({{"result", r}});
   }
+  for (const char* reason : {"undecodable", "invalid"}) {
+    consumer_.ExpectDeadLetters(kEventsTopic, reason);
+  }
 }
 
-void NotificationMetrics::ObserveBatch(const BatchResult& r) {
+void NotificationMetrics::ObserveBatch(const std::vector<InputMessage>& batch, const BatchResult& r,
+                                       double commit_seconds) {
+  consumer_.ObserveBatch(
+      {ConsumerMetrics::PerTopic(batch), r.duplicates, r.dead_letters, commit_seconds});
   int64_t processed = r.events - r.dead_lettered;
   events_.Add({{"result", "processed"}}).Increment(static_cast<double>(processed));
   events_.Add({{"result", "duplicate"}}).Increment(static_cast<double>(r.duplicates));

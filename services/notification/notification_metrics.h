@@ -1,6 +1,7 @@
 // Prometheus metrics of the notification service: notifications by kind, channel and
 // outcome; attempt and end-to-end delivery latency; retries; dead letters; queue depth;
-// breaker state; and what the event consumer did with each event.
+// breaker state; what the event consumer did with each event; and the kafka_* input metrics
+// every consumer exports (common/consumer_metrics.h).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -8,6 +9,12 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/consumer_metrics.h"
+#include "common/input.h"
 #include "services/notification/core/notification_core.h"
 
 namespace loyalty::notification {
@@ -15,7 +22,10 @@ namespace loyalty::notification {
 class NotificationMetrics {
  public:
   explicit NotificationMetrics(prometheus::Registry& registry);
-  void ObserveBatch(const BatchResult& result);
+  // commit_seconds: applying the batch and syncing it to disk.
+  void ObserveBatch(const std::vector<InputMessage>& batch, const BatchResult& result,
+                    double commit_seconds);
+  void SetLag(const std::map<TopicPartition, int64_t>& lag) { consumer_.SetLag(lag); }
   void ObserveAttempt(const AttemptFacts& facts);
   void SetQueueDepth(int64_t depth);
   void SetBreaker(const std::string& channel, bool open);
@@ -29,6 +39,7 @@ class NotificationMetrics {
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Gauge& queue_depth_;
   prometheus::Family<prometheus::Gauge>& breaker_open_;
+  ConsumerMetrics consumer_;
 };
 
 }  // namespace loyalty::notification

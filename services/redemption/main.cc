@@ -1,12 +1,11 @@
 // loyalty-redemption: wires the redemption core to RocksDB, accrual's gRPC API, the outbox
 // relay, gRPC and Prometheus; resumes unfinished sagas on start and keeps retrying them.
-#include <atomic>
-#include <condition_variable>
-#include <thread>
+#include <chrono>
 
 #include "common/clock.h"
 #include "common/grpc_accrual_client.h"
 #include "common/log.h"
+#include "common/periodic_task.h"
 #include "common/service_runtime.h"
 #include "common/worker_pool.h"
 #include "loyalty/v1/redemption_internal.pb.h"
@@ -38,31 +37,15 @@ int Main(int argc, char** argv) {
 
   // Timed work: resume unfinished sagas (first at once, for what a crash left), expire
   // abandoned checkouts, refresh gauges.
-  std::atomic<bool> running{true};
-  std::mutex scheduler_mu;
-  std::condition_variable scheduler_cv;
-  std::thread scheduler_thread([&] {
-    std::unique_lock lock(scheduler_mu);
-    while (running) {
-      lock.unlock();
-      int pending = core.ResumePending();
-      core.ExpireCheckouts();
-      metrics.SetGauges(core.OpenCheckouts(), pending);
-      lock.lock();
-      scheduler_cv.wait_for(lock, std::chrono::milliseconds(resume_every_ms),
-                            [&] { return !running; });
-    }
+  PeriodicTask scheduler(std::chrono::milliseconds(resume_every_ms), [&] {
+    int pending = core.ResumePending();
+    core.ExpireCheckouts();
+    metrics.SetGauges(core.OpenCheckouts(), pending);
   });
+  scheduler.Start();
 
   RedemptionGrpcService service(core);
-  return rt->ServeUntilSignal({&service}, [&] {
-    {
-      std::lock_guard lock(scheduler_mu);
-      running = false;
-    }
-    scheduler_cv.notify_all();
-    scheduler_thread.join();
-  });
+  return rt->ServeUntilSignal({&service}, [&] { scheduler.Stop(); });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 
 #include "common/batch_consumer.h"
 #include "common/kafka.h"
@@ -23,7 +24,10 @@ class EventConsumer {
     ConsumeInBatches(
         consumer_, options_, running,
         [&](const std::vector<KafkaMessage>& batch) {
-          metrics_.ObserveBatch(batch, core_.ApplyEvents(batch));
+          auto start = std::chrono::steady_clock::now();
+          EventBatchResult result = core_.ApplyEvents(batch);  // returns once durable
+          std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
+          metrics_.ObserveBatch(batch, result, seconds.count());
         },
         [&] { metrics_.SetLag(consumer_.Lag(core_.StoredOffsets())); });
   }

@@ -1,10 +1,12 @@
 // loyalty-referral: wires the referral core to RocksDB, Kafka, accrual, gRPC and Prometheus.
+#include <algorithm>
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
 #include <thread>
 
 #include "common/clock.h"
 #include "common/grpc_accrual_client.h"
+#include "common/periodic_task.h"
 #include "common/service_runtime.h"
 #include "loyalty/v1/referral_internal.pb.h"
 #include "services/referral/core/referral_core.h"
@@ -31,21 +33,28 @@ int Main(int argc, char** argv) {
   ReferralCore core(rt->store(), rt->outbox(), clock, accrual, *program);
   ReferralMetrics metrics(rt->registry());
 
-  std::mutex work_mu;
-  std::condition_variable work_cv;
-  bool work_due = true;  // resume steps persisted before a restart at once
+  // The award worker: pays and reverses bonuses outside the core's mutex, first at once (steps
+  // persisted before a restart), then when a step becomes due or every second; while accrual
+  // is unreachable it pauses with a growing backoff that new work does not cut short.
+  int backoff_ms = 100;
+  PeriodicTask award_worker([&]() -> PeriodicTask::Pause {
+    StepsResult result = core.RunPendingSteps();
+    metrics.StepsRetrying(result.retrying);
+    metrics.SetPendingWork(core.PendingWork());
+    if (result.retrying > 0) {
+      PeriodicTask::Pause backoff{std::chrono::milliseconds(backoff_ms), /*wakeable=*/false};
+      backoff_ms = std::min(backoff_ms * 2, 10'000);
+      return backoff;
+    }
+    backoff_ms = 100;
+    return {std::chrono::seconds(1)};
+  });
   std::atomic<bool> running{true};
   core.SetOnCommit([&](const std::vector<Fact>& facts) {
     rt->relay().Notify();
     metrics.Observe(facts);
   });
-  core.SetOnWork([&] {
-    {
-      std::lock_guard lock(work_mu);
-      work_due = true;
-    }
-    work_cv.notify_all();
-  });
+  core.SetOnWork([&] { award_worker.Wake(); });
 
   auto consumer =
       KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id", "loyalty-referral"));
@@ -54,37 +63,13 @@ int Main(int argc, char** argv) {
   if (Status s = events.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the input", s);
   std::thread consume_thread([&] { events.Run(running); });
 
-  // The award worker: pays and reverses bonuses outside the core's mutex; retries with a
-  // growing pause while accrual is unreachable.
-  std::thread work_thread([&] {
-    int backoff_ms = 100;
-    std::unique_lock lock(work_mu);
-    while (running) {
-      work_due = false;
-      lock.unlock();
-      StepsResult result = core.RunPendingSteps();
-      metrics.StepsRetrying(result.retrying);
-      metrics.SetPendingWork(core.PendingWork());
-      lock.lock();
-      if (result.retrying > 0) {
-        work_cv.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return !running; });
-        backoff_ms = std::min(backoff_ms * 2, 10'000);
-        continue;
-      }
-      backoff_ms = 100;
-      work_cv.wait_for(lock, std::chrono::seconds(1), [&] { return !running || work_due; });
-    }
-  });
+  award_worker.Start();
 
   ReferralGrpcService service(core);
   return rt->ServeUntilSignal({&service}, [&] {
-    {
-      std::lock_guard lock(work_mu);
-      running = false;
-    }
-    work_cv.notify_all();
+    running = false;
+    award_worker.Stop();
     consume_thread.join();
-    work_thread.join();
   });
 }
 

@@ -34,29 +34,15 @@ ReferralMetrics::ReferralMetrics(prometheus::Registry& registry)
                           .Help("Award or reversal calls that found accrual unavailable")
                           .Register(registry)
                           .Add({})),
-      consumed_(prometheus::BuildCounter()
-                    .Name("kafka_messages_consumed_total")
-                    .Help("Input messages read and processed, by topic")
-                    .Register(registry)),
-      duplicates_(prometheus::BuildCounter()
-                      .Name("kafka_messages_duplicate_total")
-                      .Help("Input messages already applied before, which changed nothing")
-                      .Register(registry)
-                      .Add({})),
-      dead_lettered_(prometheus::BuildCounter()
-                         .Name("kafka_messages_dead_lettered_total")
-                         .Help("Input messages sent to <topic>.dlq")
-                         .Register(registry)
-                         .Add({{"topic", "loyalty.events.v1"}, {"reason", "undecodable"}})),
-      lag_(prometheus::BuildGauge()
-               .Name("kafka_consumer_lag")
-               .Help("Messages between the committed position and the end of the partition")
-               .Register(registry)),
+      consumer_(registry),
       pending_work_(prometheus::BuildGauge()
                         .Name("referral_pending_steps")
                         .Help("Referrals with an award or reversal not yet confirmed by accrual")
                         .Register(registry)
-                        .Add({})) {}
+                        .Add({})) {
+  // Referral dead-letters only undecodable events of loyalty.events.v1.
+  consumer_.ExpectDeadLetters(kEventsTopic, "undecodable");
+}
 
 void ReferralMetrics::Observe(const std::vector<Fact>& facts) {
   for (const auto& f : facts) {
@@ -79,21 +65,13 @@ void ReferralMetrics::Observe(const std::vector<Fact>& facts) {
 }
 
 void ReferralMetrics::ObserveBatch(const std::vector<KafkaMessage>& batch,
-                                   const EventBatchResult& result) {
-  std::map<std::string, int64_t> by_topic;
-  for (const auto& m : batch) ++by_topic[m.topic];
-  for (const auto& [topic, n] : by_topic) {
-    consumed_.Add({{"topic", topic}}).Increment(static_cast<double>(n));
+                                   const EventBatchResult& result, double commit_seconds) {
+  ConsumerMetrics::Batch observed{
+      ConsumerMetrics::PerTopic(batch), result.duplicates, {}, commit_seconds};
+  if (result.dead_lettered > 0) {
+    observed.dead_lettered[{kEventsTopic, "undecodable"}] = result.dead_lettered;
   }
-  duplicates_.Increment(static_cast<double>(result.duplicates));
-  dead_lettered_.Increment(static_cast<double>(result.dead_lettered));
-}
-
-void ReferralMetrics::SetLag(const std::map<TopicPartition, int64_t>& lag) {
-  for (const auto& [tp, n] : lag) {
-    lag_.Add({{"topic", tp.first}, {"partition", std::to_string(tp.second)}})
-        .Set(static_cast<double>(n));
-  }
+  consumer_.ObserveBatch(observed);
 }
 
 }  // namespace loyalty::referral

@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "common/consumer_metrics.h"
 #include "common/kafka.h"
 #include "services/referral/core/referral_core.h"
 
@@ -19,8 +20,10 @@ class ReferralMetrics {
   explicit ReferralMetrics(prometheus::Registry& registry);
 
   void Observe(const std::vector<Fact>& facts);
-  void ObserveBatch(const std::vector<KafkaMessage>& batch, const EventBatchResult& result);
-  void SetLag(const std::map<TopicPartition, int64_t>& lag);
+  // commit_seconds: applying the batch and syncing it to disk.
+  void ObserveBatch(const std::vector<KafkaMessage>& batch, const EventBatchResult& result,
+                    double commit_seconds);
+  void SetLag(const std::map<TopicPartition, int64_t>& lag) { consumer_.SetLag(lag); }
   void SetPendingWork(size_t pending) { pending_work_.Set(static_cast<double>(pending)); }
   void StepsRetrying(int n) { steps_retrying_.Increment(n); }
 
@@ -31,10 +34,7 @@ class ReferralMetrics {
   prometheus::Family<prometheus::Counter>& points_;
   prometheus::Family<prometheus::Counter>& step_failures_;
   prometheus::Counter& steps_retrying_;
-  prometheus::Family<prometheus::Counter>& consumed_;
-  prometheus::Counter& duplicates_;
-  prometheus::Counter& dead_lettered_;
-  prometheus::Family<prometheus::Gauge>& lag_;
+  ConsumerMetrics consumer_;
   prometheus::Gauge& pending_work_;
 };
 

@@ -7,11 +7,13 @@
 #include <random>
 #include <sstream>
 
+#include "common/dead_letter.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
 #include "common/log.h"
 #include "common/retention.h"
+#include "common/unit_of_work.h"
 #include "loyalty/v1/internal.pb.h"
 #include "services/notification/core/i18n.h"
 #include "services/notification/core/mapper.h"
@@ -37,7 +39,6 @@ constexpr char kOffsetsCf[] = "offsets";
 constexpr size_t kMaxIdLength = 128;
 
 using v1::internal::IdempotencyRecord;
-using v1::internal::OutboxRecord;
 using v1::notificationinternal::DigestItem;
 using v1::notificationinternal::LinkCode;
 
@@ -272,26 +273,10 @@ StatusOr<NotificationConfig> NotificationConfig::FromConfig(const Config& config
   return c;
 }
 
-// The changes of one call or batch, staged together.
-struct NotificationCore::Txn {
-  struct Op {
-    const char* cf;
-    std::string key;
-    std::string value;
-    bool visible = false;
-    bool erase = false;
-  };
-  std::vector<Op> ops;
-  std::vector<OutboxRecord> outbox;
+// The changes of one call or batch, staged together, with what to do once they are durable.
+struct NotificationCore::Txn : UnitOfWork {
   std::set<std::string> seen_events;
   std::vector<v1::Notification> created;  // visible to dispatchers once durable
-
-  void Put(const char* cf, std::string key, std::string value, bool visible = false) {
-    ops.push_back({cf, std::move(key), std::move(value), visible, false});
-  }
-  void Erase(const char* cf, std::string key) {
-    ops.push_back({cf, std::move(key), "", false, true});
-  }
 };
 
 NotificationCore::NotificationCore(Store& store, Outbox& outbox, const Clock& clock,
@@ -329,28 +314,11 @@ NotificationCore::NotificationCore(Store& store, Outbox& outbox, const Clock& cl
     }
     return true;
   });
-  store_.Scan(kOffsetsCf, "", "", [&](std::string_view key, std::string_view v) {
-    size_t pos = 0;
-    std::string topic;
-    keys::ReadString(key, pos, topic);
-    offsets_[{topic, static_cast<int32_t>(keys::ReadU64(key, pos))}] = keys::ReadI64(v);
-    return true;
-  });
+  offsets_ = LoadStoredOffsets(store_, kOffsetsCf);
 }
 
 uint64_t NotificationCore::Stage(Txn& txn) {
-  return store_.Stage([&](StagedWrite& write) {
-    for (const auto& op : txn.ops) {
-      if (op.erase) {
-        write.Delete(op.cf, op.key);
-      } else if (op.visible) {
-        write.PutVisible(op.cf, op.key, op.value);
-      } else {
-        write.Put(op.cf, op.key, op.value);
-      }
-    }
-    for (const auto& record : txn.outbox) outbox_.Add(write, record);
-  });
+  return store_.Stage([&](StagedWrite& write) { txn.WriteTo(write, outbox_); });
 }
 
 void NotificationCore::Finish(uint64_t ticket, Txn& txn) {
@@ -563,17 +531,7 @@ std::map<TopicPartition, int64_t> NotificationCore::StoredOffsets() const {
 
 void NotificationCore::DeadLetter(Txn& txn, const InputMessage& message, const std::string& kind,
                                   const std::string& reason) {
-  OutboxRecord record;
-  record.set_topic(message.topic + ".dlq");
-  record.set_key(message.key);
-  record.set_value(message.value);
-  auto& headers = *record.mutable_headers();
-  headers["reason"] = reason;
-  headers["reason_kind"] = kind;
-  headers["source_topic"] = message.topic;
-  headers["source_partition"] = std::to_string(message.partition);
-  headers["source_offset"] = std::to_string(message.offset);
-  txn.outbox.push_back(std::move(record));
+  txn.Publish(DeadLetterRecord(message, kind, reason));
 }
 
 NotificationCore::Offers NotificationCore::FetchOffers(const std::vector<InputMessage>& messages) {
@@ -643,11 +601,13 @@ BatchResult NotificationCore::ApplyBatch(const std::vector<InputMessage>& messag
       if (!Decode(message.value, &event, &error)) {
         DeadLetter(txn, message, "undecodable", error);
         ++result.dead_lettered;
+        ++result.dead_letters[{message.topic, "undecodable"}];
         continue;
       }
       if (event.event_id().empty() || event.member_id().empty()) {
         DeadLetter(txn, message, "invalid", "event_id and member_id: required");
         ++result.dead_lettered;
+        ++result.dead_letters[{message.topic, "invalid"}];
         continue;
       }
       std::string ignored;

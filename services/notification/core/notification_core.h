@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/event_stamp.h"
 #include "common/input.h"
 #include "common/outbox.h"
 #include "common/status.h"
@@ -36,8 +37,6 @@
 #include "services/notification/core/templates.h"
 
 namespace loyalty::notification {
-
-inline constexpr char kEventsTopic[] = "loyalty.events.v1";
 
 std::vector<std::string> NotificationColumnFamilies();
 // Deletes the daily-cap counters of days over; returns how many (a retention sweep).
@@ -71,10 +70,11 @@ struct SendResult {
 struct BatchResult {
   int64_t events = 0;
   int64_t duplicates = 0;
-  int64_t dead_lettered = 0;  // undecodable or invalid
-  int64_t unmapped = 0;       // events that tell the member nothing
-  int64_t skipped = 0;        // no preferences or channels, opted out, kind disabled
-  int64_t digested = 0;       // over the daily cap
+  int64_t dead_lettered = 0;                                            // undecodable or invalid
+  std::map<std::pair<std::string, std::string>, int64_t> dead_letters;  // (topic, reason kind)
+  int64_t unmapped = 0;  // events that tell the member nothing
+  int64_t skipped = 0;   // no preferences or channels, opted out, kind disabled
+  int64_t digested = 0;  // over the daily cap
   std::map<std::pair<std::string, std::string>, int64_t> queued;  // (kind, channel)
 };
 

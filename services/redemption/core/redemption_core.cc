@@ -4,9 +4,12 @@
 #include <cctype>
 #include <random>
 
+#include "common/accrual_retry.h"
+#include "common/event_stamp.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
+#include "common/unit_of_work.h"
 #include "services/redemption/core/prize_draw.h"
 #include "services/redemption/core/voucher_code.h"
 
@@ -34,7 +37,6 @@ using v1::Checkout;
 using v1::Redemption;
 using v1::Reward;
 using v1::Voucher;
-using v1::internal::OutboxRecord;
 using v1::redemptioninternal::CheckoutRecord;
 using v1::redemptioninternal::IdempotencyEntry;
 using v1::redemptioninternal::MemberState;
@@ -52,20 +54,6 @@ Status CheckId(const std::string& field, const std::string& id) {
     return InvalidArgument(field + ": at most 128 letters, digits or _-.:@");
   }
   return Status::Ok();
-}
-
-// A refusal is final; anything else (unavailable, deadline, internal) leaves the outcome of
-// the call unknown, so the step is repeated with the same idempotency key later.
-bool Definitive(const Status& s) {
-  switch (s.code()) {
-    case Code::kInvalidArgument:
-    case Code::kNotFound:
-    case Code::kAlreadyExists:
-    case Code::kFailedPrecondition:
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::string MemberRedemptionKey(const std::string& member_id, const std::string& redemption_id) {
@@ -196,26 +184,10 @@ std::vector<std::string> RedemptionColumnFamilies() {
           kOpenCheckoutsCf, kDrawsCf,   kOutboxCf};
 }
 
-// The changes of one step, staged together.
-struct RedemptionCore::Txn {
-  struct Op {
-    const char* cf;
-    std::string key;
-    std::string value;
-    bool visible = false;
-    bool erase = false;
-  };
-  std::vector<Op> ops;
-  std::vector<OutboxRecord> outbox;
+// The changes of one step, staged together, and the cached records they touched.
+struct RedemptionCore::Txn : UnitOfWork {
   std::set<std::string> dirty_members;
   std::set<std::string> dirty_rewards;
-
-  void Put(const char* cf, std::string key, std::string value, bool visible = false) {
-    ops.push_back({cf, std::move(key), std::move(value), visible, false});
-  }
-  void Erase(const char* cf, std::string key) {
-    ops.push_back({cf, std::move(key), "", false, true});
-  }
 };
 
 RedemptionCore::RedemptionCore(Store& store, Outbox& outbox, const Clock& clock,
@@ -253,16 +225,7 @@ uint64_t RedemptionCore::Stage(Txn& txn) {
     for (const auto& id : txn.dirty_rewards) {
       write.Put(kRewardsCf, id, rewards_.at(id).SerializeAsString());
     }
-    for (const auto& op : txn.ops) {
-      if (op.erase) {
-        write.Delete(op.cf, op.key);
-      } else if (op.visible) {
-        write.PutVisible(op.cf, op.key, op.value);
-      } else {
-        write.Put(op.cf, op.key, op.value);
-      }
-    }
-    for (const auto& record : txn.outbox) outbox_.Add(write, record);
+    txn.WriteTo(write, outbox_);
   });
 }
 
@@ -315,19 +278,11 @@ MemberState& RedemptionCore::Member(const std::string& member_id) {
 
 void RedemptionCore::AddEvent(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event) {
   MemberState& member = Member(member_id);
-  int64_t sequence = member.last_sequence() + 1;
-  member.set_last_sequence(sequence);
   // Redemption's own per-member sequence: the prefix keeps ids apart from accrual's.
-  event.set_event_id("redemption:" + member_id + ":" + std::to_string(sequence));
-  event.set_member_id(member_id);
-  event.set_sequence(sequence);
-  event.set_occurred_at_ms(clock_.NowMs());
-  event.set_source_service("redemption");
-  OutboxRecord record;
-  record.set_topic(kEventsTopic);
-  record.set_key(member_id);
-  record.set_value(event.SerializeAsString());
-  txn.outbox.push_back(std::move(record));
+  static const EventSource kSource{"redemption", "redemption:"};
+  int64_t sequence = member.last_sequence();
+  txn.Publish(StampEvent(kSource, sequence, member_id, clock_.NowMs(), event));
+  member.set_last_sequence(sequence);
   txn.dirty_members.insert(member_id);
 }
 
@@ -487,8 +442,9 @@ StatusOr<T> RedemptionCore::CallAccrual(const std::string& step,
                                         const std::function<StatusOr<T>()>& call) {
   for (int attempt = 1;; ++attempt) {
     StatusOr<T> result = call();
-    if (result.ok() || Definitive(result.status()) || attempt >= config_.accrual_attempts) {
-      if (!result.ok() && !Definitive(result.status())) observer_->SagaStepRetried(step);
+    bool retry = ShouldRetryAccrualCall(result.status());  // false for a success
+    if (!retry || attempt >= config_.accrual_attempts) {
+      if (retry) observer_->SagaStepRetried(step);
       return result;
     }
     observer_->SagaStepRetried(step);
@@ -787,12 +743,12 @@ void RedemptionCore::ReserveAndDrive(const v1::RedeemRequest& request, const v1:
     observer_->Committed();
     accrual_.HoldPointsAsync(HoldRequest(id), [this, id, done](StatusOr<v1::Hold> hold) {
       if (!hold.ok()) {
-        if (!Definitive(hold.status())) observer_->SagaStepRetried("hold");
+        if (ShouldRetryAccrualCall(hold.status())) observer_->SagaStepRetried("hold");
         return DriveBlocking(id, done);
       }
       accrual_.CaptureHoldAsync(MarkHeld(id, *hold), [this, id, done](StatusOr<v1::Hold> captured) {
         if (!captured.ok()) {
-          if (!Definitive(captured.status())) observer_->SagaStepRetried("capture");
+          if (ShouldRetryAccrualCall(captured.status())) observer_->SagaStepRetried("capture");
           return DriveBlocking(id, done);
         }
         Completion completion = CompleteRedemption(id, *captured);
@@ -923,7 +879,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
         auto hold =
             CallAccrual<v1::Hold>("hold", [&] { return accrual_.HoldPoints(hold_request); });
         if (!hold.ok()) {
-          if (!Definitive(hold.status())) {
+          if (ShouldRetryAccrualCall(hold.status())) {
             return Status(Code::kUnavailable, "accrual: " + hold.status().message() +
                                                   " (redemption " + id + " continues later)");
           }
@@ -940,7 +896,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
         auto captured =
             CallAccrual<v1::Hold>("capture", [&] { return accrual_.CaptureHold(capture_request); });
         if (!captured.ok()) {
-          if (!Definitive(captured.status())) {
+          if (ShouldRetryAccrualCall(captured.status())) {
             return Status(Code::kUnavailable, "accrual: " + captured.status().message() +
                                                   " (redemption " + id + " continues later)");
           }
@@ -967,7 +923,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
           auto voided =
               CallAccrual<v1::Hold>("void", [&] { return accrual_.VoidHold(void_request); });
           // A refusal means the hold is already closed (expired or voided): nothing is held.
-          if (!voided.ok() && !Definitive(voided.status())) {
+          if (!voided.ok() && ShouldRetryAccrualCall(voided.status())) {
             return Status(Code::kUnavailable, "accrual: " + voided.status().message() +
                                                   " (redemption " + id + " continues later)");
           }
@@ -986,7 +942,7 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
           award.set_idempotency_key(AwardKey(id));
           auto entry =
               CallAccrual<v1::LedgerEntry>("award", [&] { return accrual_.AwardPoints(award); });
-          if (!entry.ok() && !Definitive(entry.status())) {
+          if (!entry.ok() && ShouldRetryAccrualCall(entry.status())) {
             return Status(Code::kUnavailable, "accrual: " + entry.status().message() +
                                                   " (cancellation " + id + " continues later)");
           }
@@ -1367,7 +1323,7 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
         hold_request.set_idempotency_key("redemption:" + id + ":hold");
         auto hold = CallAccrual<v1::Hold>("checkout_hold",
                                           [&] { return accrual_.HoldPoints(hold_request); });
-        if (!hold.ok() && !Definitive(hold.status())) {
+        if (!hold.ok() && ShouldRetryAccrualCall(hold.status())) {
           return Status(Code::kUnavailable, "accrual: " + hold.status().message());
         }
         if (hold.ok()) {
@@ -1389,7 +1345,7 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
         capture.set_idempotency_key("redemption:" + id + ":capture");
         auto captured = CallAccrual<v1::Hold>("checkout_capture",
                                               [&] { return accrual_.CaptureHold(capture); });
-        if (!captured.ok() && !Definitive(captured.status())) {
+        if (!captured.ok() && ShouldRetryAccrualCall(captured.status())) {
           return Status(Code::kUnavailable, "accrual: " + captured.status().message());
         }
         if (captured.ok()) {
@@ -1410,7 +1366,7 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
         void_request.set_idempotency_key("redemption:" + id + ":void");
         auto voided =
             CallAccrual<v1::Hold>("checkout_void", [&] { return accrual_.VoidHold(void_request); });
-        if (!voided.ok() && !Definitive(voided.status())) {
+        if (!voided.ok() && ShouldRetryAccrualCall(voided.status())) {
           return Status(Code::kUnavailable, "accrual: " + voided.status().message());
         }
         // Refused: the hold had expired already, which released the points just the same.
@@ -1574,7 +1530,7 @@ int RedemptionCore::ExpireCheckouts() {
       PutCheckout(txn, next);
       ++expired;
     }
-    if (txn.ops.empty()) return 0;
+    if (txn.empty()) return 0;
     ticket = Stage(txn);
   }
   Finish(ticket);

@@ -28,6 +28,7 @@
 
 #include "common/accrual_client.h"
 #include "common/clock.h"
+#include "common/event_stamp.h"
 #include "common/outbox.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -37,8 +38,6 @@
 #include "services/redemption/core/redemption_config.h"
 
 namespace loyalty::redemption {
-
-inline constexpr char kEventsTopic[] = "loyalty.events.v1";
 
 std::vector<std::string> RedemptionColumnFamilies();
 
@@ -200,7 +199,8 @@ class RedemptionCore {
                                            int64_t points, v1::CheckoutState next_state,
                                            const CheckoutJudge& judge);
 
-  // Calls accrual, repeating UNAVAILABLE answers config_.accrual_attempts times.
+  // Calls accrual, repeating answers of unknown outcome (ShouldRetryAccrualCall) up to
+  // config_.accrual_attempts times.
   template <typename T>
   StatusOr<T> CallAccrual(const std::string& step, const std::function<StatusOr<T>()>& call);
 

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 
+#include "common/accrual_retry.h"
+#include "common/dead_letter.h"
+#include "common/event_stamp.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
 #include "common/retention.h"
+#include "common/unit_of_work.h"
 #include "services/referral/core/codes.h"
 
 namespace loyalty::referral {
@@ -28,7 +32,6 @@ constexpr size_t kMaxRecentPurchases = 64;
 constexpr char kRoleReferrer[] = "referrer";
 constexpr char kRoleInvitee[] = "invitee";
 
-using v1::internal::OutboxRecord;
 using v1::referralinternal::IdempotencyRecord;
 
 using keys::EncodeI64;
@@ -81,28 +84,14 @@ std::vector<std::string> ReferralColumnFamilies() {
           kWorkCf,    kIdempotencyCf, kOffsetsCf,   kDedupeCf,     kOutboxCf};
 }
 
-// The changes of one call or one batch, staged together.
-struct ReferralCore::Txn {
-  struct Op {
-    const char* cf;
-    std::string key;
-    std::string value;
-    bool visible = false;
-    bool erase = false;
-  };
-  std::vector<Op> ops;
-  std::vector<OutboxRecord> outbox;
+// The changes of one call or one batch, staged together, the cached records they touched
+// and the facts to report once they are durable.
+struct ReferralCore::Txn : UnitOfWork {
   std::set<std::string> dirty_members;
   std::set<std::string> dirty_referrals;
   std::vector<Fact> facts;
   bool work_added = false;
 
-  void Put(const char* cf, std::string key, std::string value, bool visible = false) {
-    ops.push_back({cf, std::move(key), std::move(value), visible, false});
-  }
-  void Erase(const char* cf, std::string key) {
-    ops.push_back({cf, std::move(key), "", false, true});
-  }
   void Note(std::string kind, std::string label = "", int64_t value = 1) {
     facts.push_back({std::move(kind), std::move(label), value});
   }
@@ -111,13 +100,7 @@ struct ReferralCore::Txn {
 ReferralCore::ReferralCore(Store& store, Outbox& outbox, const Clock& clock, AccrualClient& accrual,
                            ReferralConfig config)
     : store_(store), outbox_(outbox), clock_(clock), accrual_(accrual), config_(config) {
-  store_.Scan(kOffsetsCf, "", "", [&](std::string_view key, std::string_view v) {
-    size_t pos = 0;
-    std::string topic;
-    keys::ReadString(key, pos, topic);
-    offsets_[{topic, static_cast<int32_t>(keys::ReadU64(key, pos))}] = keys::ReadI64(v);
-    return true;
-  });
+  offsets_ = LoadStoredOffsets(store_, kOffsetsCf);
   store_.Scan(kMembersCf, "", "", [&](std::string_view key, std::string_view v) {
     MemberState m;
     m.ParseFromArray(v.data(), static_cast<int>(v.size()));
@@ -174,19 +157,11 @@ void ReferralCore::Touch(Txn& txn, const v1::Referral& referral) {
 
 void ReferralCore::AddEvent(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event) {
   MemberState& member = GetOrCreateMember(txn, member_id);
-  int64_t sequence = member.last_event_sequence() + 1;
-  member.set_last_event_sequence(sequence);
   // Prefixed, so that referral's ids never collide with accrual's "<member_id>:<sequence>".
-  event.set_event_id("referral:" + member_id + ":" + std::to_string(sequence));
-  event.set_member_id(member_id);
-  event.set_sequence(sequence);
-  event.set_occurred_at_ms(clock_.NowMs());
-  event.set_source_service("referral");
-  OutboxRecord record;
-  record.set_topic(kEventsTopic);
-  record.set_key(member_id);
-  record.set_value(event.SerializeAsString());
-  txn.outbox.push_back(std::move(record));
+  static const EventSource kSource{"referral", "referral:"};
+  int64_t sequence = member.last_event_sequence();
+  txn.Publish(StampEvent(kSource, sequence, member_id, clock_.NowMs(), event));
+  member.set_last_event_sequence(sequence);
 }
 
 uint64_t ReferralCore::Stage(Txn& txn) {
@@ -197,22 +172,13 @@ uint64_t ReferralCore::Stage(Txn& txn) {
     for (const auto& id : txn.dirty_referrals) {
       write.Put(kReferralsCf, id, referrals_.at(id).SerializeAsString());
     }
-    for (const auto& op : txn.ops) {
-      if (op.erase) {
-        write.Delete(op.cf, op.key);
-      } else if (op.visible) {
-        write.PutVisible(op.cf, op.key, op.value);
-      } else {
-        write.Put(op.cf, op.key, op.value);
-      }
-    }
-    for (const auto& record : txn.outbox) outbox_.Add(write, record);
+    txn.WriteTo(write, outbox_);
   });
 }
 
 void ReferralCore::Finish(uint64_t ticket, Txn& txn) {
   store_.WaitDurable(ticket);
-  if (on_commit_ && (!txn.facts.empty() || !txn.outbox.empty())) on_commit_(txn.facts);
+  if (on_commit_ && (!txn.facts.empty() || txn.published() > 0)) on_commit_(txn.facts);
   if (txn.work_added && on_work_) on_work_();
 }
 
@@ -590,17 +556,7 @@ void ReferralCore::OnRefund(Txn& txn, MemberState& member, const v1::LoyaltyEven
 }
 
 void ReferralCore::DeadLetter(Txn& txn, const InputMessage& message, const std::string& reason) {
-  OutboxRecord record;
-  record.set_topic(message.topic + ".dlq");
-  record.set_key(message.key);
-  record.set_value(message.value);
-  auto& headers = *record.mutable_headers();
-  headers["reason"] = reason;
-  headers["reason_kind"] = "undecodable";
-  headers["source_topic"] = message.topic;
-  headers["source_partition"] = std::to_string(message.partition);
-  headers["source_offset"] = std::to_string(message.offset);
-  txn.outbox.push_back(std::move(record));
+  txn.Publish(DeadLetterRecord(message, "undecodable", reason));
 }
 
 EventBatchResult ReferralCore::ApplyEvents(const std::vector<InputMessage>& messages) {
@@ -741,7 +697,7 @@ StepsResult ReferralCore::RunPendingSteps() {
       adjust.set_idempotency_key(key + ":reverse");
       status = accrual_.AdjustPoints(adjust).status();
     }
-    if (status.code() == Code::kUnavailable || status.code() == Code::kInternal) {
+    if (ShouldRetryAccrualCall(status)) {
       ++result.retrying;
       continue;
     }

@@ -23,6 +23,7 @@
 
 #include "common/accrual_client.h"
 #include "common/clock.h"
+#include "common/event_stamp.h"
 #include "common/input.h"
 #include "common/outbox.h"
 #include "common/status.h"
@@ -33,8 +34,6 @@
 #include "services/referral/core/referral_config.h"
 
 namespace loyalty::referral {
-
-inline constexpr char kEventsTopic[] = "loyalty.events.v1";
 
 std::vector<std::string> ReferralColumnFamilies();
 
@@ -57,7 +56,7 @@ struct EventBatchResult {
 struct StepsResult {
   int done = 0;      // steps accrual confirmed
   int failed = 0;    // refused for good (recorded on the referral)
-  int retrying = 0;  // accrual unreachable: left pending
+  int retrying = 0;  // outcome unknown (ShouldRetryAccrualCall): left pending
 };
 
 class ReferralCore {

@@ -7,6 +7,7 @@
 
 #include "common/outbox.h"
 #include "services/notification/core/bot.h"
+#include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::notification {
@@ -449,37 +450,18 @@ TEST(TemplatesAdminTest, ReplacementIsValidatedPersistedAndUsed) {
   }
 }
 
-class FakeAccrual : public AccrualClient {
- public:
-  StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest&) override { return Internal("no"); }
-  StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest&) override { return Internal("no"); }
-  StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest&) override { return Internal("no"); }
-  StatusOr<v1::LedgerEntry> AwardPoints(const v1::AwardPointsRequest&) override {
-    return Internal("no");
-  }
-  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest&) override {
-    return Internal("no");
-  }
-  StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id) override {
-    v1::GetBalanceResponse r;
-    r.mutable_balance()->set_available(member_id == "m1" ? 3 : 0);
-    r.mutable_balance()->set_pending(7);
-    return r;
-  }
-  StatusOr<v1::Member> GetMember(const std::string&) override { return Internal("no"); }
-  StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest&) override {
-    v1::ListLedgerResponse r;
-    auto* e = r.add_entries();
-    e->set_available_delta(50);
-    e->set_reason("welcome bonus");
-    return r;
-  }
-};
-
 TEST(BotTest, LinkOnceThenAnswerInTheMembersLanguage) {
   Env env;
   env.Set(env.Prefs("m1", "ru"));
-  FakeAccrual accrual;
+  testing::FakeAccrual accrual(env.clock);
+  v1::Balance balance;
+  balance.set_available(3);
+  balance.set_pending(7);
+  accrual.SetBalance("m1", balance);
+  v1::LedgerEntry bonus;
+  bonus.set_available_delta(50);
+  bonus.set_reason("welcome bonus");
+  accrual.AddLedgerEntry("m1", bonus);
   BalanceBot bot(*env.core, &accrual);
   EXPECT_EQ(bot.Handle("555", "/balance").rfind("This chat is not linked", 0), 0u);
   v1::CreateTelegramLinkCodeRequest r;

@@ -14,10 +14,12 @@
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
 #include "services/redemption/core/redemption_core.h"
+#include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
-#include "tests/unit/redemption/fake_accrual.h"
 
 namespace loyalty::redemption {
+
+using testing::FakeAccrual;
 
 class CountingObserver : public RedemptionObserver {
  public:

@@ -79,9 +79,9 @@ TEST_F(ReferralCoreTest, FullFlowQualifiesOnFirstQualifyingPurchaseAndPaysBothOn
 
   StepsResult steps = env.core->RunPendingSteps();
   EXPECT_EQ(steps.done, 2);
-  EXPECT_EQ(env.accrual.balance["alice"], 500);
-  EXPECT_EQ(env.accrual.balance["bob"], 250);
-  const auto& award = env.accrual.awards.at("referral:" + r->referral_id() + ":referrer");
+  EXPECT_EQ(env.accrual.credited()["alice"], 500);
+  EXPECT_EQ(env.accrual.credited()["bob"], 250);
+  const auto award = env.accrual.awards().at("referral:" + r->referral_id() + ":referrer");
   EXPECT_EQ(award.source(), "referral");
   EXPECT_EQ(env.Get(r->referral_id()).status(), REFERRAL_STATUS_REWARDED);
   EXPECT_EQ(env.core->PendingWork(), 0u);
@@ -90,7 +90,7 @@ TEST_F(ReferralCoreTest, FullFlowQualifiesOnFirstQualifyingPurchaseAndPaysBothOn
   auto dup = env.Feed({env.Again(qualifying), qualifying, env.Purchase("bob", "p-next", 90'000)});
   EXPECT_EQ(dup.duplicates, 2);
   EXPECT_EQ(env.core->RunPendingSteps().done, 0);
-  EXPECT_EQ(env.accrual.awards.size(), 2u);
+  EXPECT_EQ(env.accrual.awards().size(), 2u);
   EXPECT_EQ(env.Get(r->referral_id()).purchase_id(), "p-big");
 
   // Events: qualified for both, rewarded for both, ids "referral:<member>:<seq>".
@@ -130,8 +130,8 @@ TEST_F(ReferralCoreTest, OneSidedProgramPaysOnlyTheReferrer) {
   auto r = one.Apply("b", "a");
   one.Feed({one.Purchase("b", "p1", 10'000)});
   EXPECT_EQ(one.core->RunPendingSteps().done, 1);
-  EXPECT_EQ(one.accrual.balance["a"], 500);
-  EXPECT_EQ(one.accrual.balance.count("b"), 0u);
+  EXPECT_EQ(one.accrual.credited()["a"], 500);
+  EXPECT_EQ(one.accrual.credited().count("b"), 0u);
   EXPECT_EQ(one.Get(r->referral_id()).status(), REFERRAL_STATUS_REWARDED);
 }
 
@@ -306,8 +306,8 @@ TEST_F(ReferralCoreTest, FirstPurchaseAtReferrersStoreWithinMinutesIsHeld) {
   env.Feed({env.Purchase("carol", "pc", 20'000, "kyiv-01", t + 40 * kMinuteMs)});
   EXPECT_EQ(env.Get(r2->referral_id()).status(), REFERRAL_STATUS_QUALIFIED);
   EXPECT_EQ(env.core->RunPendingSteps().done, 2);
-  EXPECT_EQ(env.accrual.balance["alice"], 500);
-  EXPECT_EQ(env.accrual.balance.count("bob"), 0u);
+  EXPECT_EQ(env.accrual.credited()["alice"], 500);
+  EXPECT_EQ(env.accrual.credited().count("bob"), 0u);
 
   // The operator approves the held one: it qualifies with its recorded purchase.
   v1::ReviewReferralRequest review;
@@ -319,8 +319,8 @@ TEST_F(ReferralCoreTest, FirstPurchaseAtReferrersStoreWithinMinutesIsHeld) {
   EXPECT_EQ(approved->status(), REFERRAL_STATUS_QUALIFIED);
   EXPECT_EQ(approved->reviewed_by(), "ops@example.com");
   EXPECT_EQ(env.core->RunPendingSteps().done, 2);
-  EXPECT_EQ(env.accrual.balance["alice"], 1000);
-  EXPECT_EQ(env.accrual.balance["bob"], 250);
+  EXPECT_EQ(env.accrual.credited()["alice"], 1000);
+  EXPECT_EQ(env.accrual.credited()["bob"], 250);
   EXPECT_EQ(env.core->ListHeldReferrals({})->referrals_size(), 0);
   // Approving again under another key: no longer held.
   review.set_idempotency_key("approve-2");
@@ -385,15 +385,15 @@ TEST_F(ReferralCoreTest, PurchasesBeforeApplyingOrAfterTheWindowDoNotQualify) {
 
 TEST_F(ReferralCoreTest, AwardsResumeAfterOutageAndRestartAndPayExactlyOnce) {
   auto r = env.Apply("bob", "alice");
-  env.accrual.unavailable = true;
+  env.accrual.SetAllUnavailable(true);
   env.Feed({env.Purchase("bob", "p1", 20'000)});
   StepsResult down = env.core->RunPendingSteps();
   EXPECT_EQ(down.retrying, 2);
   EXPECT_EQ(env.Get(r->referral_id()).status(), REFERRAL_STATUS_QUALIFIED);
 
   // Accrual back; the first award lands but its reply is lost, then the process restarts.
-  env.accrual.unavailable = false;
-  env.accrual.lose_next_reply = true;
+  env.accrual.SetAllUnavailable(false);
+  env.accrual.LoseAnswer("AwardPoints", 1);
   StepsResult partial = env.core->RunPendingSteps();
   EXPECT_EQ(partial.retrying, 1);
   EXPECT_EQ(partial.done, 1);
@@ -401,9 +401,9 @@ TEST_F(ReferralCoreTest, AwardsResumeAfterOutageAndRestartAndPayExactlyOnce) {
   EXPECT_EQ(env.core->PendingWork(), 1u);
   StepsResult resumed = env.core->RunPendingSteps();
   EXPECT_EQ(resumed.done, 1);
-  EXPECT_EQ(env.accrual.balance["alice"], 500);
-  EXPECT_EQ(env.accrual.balance["bob"], 250);
-  EXPECT_EQ(env.accrual.awards.size(), 2u);
+  EXPECT_EQ(env.accrual.credited()["alice"], 500);
+  EXPECT_EQ(env.accrual.credited()["bob"], 250);
+  EXPECT_EQ(env.accrual.awards().size(), 2u);
   EXPECT_EQ(env.Get(r->referral_id()).status(), REFERRAL_STATUS_REWARDED);
   EXPECT_EQ(env.core->PendingWork(), 0u);
 }
@@ -411,7 +411,7 @@ TEST_F(ReferralCoreTest, AwardsResumeAfterOutageAndRestartAndPayExactlyOnce) {
 TEST_F(ReferralCoreTest, ErasedMemberAwardFailsForGoodAndIsRecorded) {
   auto r = env.Apply("bob", "alice");
   env.Feed({env.Purchase("bob", "p1", 20'000)});
-  env.accrual.members["bob"].set_status(v1::MEMBER_STATUS_ERASED);
+  env.accrual.SetStatus("bob", v1::MEMBER_STATUS_ERASED);
   StepsResult result = env.core->RunPendingSteps();
   EXPECT_EQ(result.done, 1);
   EXPECT_EQ(result.failed, 1);
@@ -436,10 +436,10 @@ TEST_F(ReferralCoreTest, RefundOfTheQualifyingPurchaseReversesBothBonusesOnce) {
   EXPECT_EQ(env.core->RunPendingSteps().done, 2);
   env.Feed({env.Again(refund), env.Refund("bob", "rf2", "p1")});
   EXPECT_EQ(env.core->RunPendingSteps().done, 0);
-  EXPECT_EQ(env.accrual.balance["alice"], 0);
-  EXPECT_EQ(env.accrual.balance["bob"], 0);
-  const auto& adjust =
-      env.accrual.adjustments.at("referral:" + r->referral_id() + ":referrer:reverse");
+  EXPECT_EQ(env.accrual.credited()["alice"], 0);
+  EXPECT_EQ(env.accrual.credited()["bob"], 0);
+  const auto adjust =
+      env.accrual.adjustments().at("referral:" + r->referral_id() + ":referrer:reverse");
   EXPECT_EQ(adjust.delta(), -500);
   EXPECT_TRUE(adjust.allow_debt());
   EXPECT_NE(adjust.reason().find("refund rf1"), std::string::npos) << adjust.reason();
@@ -454,7 +454,7 @@ TEST_F(ReferralCoreTest, RefundAfterTheReturnWindowKeepsTheBonuses) {
   env.clock.Advance(31 * kDayMs);
   env.Feed({env.Refund("bob", "rf1", "p1")});
   EXPECT_EQ(env.Get(r->referral_id()).status(), REFERRAL_STATUS_REWARDED);
-  EXPECT_EQ(env.accrual.balance["alice"], 500);
+  EXPECT_EQ(env.accrual.credited()["alice"], 500);
 }
 
 TEST_F(ReferralCoreTest, RefundFollowsAccrualsReturnWindowCarriedByThePurchase) {
@@ -475,9 +475,9 @@ TEST_F(ReferralCoreTest, RefundFollowsAccrualsReturnWindowCarriedByThePurchase) 
   env.Feed({env.Refund("carol", "rc", "pc", t + 2 * kDayMs + 1)});
   EXPECT_EQ(env.Get(rc->referral_id()).status(), REFERRAL_STATUS_REWARDED);
   EXPECT_EQ(env.core->RunPendingSteps().done, 2);
-  EXPECT_EQ(env.accrual.balance["alice"], 500);
-  EXPECT_EQ(env.accrual.balance["bob"], 0);
-  EXPECT_EQ(env.accrual.balance["carol"], 250);
+  EXPECT_EQ(env.accrual.credited()["alice"], 500);
+  EXPECT_EQ(env.accrual.credited()["bob"], 0);
+  EXPECT_EQ(env.accrual.credited()["carol"], 250);
 }
 
 TEST_F(ReferralCoreTest, WithoutAccrualWindowReferralsOwnWindowApplies) {
@@ -497,9 +497,9 @@ TEST_F(ReferralCoreTest, RefundWhileAwardsArePendingPaysThenReverses) {
   EXPECT_EQ(env.Get(r->referral_id()).status(), REFERRAL_STATUS_REVERSED);
   env.core->RunPendingSteps();  // awards
   env.core->RunPendingSteps();  // reversals
-  EXPECT_EQ(env.accrual.awards.size(), 2u);
-  EXPECT_EQ(env.accrual.adjustments.size(), 2u);
-  EXPECT_EQ(env.accrual.balance["alice"], 0);
+  EXPECT_EQ(env.accrual.awards().size(), 2u);
+  EXPECT_EQ(env.accrual.adjustments().size(), 2u);
+  EXPECT_EQ(env.accrual.credited()["alice"], 0);
   EXPECT_EQ(env.core->PendingWork(), 0u);
 }
 

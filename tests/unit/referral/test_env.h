@@ -10,70 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "common/accrual_client.h"
 #include "common/clock.h"
 #include "common/outbox.h"
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
 #include "services/referral/core/referral_core.h"
+#include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::referral {
 
-// Accrual as referral sees it: members, and awards/adjustments remembered by idempotency
-// key the way accrual does, so that a repeated call pays nothing twice.
-class FakeAccrual : public AccrualClient {
- public:
-  StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest&) override { return Internal("n/a"); }
-  StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest&) override { return Internal("n/a"); }
-  StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest&) override { return Internal("n/a"); }
-  StatusOr<v1::LedgerEntry> AwardPoints(const v1::AwardPointsRequest& request) override {
-    ++calls;
-    if (unavailable) return Status(Code::kUnavailable, "accrual down");
-    auto it = members.find(request.member_id());
-    if (it == members.end()) return NotFound("member_id: not found");
-    if (it->second.status() == v1::MEMBER_STATUS_ERASED) return FailedPrecondition("erased");
-    if (!awards.count(request.idempotency_key())) {
-      awards[request.idempotency_key()] = request;
-      balance[request.member_id()] += request.points();
-    }
-    // A reply lost after accrual applied the award: the caller sees a failure.
-    if (lose_next_reply) {
-      lose_next_reply = false;
-      return Status(Code::kUnavailable, "reply lost");
-    }
-    return v1::LedgerEntry();
-  }
-  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest& request) override {
-    ++calls;
-    if (unavailable) return Status(Code::kUnavailable, "accrual down");
-    if (!adjustments.count(request.idempotency_key())) {
-      adjustments[request.idempotency_key()] = request;
-      balance[request.member_id()] += request.delta();
-    }
-    return v1::LedgerEntry();
-  }
-  StatusOr<v1::GetBalanceResponse> GetBalance(const std::string&) override {
-    return Internal("n/a");
-  }
-  StatusOr<v1::Member> GetMember(const std::string& member_id) override {
-    if (unavailable) return Status(Code::kUnavailable, "accrual down");
-    auto it = members.find(member_id);
-    if (it == members.end()) return NotFound("member_id: not found");
-    return it->second;
-  }
-  StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest&) override {
-    return Internal("n/a");
-  }
-
-  std::map<std::string, v1::Member> members;
-  std::map<std::string, v1::AwardPointsRequest> awards;        // by idempotency key
-  std::map<std::string, v1::AdjustPointsRequest> adjustments;  // by idempotency key
-  std::map<std::string, int64_t> balance;
-  bool unavailable = false;
-  bool lose_next_reply = false;
-  int calls = 0;
-};
+using testing::FakeAccrual;
 
 class ReferralTestEnv {
  public:
@@ -95,7 +42,7 @@ class ReferralTestEnv {
     m.set_email(email);
     m.set_status(v1::MEMBER_STATUS_ACTIVE);
     m.set_enrolled_at_ms(clock.NowMs() - days_ago * kDayMs);
-    accrual.members[id] = m;
+    accrual.PutMember(m);
   }
 
   std::string Code(const std::string& member_id) {
@@ -190,7 +137,7 @@ class ReferralTestEnv {
 
   testing::TempDir dir;
   ManualClock clock;
-  FakeAccrual accrual;
+  FakeAccrual accrual{clock};
   std::unique_ptr<Store> store;
   std::unique_ptr<Outbox> outbox;
   std::unique_ptr<ReferralCore> core;

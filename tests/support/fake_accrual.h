@@ -1,31 +1,45 @@
-// An in-memory AccrualClient for the saga's unit tests: balances, holds with expiry on the
-// test's clock, idempotency keys remembered per method like the real service, and switchable
-// failures: refuse, be unavailable, or apply a call and lose its answer (the response that a
-// crash or a timeout swallows).
+// An in-memory AccrualClient for the unit tests of the services that call accrual
+// (redemption's sagas, referral's bonuses, notification's bot): members and balances, holds
+// that expire on the test's clock, awards and adjustments, a ledger to list, idempotency keys
+// remembered per method like the real service, and switchable failures: be unavailable, or
+// apply a call and lose its answer (the response that a crash or a timeout swallows).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/accrual_client.h"
 #include "common/clock.h"
 #include "common/ids.h"
 
-namespace loyalty::redemption {
+namespace loyalty::testing {
 
 class FakeAccrual : public AccrualClient {
  public:
   explicit FakeAccrual(const Clock& clock) : clock_(clock) {}
 
-  // Failure switches, per method name ("HoldPoints", "CaptureHold", "VoidHold", "AwardPoints"):
-  // the next `times` calls are answered UNAVAILABLE without doing anything ...
-  void Unavailable(const std::string& method, int times) { unavailable_[method] = times; }
+  // Failure switches, per method name ("HoldPoints", "CaptureHold", "VoidHold", "AwardPoints",
+  // "AdjustPoints"): the next `times` calls are answered UNAVAILABLE without doing anything ...
+  void Unavailable(const std::string& method, int times) {
+    std::lock_guard lock(mu_);
+    unavailable_[method] = times;
+  }
   // ... or are applied and then answered UNAVAILABLE (the answer is lost on the way).
-  void LoseAnswer(const std::string& method, int times) { lose_answer_[method] = times; }
-  void SetAllUnavailable(bool down) { all_down_ = down; }
+  void LoseAnswer(const std::string& method, int times) {
+    std::lock_guard lock(mu_);
+    lose_answer_[method] = times;
+  }
+  // Every call but ListLedger answered UNAVAILABLE while down.
+  void SetAllUnavailable(bool down) {
+    std::lock_guard lock(mu_);
+    all_down_ = down;
+  }
 
+  // Members: an active one with a balance, or one as given (contacts, status, enrolment).
   void AddMember(const std::string& id, int64_t available, const std::string& tier = "Bronze") {
     std::lock_guard lock(mu_);
     auto& m = members_[id];
@@ -34,15 +48,35 @@ class FakeAccrual : public AccrualClient {
     m.set_status(v1::MEMBER_STATUS_ACTIVE);
     m.mutable_balance()->set_available(available);
   }
+  void PutMember(const v1::Member& member) {
+    std::lock_guard lock(mu_);
+    members_[member.member_id()] = member;
+  }
+  void SetStatus(const std::string& id, v1::MemberStatus status) {
+    std::lock_guard lock(mu_);
+    members_[id].set_status(status);
+  }
   void SetSegments(const std::string& id, std::vector<std::string> segments) {
     std::lock_guard lock(mu_);
     members_[id].mutable_segments()->Assign(segments.begin(), segments.end());
   }
+  void SetBalance(const std::string& id, const v1::Balance& balance) {
+    std::lock_guard lock(mu_);
+    *members_[id].mutable_balance() = balance;
+  }
+  // What ListLedger answers for the member, oldest first.
+  void AddLedgerEntry(const std::string& id, v1::LedgerEntry entry) {
+    std::lock_guard lock(mu_);
+    entry.set_member_id(id);
+    ledger_[id].push_back(std::move(entry));
+  }
+
   v1::Balance Balance(const std::string& id) {
     std::lock_guard lock(mu_);
     ExpireLocked();
     return members_[id].balance();
   }
+  // Calls made to a method, answered or not.
   int calls(const std::string& method) {
     std::lock_guard lock(mu_);
     return calls_[method];
@@ -53,6 +87,25 @@ class FakeAccrual : public AccrualClient {
     int n = 0;
     for (auto& [id, h] : holds_) n += h.status() == v1::HOLD_STATUS_OPEN;
     return n;
+  }
+  // Points awarded per AwardPointsRequest.source.
+  int64_t awarded(const std::string& source) {
+    std::lock_guard lock(mu_);
+    return awarded_sources_[source];
+  }
+  // The net points that awards and adjustments gave each member (absent: none ever applied).
+  std::map<std::string, int64_t> credited() {
+    std::lock_guard lock(mu_);
+    return credited_;
+  }
+  // The requests applied, by idempotency key (a retry is not applied twice).
+  std::map<std::string, v1::AwardPointsRequest> awards() {
+    std::lock_guard lock(mu_);
+    return awards_;
+  }
+  std::map<std::string, v1::AdjustPointsRequest> adjustments() {
+    std::lock_guard lock(mu_);
+    return adjustments_;
   }
 
   StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest& r) override {
@@ -113,21 +166,40 @@ class FakeAccrual : public AccrualClient {
     return Call<v1::LedgerEntry>("AwardPoints", r, r.idempotency_key(),
                                  [&]() -> StatusOr<v1::LedgerEntry> {
                                    auto it = members_.find(r.member_id());
-                                   if (it == members_.end()) return NotFound("member_id: unknown");
+                                   if (it == members_.end())
+                                     return NotFound("member_id: not found");
+                                   if (it->second.status() == v1::MEMBER_STATUS_ERASED)
+                                     return FailedPrecondition("erased");
                                    v1::Balance& b = *it->second.mutable_balance();
                                    b.set_available(b.available() + r.points());
+                                   awards_[r.idempotency_key()] = r;
+                                   awarded_sources_[r.source()] += r.points();
+                                   credited_[r.member_id()] += r.points();
                                    v1::LedgerEntry e;
                                    e.set_member_id(r.member_id());
                                    e.set_available_delta(r.points());
-                                   awarded_sources_[r.source()] += r.points();
                                    return e;
                                  });
   }
-  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest&) override {
-    return Internal("not used");
+  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest& r) override {
+    return Call<v1::LedgerEntry>("AdjustPoints", r, r.idempotency_key(),
+                                 [&]() -> StatusOr<v1::LedgerEntry> {
+                                   auto it = members_.find(r.member_id());
+                                   if (it == members_.end())
+                                     return NotFound("member_id: not found");
+                                   v1::Balance& b = *it->second.mutable_balance();
+                                   b.set_available(b.available() + r.delta());
+                                   adjustments_[r.idempotency_key()] = r;
+                                   credited_[r.member_id()] += r.delta();
+                                   v1::LedgerEntry e;
+                                   e.set_member_id(r.member_id());
+                                   e.set_available_delta(r.delta());
+                                   return e;
+                                 });
   }
   StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id) override {
     std::lock_guard lock(mu_);
+    ++calls_["GetBalance"];
     ExpireLocked();
     if (all_down_) return Status(Code::kUnavailable, "accrual down");
     auto it = members_.find(member_id);
@@ -140,19 +212,22 @@ class FakeAccrual : public AccrualClient {
   }
   StatusOr<v1::Member> GetMember(const std::string& member_id) override {
     std::lock_guard lock(mu_);
+    ++calls_["GetMember"];
     ExpireLocked();
     if (all_down_) return Status(Code::kUnavailable, "accrual down");
     auto it = members_.find(member_id);
     if (it == members_.end()) return NotFound("member_id: member '" + member_id + "' not found");
     return it->second;
   }
-  StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest&) override {
-    return Internal("not used");
-  }
-
-  int64_t awarded(const std::string& source) {
+  StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& r) override {
     std::lock_guard lock(mu_);
-    return awarded_sources_[source];
+    ++calls_["ListLedger"];
+    v1::ListLedgerResponse out;
+    for (const auto& e : ledger_[r.member_id()]) {
+      if (r.page_size() > 0 && out.entries_size() >= r.page_size()) break;
+      *out.add_entries() = e;
+    }
+    return out;
   }
 
  private:
@@ -209,8 +284,11 @@ class FakeAccrual : public AccrualClient {
   std::map<std::string, int> unavailable_, lose_answer_, calls_;
   std::map<std::string, v1::Member> members_;
   std::map<std::string, v1::Hold> holds_;
+  std::map<std::string, std::vector<v1::LedgerEntry>> ledger_;
   std::map<std::string, std::pair<std::string, std::string>> remembered_;
-  std::map<std::string, int64_t> awarded_sources_;
+  std::map<std::string, int64_t> awarded_sources_, credited_;
+  std::map<std::string, v1::AwardPointsRequest> awards_;
+  std::map<std::string, v1::AdjustPointsRequest> adjustments_;
 };
 
-}  // namespace loyalty::redemption
+}  // namespace loyalty::testing
