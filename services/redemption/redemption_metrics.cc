@@ -1,25 +1,8 @@
 #include "services/redemption/redemption_metrics.h"
 
+#include "services/redemption/core/catalog.h"
+
 namespace loyalty::redemption {
-namespace {
-
-std::string KindLabel(v1::RewardKind kind) {
-  switch (kind) {
-    case v1::REWARD_KIND_DISCOUNT:
-      return "discount";
-    case v1::REWARD_KIND_GIFT_CARD:
-      return "gift_card";
-    case v1::REWARD_KIND_FREE_PRODUCT:
-      return "free_product";
-    case v1::REWARD_KIND_DONATION:
-      return "donation";
-    default:
-      return "unspecified";
-  }
-}
-
-}  // namespace
-
 RedemptionMetrics::RedemptionMetrics(prometheus::Registry& registry,
                                      std::function<void()> on_commit)
     : on_commit_(std::move(on_commit)),
@@ -65,7 +48,7 @@ RedemptionMetrics::RedemptionMetrics(prometheus::Registry& registry,
   for (const char* outcome : {"completed", "failed", "cancelled", "won"}) {
     for (auto kind : {v1::REWARD_KIND_DISCOUNT, v1::REWARD_KIND_GIFT_CARD,
                       v1::REWARD_KIND_FREE_PRODUCT, v1::REWARD_KIND_DONATION}) {
-      redemptions_.Add({{"kind", KindLabel(kind)}, {"outcome", outcome}});
+      redemptions_.Add({{"kind", KindName(kind)}, {"outcome", outcome}});
     }
   }
   for (const char* op : {"redeemed", "returned", "checkout"}) points_.Add({{"operation", op}});
@@ -77,7 +60,7 @@ void RedemptionMetrics::Committed() {
 
 void RedemptionMetrics::RedemptionFinished(v1::RewardKind kind, const std::string& outcome,
                                            int64_t points) {
-  redemptions_.Add({{"kind", KindLabel(kind)}, {"outcome", outcome}}).Increment();
+  redemptions_.Add({{"kind", KindName(kind)}, {"outcome", outcome}}).Increment();
   if (outcome == "completed") {
     points_.Add({{"operation", "redeemed"}}).Increment(static_cast<double>(points));
   } else if (outcome == "cancelled") {

@@ -1,6 +1,8 @@
-// The redemption domain core: the rewards catalog, the redeem saga over accrual's holds,
-// vouchers, checkout with points and prize draws. No gRPC or Kafka here: it takes a Store, an
-// Outbox, a Clock and an AccrualClient (an interface), so tests drive it against a fake.
+// The redemption domain core, as a facade over modules: the rewards Catalog, MemberStates,
+// the VoucherBook, SagaClaims and the SagaBook (redemptions and checkouts); the redeem saga
+// over accrual's holds (redeem_saga.cc), checkout with points (checkout_saga.cc) and prize
+// draws. No gRPC or Kafka here: it takes a Store, an Outbox, a Clock and an AccrualClient
+// (an interface), so tests drive it against a fake.
 //
 // Concurrency: one mutex orders every local change (stock, limits, vouchers, saga states);
 // calls to accrual are made with the mutex released, so a slow accrual never stalls the
@@ -14,28 +16,29 @@
 // step re-run after a crash finds the first call's result instead of repeating it.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
 #include <mutex>
-#include <random>
-#include <set>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/accrual_client.h"
+#include "common/accrual_retry.h"
 #include "common/clock.h"
-#include "common/event_stamp.h"
 #include "common/outbox.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
 #include "loyalty/v1/redemption.pb.h"
 #include "loyalty/v1/redemption_internal.pb.h"
+#include "services/redemption/core/catalog.h"
+#include "services/redemption/core/member_states.h"
 #include "services/redemption/core/redemption_config.h"
+#include "services/redemption/core/saga_book.h"
+#include "services/redemption/core/saga_claims.h"
+#include "services/redemption/core/txn.h"
+#include "services/redemption/core/voucher_book.h"
 
 namespace loyalty::redemption {
 
@@ -110,22 +113,14 @@ class RedemptionCore {
   size_t CachedCheckouts() const;
 
  private:
-  struct Txn;
-
   // Local idempotent call (no accrual): the first response is remembered.
   template <typename Response, typename Request>
   StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
                                 const std::function<StatusOr<Response>(Txn&)>& apply);
-  // The saga id a key started, "" if new; ALREADY_EXISTS if used with another request.
-  StatusOr<std::string> SagaForKey(const char* method, const std::string& key,
-                                   const std::string& request_bytes);
-  void RememberSagaKey(Txn& txn, const char* method, const std::string& key,
-                       const std::string& request_bytes, const std::string& saga_id);
-
   uint64_t Stage(Txn& txn);
   void Finish(uint64_t ticket);
 
-  // Redeem's steps, shared by the blocking and the asynchronous paths.
+  // Redeem's steps, shared by the blocking and the asynchronous paths (redeem_saga.cc).
   Status CheckRedeemRequest(const v1::RedeemRequest& request) const;
   bool NeedsMember(const std::string& reward_id) const;  // a tier or segment audience
   // The saga of the request's key: a new one reserved (stock and units taken, staged with
@@ -151,45 +146,36 @@ class RedemptionCore {
   // continued by a callback.
   void ReserveAndDrive(const v1::RedeemRequest& request, const v1::Member& member,
                        const RedemptionCallback& done);
+  void HoldAndComplete(const std::string& id, const RedemptionCallback& done);
   // Hands a claimed saga the asynchronous path cannot finish to DriveRedemption on the runner.
   void DriveBlocking(const std::string& id, const RedemptionCallback& done);
-
-  v1::redemptioninternal::MemberState& Member(const std::string& member_id);
-  void AddEvent(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event);
-  // The redemption from memory or the store (then cached); nullptr if unknown. The pointer
-  // is valid while mu_ is held and TrimRedemptions is not called.
-  v1::Redemption* FindRedemption(const std::string& redemption_id);
-  // Drops finished, unclaimed redemptions and checkouts from memory once there are twice
-  // config_.cached_finished of either. Called where the caller holds no pointer into them.
-  void TrimFinished();
-  void PutRedemption(Txn& txn, const v1::Redemption& redemption);
-  void PutVoucher(Txn& txn, const v1::Voucher& voucher);
-  StatusOr<v1::Voucher> LoadVoucher(const std::string& code);
+  // Stock back, and the member's units unless a prize draw gave the reward.
   void ReleaseStock(Txn& txn, const v1::Redemption& redemption);
-  std::vector<v1::Voucher> IssueVouchers(Txn& txn, const v1::Redemption& redemption,
-                                         const v1::Reward& reward);
-  // member: accrual's view (tier, segments); only read for tier and segment audiences.
-  Status CheckRedeemable(const v1::Reward& reward, const std::string& member_id,
-                         const v1::Member& member, int64_t quantity);
-  v1::Voucher WithDisplayStatus(v1::Voucher voucher) const;
+  // Why a completed redemption cannot be cancelled; OK if it can.
+  Status CheckCancellable(const v1::Redemption* redemption, const std::string& id) const;
 
-  // In-flight claims: one thread drives one saga at a time.
-  void Claim(const std::string& id);
-  bool TryClaim(const std::string& id);
-  // Runs then with the claim taken: at once if the saga is free, else when its holder lets
-  // go. Holds no thread meanwhile (a runner thread blocked in Claim could be the one the
-  // holder needs).
-  void ClaimAsync(const std::string& id, std::function<void()> then);
-  void Unclaim(const std::string& id);
-
+  // Drives a claimed saga as far as accrual answers. Each step returns the answer to give,
+  // or nothing when the saga moved on to its next state.
+  using Step = std::optional<StatusOr<v1::Redemption>>;
   StatusOr<v1::Redemption> DriveRedemption(const std::string& id);
-  StatusOr<v1::Checkout> DriveCheckout(const std::string& id);
+  Step StepReserved(const std::string& id);
+  Step StepHeld(const v1::Redemption& r);
+  Step StepCompensating(const v1::Redemption& r);
+  Step StepCancelling(const v1::Redemption& r);
   // Finishes a redemption as FAILED: stock and per-member units back.
   void FailRedemption(const std::string& id, const Status& why);
 
-  v1::Checkout* FindCheckout(const std::string& checkout_id,
-                             v1::redemptioninternal::CheckoutRecord** record = nullptr);
-  void PutCheckout(Txn& txn, const v1::Checkout& checkout);
+  // Checkout's saga (checkout_saga.cc): one accrual call per state, then the next state.
+  StatusOr<v1::Checkout> DriveCheckout(const std::string& id);
+  struct CheckoutMove {
+    v1::Checkout next;
+    int32_t failure_code = 0;
+    std::string outcome;  // for the observer; "" while the checkout is open
+  };
+  // The call a checkout in state OPENING, COMPLETING or CANCELLING makes, and where it leads;
+  // a status when accrual did not answer.
+  StatusOr<CheckoutMove> MoveCheckout(const v1::Checkout& c,
+                                      const v1::redemptioninternal::CheckoutRecord& record);
   // CompleteCheckout and CancelCheckout: with the checkout claimed, judge refuses or allows
   // the step under the lock (allowing a retry of the same step too); a new step records its
   // key and points and next_state, then the saga is driven.
@@ -198,6 +184,16 @@ class RedemptionCore {
   StatusOr<v1::Checkout> BeginCheckoutStep(const std::string& id, const std::string& key,
                                            int64_t points, v1::CheckoutState next_state,
                                            const CheckoutJudge& judge);
+  Status CheckStartCheckout(const v1::StartCheckoutRequest& request, int64_t ttl) const;
+
+  // Prize draws: the winners' redemptions, vouchers and events, staged in txn.
+  StatusOr<v1::PrizeDraw> ApplyDraw(Txn& txn, const v1::RunPrizeDrawRequest& request,
+                                    const std::string& seed,
+                                    const std::vector<std::string>& entrants,
+                                    const std::vector<std::string>& winners,
+                                    std::vector<v1::Voucher>& issued, v1::RewardKind& kind);
+  void AwardPrize(Txn& txn, v1::PrizeDraw& draw, const v1::Reward& reward,
+                  const std::string& member_id, std::vector<v1::Voucher>& issued);
 
   // Calls accrual, repeating answers of unknown outcome (ShouldRetryAccrualCall) up to
   // config_.accrual_attempts times.
@@ -212,23 +208,30 @@ class RedemptionCore {
   RedemptionObserver null_observer_;
   RedemptionObserver* observer_;
 
+  // Every module below is guarded by mu_ (SagaClaims takes it itself for its waiting calls).
   mutable std::mutex mu_;
-  std::condition_variable claims_cv_;
-  std::set<std::string> claimed_;
-  std::map<std::string, std::deque<std::function<void()>>> claim_waiters_;
-  std::map<std::string, v1::Reward> rewards_;  // the whole catalog, loaded at start
-  std::unordered_map<std::string, v1::redemptioninternal::MemberState> members_;
-  std::unordered_map<std::string, v1::Redemption> redemptions_;
-  std::unordered_map<std::string, v1::redemptioninternal::CheckoutRecord> checkouts_;
-  std::set<std::string> pending_;                             // unfinished saga ids
-  std::set<std::pair<int64_t, std::string>> open_checkouts_;  // (expires_at_ms, id)
-  // Voucher codes' randomness, used under mu_. One for the core rather than one per thread:
-  // constructing a random_device probes the CPU (cpuid, a trap to the hypervisor in a VM),
-  // and request threads may come and go.
-  std::random_device random_device_;
+  MemberStates members_;
+  Catalog catalog_;
+  VoucherBook vouchers_;
+  SagaClaims claims_;
+  SagaBook sagas_;
   std::function<void(std::function<void()>)> run_blocking_ = [](std::function<void()> work) {
     work();
   };
 };
+
+template <typename T>
+StatusOr<T> RedemptionCore::CallAccrual(const std::string& step,
+                                        const std::function<StatusOr<T>()>& call) {
+  for (int attempt = 1;; ++attempt) {
+    StatusOr<T> result = call();
+    bool retry = ShouldRetryAccrualCall(result.status());  // false for a success
+    if (!retry || attempt >= config_.accrual_attempts) {
+      if (retry) observer_->SagaStepRetried(step);
+      return result;
+    }
+    observer_->SagaStepRetried(step);
+  }
+}
 
 }  // namespace loyalty::redemption
