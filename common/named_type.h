@@ -19,7 +19,8 @@ class NamedType {
   constexpr NamedType() = default;
   constexpr explicit NamedType(T value) : value_(std::move(value)) {}
   constexpr const T& value() const { return value_; }
-  constexpr auto operator<=>(const NamedType&) const = default;
+  // clang-tidy 14 reads a defaulted <=> as a comparison with a literal 0.
+  constexpr auto operator<=>(const NamedType&) const = default;  // NOLINT(modernize-use-nullptr)
   friend std::ostream& operator<<(std::ostream& out, const NamedType& v) { return out << v.value_; }
 
  private:

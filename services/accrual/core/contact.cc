@@ -13,11 +13,11 @@ StatusOr<std::string> NormalizePhone(const std::string& raw,
     compact.push_back(c);
   }
   std::string digits;
-  if (compact.rfind("+", 0) == 0) {
+  if (compact.rfind('+', 0) == 0) {
     digits = compact.substr(1);
   } else if (compact.rfind("00", 0) == 0) {
     digits = compact.substr(2);
-  } else if (compact.rfind("0", 0) == 0 && !default_country_code.empty()) {
+  } else if (compact.rfind('0', 0) == 0 && !default_country_code.empty()) {
     digits = default_country_code + compact.substr(1);
   } else {
     return InvalidArgument("phone: '" + raw +
