@@ -99,7 +99,7 @@ class ServiceRuntime {
   prometheus::Counter* records_expired_ = nullptr;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  bool stopping_ = false;  // guarded by stop_mu_
 };
 
 }  // namespace loyalty

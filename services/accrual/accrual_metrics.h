@@ -39,6 +39,8 @@ class AccrualMetrics {
   prometheus::Counter& refunds_parked_;
   prometheus::Gauge& members_;
   prometheus::Gauge& open_holds_;
+  // Orders the updates from the consumer, the gRPC threads and the scheduler, which may add
+  // label children to the same families at once.
   std::mutex mu_;
 };
 
