@@ -2,35 +2,13 @@
 
 #include <algorithm>
 
+#include "common/civil_date.h"
 #include "common/clock.h"
 #include "services/accrual/core/campaign_effects.h"
 #include "services/accrual/core/earning.h"
 
 namespace loyalty::accrual {
 namespace {
-
-// Howard Hinnant's civil-date algorithms, for UTC calendar boundaries without time zones.
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp + (mp < 10 ? 3 : -9);
-  y += m <= 2;
-}
 
 bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
               const std::string& value) {
@@ -61,9 +39,7 @@ int64_t DayOf(int64_t ms) { return ms >= 0 ? ms / kDayMs : (ms - kDayMs + 1) / k
 
 int64_t LotExpiry(const AccrualConfig& config, int64_t now_ms) {
   int64_t day = DayOf(now_ms);
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(day, y, m, d);
+  const auto [y, m, d] = CivilFromDays(day);
   int64_t end_day;  // the first day after the lot's life
   switch (config.expiry) {
     case ExpiryPolicy::kNever:

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/civil_date.h"
+
 namespace loyalty::notification {
 namespace {
 
@@ -24,20 +26,6 @@ const char* Pick(const Forms& forms, Plural p) {
       return forms.other;
   }
   return forms.other;
-}
-
-// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
 }
 
 }  // namespace
@@ -95,9 +83,7 @@ std::string NotificationsWord(const std::string& language, int64_t n) {
 std::string FormatDate(int64_t unix_ms, int32_t utc_offset_minutes) {
   int64_t local_ms = unix_ms + int64_t{utc_offset_minutes} * 60'000;
   int64_t days = local_ms >= 0 ? local_ms / 86'400'000 : (local_ms - 86'399'999) / 86'400'000;
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, y, m, d);
+  const auto [y, m, d] = CivilFromDays(days);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
   return buf;
