@@ -86,7 +86,7 @@ AccrualCore::AccrualCore(Store& store, Outbox& outbox, const Clock& clock, Accru
       refund_flow_(modules_),
       purchase_flow_(modules_, refund_flow_),
       activity_flow_(modules_),
-      offsets_(LoadStoredOffsets(store_, cf::kOffsets)) {}
+      offsets_(store_, cf::kOffsets) {}
 
 // --- staging and idempotent calls ---
 
@@ -522,22 +522,16 @@ AccrualCore::StagedBatch AccrualCore::StageRecords(
   StagedBatch staged;
   std::lock_guard lock(mu_);
   Txn txn;
-  std::set<TopicPartition> touched;
   for (size_t i = 0; i < n; ++i) {
     const InputMessage& record = source(i);
-    TopicPartition tp{record.topic, record.partition};
-    auto stored = offsets_.find(tp);
-    if (stored != offsets_.end() && record.offset < stored->second) {
-      ++staged.result.duplicates;  // already applied: the broker sent it again
+    if (offsets_.AlreadyApplied(record)) {
+      ++staged.result.duplicates;  // the broker sent it again
       continue;
     }
     apply(i, txn, staged.result);
-    offsets_[tp] = record.offset + 1;
-    touched.insert(tp);
+    offsets_.Advance(record);
   }
-  for (const auto& tp : touched) {
-    txn.Put(cf::kOffsets, OffsetKey(tp), keys::EncodeI64(offsets_[tp]));
-  }
+  offsets_.WriteTouched(txn);
   staged.ticket = Stage(txn);
   staged.facts = std::move(txn.facts);
   return staged;
@@ -566,7 +560,7 @@ void AccrualCore::FinishBatch(const StagedBatch& staged) { Finish(staged.ticket,
 
 std::map<TopicPartition, int64_t> AccrualCore::StoredOffsets() const {
   std::lock_guard lock(mu_);
-  return offsets_;
+  return offsets_.next();
 }
 
 // --- timed work ---

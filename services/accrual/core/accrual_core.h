@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/input.h"
 #include "common/outbox.h"
+#include "common/staged_offsets.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/accrual.pb.h"
@@ -171,7 +172,7 @@ class AccrualCore {
   RefundFlow refund_flow_;
   PurchaseFlow purchase_flow_;
   ActivityFlow activity_flow_;
-  std::map<TopicPartition, int64_t> offsets_;  // staged next offsets; guarded by mu_
+  StagedOffsets offsets_;  // guarded by mu_
 };
 
 }  // namespace loyalty::accrual
