@@ -555,76 +555,100 @@ void ReferralCore::OnRefund(Txn& txn, MemberState& member, const v1::LoyaltyEven
   txn.Note("reversed");
 }
 
-void ReferralCore::DeadLetter(Txn& txn, const InputMessage& message, const std::string& reason) {
-  txn.Publish(DeadLetterRecord(message, "undecodable", reason));
+EventBatchResult ReferralCore::ApplyEvents(const std::vector<InputMessage>& batch,
+                                           const Decoder& decode) {
+  return ApplyRecords(
+      batch.size(), [&](size_t i) -> const InputMessage& { return batch[i]; },
+      [&](size_t i, Txn& txn, EventBatch& state) {
+        ApplyCommand(txn, batch[i], decode(batch[i]), state);
+      });
 }
 
-EventBatchResult ReferralCore::ApplyEvents(const std::vector<InputMessage>& messages) {
-  EventBatchResult result;
+EventBatchResult ReferralCore::ApplyEvents(const std::vector<Input>& inputs) {
+  return ApplyRecords(
+      inputs.size(), [&](size_t i) -> const InputMessage& { return inputs[i].source; },
+      [&](size_t i, Txn& txn, EventBatch& state) {
+        ApplyCommand(txn, inputs[i].source, inputs[i].command, state);
+      });
+}
+
+EventBatchResult ReferralCore::ApplyRecords(
+    size_t n, const std::function<const InputMessage&(size_t)>& source,
+    const std::function<void(size_t, Txn&, EventBatch&)>& apply) {
+  EventBatch state;
   Txn txn;
   uint64_t ticket = 0;
   {
     std::lock_guard lock(mu_);
     std::set<TopicPartition> touched;
-    std::unordered_set<std::string> seen_ids;  // unparseable event ids within this batch
-    for (const auto& message : messages) {
-      TopicPartition tp{message.topic, message.partition};
+    for (size_t i = 0; i < n; ++i) {
+      const InputMessage& record = source(i);
+      TopicPartition tp{record.topic, record.partition};
       auto stored = offsets_.find(tp);
-      if (stored != offsets_.end() && message.offset < stored->second) {
-        ++result.duplicates;
+      if (stored != offsets_.end() && record.offset < stored->second) {
+        ++state.result.duplicates;  // already applied: the broker sent it again
         continue;
       }
-      offsets_[tp] = message.offset + 1;
+      offsets_[tp] = record.offset + 1;
       touched.insert(tp);
-      v1::LoyaltyEvent event;
-      if (!event.ParseFromString(message.value)) {
-        DeadLetter(txn, message, "value: not a protobuf loyalty.v1.LoyaltyEvent");
-        ++result.dead_lettered;
-        continue;
-      }
-      bool relevant = event.payload_case() == v1::LoyaltyEvent::kPointsEarned ||
-                      event.payload_case() == v1::LoyaltyEvent::kPointsReversed;
-      if (!relevant || event.source_service() == "referral" ||
-          !followed_.count(event.member_id())) {
-        ++result.ignored;
-        continue;
-      }
-      MemberState* member = FindMember(event.member_id());
-      if (member == nullptr) {
-        ++result.ignored;
-        continue;
-      }
-      // Dedupe by event_id: accrual's ids are "<member_id>:<sequence>" with a per-member
-      // sequence that only grows, so the last sequence applied is the whole dedupe record.
-      int64_t sequence = AccrualSequence(event);
-      if (sequence >= 0) {
-        if (sequence <= member->last_accrual_sequence()) {
-          ++result.duplicates;
-          continue;
-        }
-        member->set_last_accrual_sequence(sequence);
-        txn.dirty_members.insert(member->member_id());
-      } else {
-        std::string ignored;
-        if (seen_ids.count(event.event_id()) || store_.Get(kDedupeCf, event.event_id(), &ignored)) {
-          ++result.duplicates;
-          continue;
-        }
-        seen_ids.insert(event.event_id());
-        txn.Put(kDedupeCf, event.event_id(), DedupeRecord(clock_.NowMs()));
-      }
-      if (event.has_points_earned()) {
-        OnPurchase(txn, *member, event);
-      } else {
-        OnRefund(txn, *member, event);
-      }
-      ++result.applied;
+      apply(i, txn, state);
     }
     for (const auto& tp : touched) txn.Put(kOffsetsCf, OffsetKey(tp), EncodeI64(offsets_[tp]));
     ticket = Stage(txn);
   }
   Finish(ticket, txn);
-  return result;
+  return state.result;
+}
+
+void ReferralCore::ApplyCommand(Txn& txn, const InputMessage& source, const Command& command,
+                                EventBatch& state) {
+  if (const auto* undecodable = std::get_if<Undecodable>(&command)) {
+    txn.Publish(DeadLetterRecord(source, undecodable->kind, undecodable->reason));
+    ++state.result.dead_lettered;
+    return;
+  }
+  ApplyEvent(txn, std::get<EventCmd>(command).event, state);
+}
+
+void ReferralCore::ApplyEvent(Txn& txn, const v1::LoyaltyEvent& event, EventBatch& state) {
+  EventBatchResult& result = state.result;
+  bool relevant = event.payload_case() == v1::LoyaltyEvent::kPointsEarned ||
+                  event.payload_case() == v1::LoyaltyEvent::kPointsReversed;
+  if (!relevant || event.source_service() == "referral" || !followed_.count(event.member_id())) {
+    ++result.ignored;
+    return;
+  }
+  MemberState* member = FindMember(event.member_id());
+  if (member == nullptr) {
+    ++result.ignored;
+    return;
+  }
+  // Dedupe by event_id: accrual's ids are "<member_id>:<sequence>" with a per-member
+  // sequence that only grows, so the last sequence applied is the whole dedupe record.
+  int64_t sequence = AccrualSequence(event);
+  if (sequence >= 0) {
+    if (sequence <= member->last_accrual_sequence()) {
+      ++result.duplicates;
+      return;
+    }
+    member->set_last_accrual_sequence(sequence);
+    txn.dirty_members.insert(member->member_id());
+  } else {
+    std::string ignored;
+    if (state.seen_ids.count(event.event_id()) ||
+        store_.Get(kDedupeCf, event.event_id(), &ignored)) {
+      ++result.duplicates;
+      return;
+    }
+    state.seen_ids.insert(event.event_id());
+    txn.Put(kDedupeCf, event.event_id(), DedupeRecord(clock_.NowMs()));
+  }
+  if (event.has_points_earned()) {
+    OnPurchase(txn, *member, event);
+  } else {
+    OnRefund(txn, *member, event);
+  }
+  ++result.applied;
 }
 
 std::map<TopicPartition, int64_t> ReferralCore::StoredOffsets() const {

@@ -31,6 +31,7 @@
 #include "loyalty/v1/events.pb.h"
 #include "loyalty/v1/referral.pb.h"
 #include "loyalty/v1/referral_internal.pb.h"
+#include "services/referral/core/commands.h"
 #include "services/referral/core/referral_config.h"
 
 namespace loyalty::referral {
@@ -44,13 +45,6 @@ struct Fact {
   std::string kind;
   std::string label;  // rule for rejected/held, role for points, step kind for failures
   int64_t value = 1;  // points for points_*
-};
-
-struct EventBatchResult {
-  int64_t applied = 0;     // events of members referral follows
-  int64_t ignored = 0;     // events of other members or kinds: nothing to do
-  int64_t duplicates = 0;  // by offset or by event_id
-  int64_t dead_lettered = 0;
 };
 
 struct StepsResult {
@@ -81,8 +75,12 @@ class ReferralCore {
   StatusOr<v1::Referral> ApproveReferral(const v1::ReviewReferralRequest& request);
   StatusOr<v1::Referral> RejectReferral(const v1::ReviewReferralRequest& request);
 
-  // Applies messages of loyalty.events.v1 with their offsets in one durable write.
-  EventBatchResult ApplyEvents(const std::vector<InputMessage>& messages);
+  // Applies records of loyalty.events.v1, each decoded by decode as it comes, with their
+  // offsets in one durable write. Records that do not decode become dead-letter records in
+  // the same write.
+  EventBatchResult ApplyEvents(const std::vector<InputMessage>& batch, const Decoder& decode);
+  // The same for input decoded already.
+  EventBatchResult ApplyEvents(const std::vector<Input>& inputs);
   std::map<TopicPartition, int64_t> StoredOffsets() const;
 
   // Performs every due award and reversal step once (accrual calls outside the mutex).
@@ -123,7 +121,18 @@ class ReferralCore {
   void Qualify(Txn& txn, v1::Referral& referral);
   void OnPurchase(Txn& txn, MemberState& member, const v1::LoyaltyEvent& event);
   void OnRefund(Txn& txn, MemberState& member, const v1::LoyaltyEvent& event);
-  void DeadLetter(Txn& txn, const InputMessage& message, const std::string& reason);
+  // One batch of input: what it did, and the event ids without a sequence it applied.
+  struct EventBatch {
+    EventBatchResult result;
+    std::unordered_set<std::string> seen_ids;
+  };
+  // Both ApplyEvents: apply(i, txn, batch) applies the i-th of n records, source(i) is where
+  // it came from.
+  EventBatchResult ApplyRecords(size_t n, const std::function<const InputMessage&(size_t)>& source,
+                                const std::function<void(size_t, Txn&, EventBatch&)>& apply);
+  void ApplyCommand(Txn& txn, const InputMessage& source, const Command& command,
+                    EventBatch& batch);
+  void ApplyEvent(Txn& txn, const v1::LoyaltyEvent& event, EventBatch& batch);
 
   Store& store_;
   Outbox& outbox_;
