@@ -1,6 +1,6 @@
 // Kafka adapter of referral: reads loyalty.events.v1 from the offsets stored in referral's
-// RocksDB and hands batches to the core, which makes their effects and the next offsets
-// durable in one write.
+// RocksDB and hands batches to the core with the decoder (event_decoder.h); the core makes
+// their effects and the next offsets durable in one write.
 #pragma once
 
 #include <atomic>
@@ -9,6 +9,7 @@
 #include "common/batch_consumer.h"
 #include "common/kafka.h"
 #include "services/referral/core/referral_core.h"
+#include "services/referral/event_decoder.h"
 #include "services/referral/referral_metrics.h"
 
 namespace loyalty::referral {
@@ -25,7 +26,8 @@ class EventConsumer {
         consumer_, options_, running,
         [&](const std::vector<KafkaMessage>& batch) {
           auto start = std::chrono::steady_clock::now();
-          EventBatchResult result = core_.ApplyEvents(batch);  // returns once durable
+          // Each record is decoded as the core reaches it; returns once durable.
+          EventBatchResult result = core_.ApplyEvents(batch, DecodeEvent);
           std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
           metrics_.ObserveBatch(batch, result, seconds.count());
         },

@@ -1,63 +1,50 @@
-// The referral domain core: codes, attribution of an invitee to a referrer, the anti-fraud
-// rules, qualification on the invitee's first qualifying purchase, the bonuses paid through
-// accrual and their reversal on a refund. No gRPC or Kafka types here: it takes a Store, an
-// Outbox, a Clock and the AccrualClient interface, so tests drive it with a manual clock and
-// a fake accrual.
+// The referral domain core, as one facade over small modules: codes (CodeBook), members as
+// referral knows them (MemberBook), referrals and their state machine (ReferralBook), the
+// anti-fraud judgement (judge.h, pure), attribution (Attribution), qualification on accrual's
+// purchase and refund events (QualificationFlow), the award saga against accrual
+// (AwardSteps), operator review (review.h) and statistics (stats.h). No gRPC or Kafka types
+// here: it takes a Store, an Outbox, a Clock and the AccrualClient interface, so tests drive
+// it with a manual clock and a fake accrual. docs/architecture.md has the module map.
 //
 // Concurrency: one mutex orders every change of referral's own state; changes are staged
 // under it and waited for (group commit) after it is released. Calls to accrual never
 // happen under the mutex: GetMember is asked before, awards and reversals are persisted
 // steps that RunPendingSteps performs outside it and records afterwards, so a restart
-// resumes them and accrual's idempotency keys make each pay exactly once.
+// resumes them and accrual's idempotency keys make each pay exactly once. (GetReferralStats
+// still asks accrual under it for a member referral never heard of; see its comment.)
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "common/accrual_client.h"
 #include "common/clock.h"
-#include "common/event_stamp.h"
+#include "common/event_stamp.h"  // kEventsTopic, the topic referral reads
 #include "common/input.h"
 #include "common/outbox.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
 #include "loyalty/v1/referral.pb.h"
-#include "loyalty/v1/referral_internal.pb.h"
+#include "services/referral/core/attribution.h"
+#include "services/referral/core/award_steps.h"
+#include "services/referral/core/code_book.h"
+#include "services/referral/core/commands.h"
+#include "services/referral/core/member_book.h"
+#include "services/referral/core/qualification_flow.h"
+#include "services/referral/core/referral_book.h"
 #include "services/referral/core/referral_config.h"
+#include "services/referral/core/txn.h"
+#include "services/referral/core/types.h"
 
 namespace loyalty::referral {
 
+// The column families referral keeps (types.h names each with its owner).
 std::vector<std::string> ReferralColumnFamilies();
-
-// Something that happened, reported after it is durable (for metrics).
-struct Fact {
-  // "applied", "rejected", "held", "qualified", "rewarded", "reversed", "expired",
-  // "approved", "points_awarded", "points_reversed", "step_failed"
-  std::string kind;
-  std::string label;  // rule for rejected/held, role for points, step kind for failures
-  int64_t value = 1;  // points for points_*
-};
-
-struct EventBatchResult {
-  int64_t applied = 0;     // events of members referral follows
-  int64_t ignored = 0;     // events of other members or kinds: nothing to do
-  int64_t duplicates = 0;  // by offset or by event_id
-  int64_t dead_lettered = 0;
-};
-
-struct StepsResult {
-  int done = 0;      // steps accrual confirmed
-  int failed = 0;    // refused for good (recorded on the referral)
-  int retrying = 0;  // outcome unknown (ShouldRetryAccrualCall): left pending
-};
 
 class ReferralCore {
  public:
@@ -81,23 +68,20 @@ class ReferralCore {
   StatusOr<v1::Referral> ApproveReferral(const v1::ReviewReferralRequest& request);
   StatusOr<v1::Referral> RejectReferral(const v1::ReviewReferralRequest& request);
 
-  // Applies messages of loyalty.events.v1 with their offsets in one durable write.
-  EventBatchResult ApplyEvents(const std::vector<InputMessage>& messages);
+  // Applies records of loyalty.events.v1, each decoded by decode as it comes, with their
+  // offsets in one durable write. Records that do not decode become dead-letter records in
+  // the same write.
+  EventBatchResult ApplyEvents(const std::vector<InputMessage>& batch, const Decoder& decode);
+  // The same for input decoded already.
+  EventBatchResult ApplyEvents(const std::vector<Input>& inputs);
   std::map<TopicPartition, int64_t> StoredOffsets() const;
 
-  // Performs every due award and reversal step once (accrual calls outside the mutex).
+  // Performs every due award and reversal step once (accrual calls outside the mutex). One
+  // caller at a time (the award worker).
   StepsResult RunPendingSteps();
   size_t PendingWork() const;
 
  private:
-  struct Txn;
-  using MemberState = v1::referralinternal::MemberState;
-
-  MemberState* FindMember(const std::string& member_id);
-  MemberState& GetOrCreateMember(Txn& txn, const std::string& member_id);
-  v1::Referral* FindReferral(const std::string& referral_id);
-  void Touch(Txn& txn, const v1::Referral& referral);
-  void AddEvent(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event);
   uint64_t Stage(Txn& txn);
   void Finish(uint64_t ticket, Txn& txn);
 
@@ -105,42 +89,37 @@ class ReferralCore {
   StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
                                 const std::function<StatusOr<Response>(Txn&)>& apply);
 
-  v1::ReferralCode CodeView(const MemberState& member) const;
   StatusOr<v1::Referral> Review(const char* method, const v1::ReviewReferralRequest& request,
                                 bool approve);
+  // Performs one step outside the mutex and records its outcome under it, unless accrual
+  // gave none (the step stays pending).
+  void RunStep(const Step& step, StepsResult& result);
 
-  // Rule outcomes at application.
-  struct Verdict {
-    v1::ReferralStatus status = v1::REFERRAL_STATUS_PENDING;
-    std::string reason, detail;
-  };
-  Verdict Judge(const v1::Member& invitee, const v1::Member& referrer);
-  bool ReachesInCycle(const std::string& from, const std::string& target);
-
-  void Reject(Txn& txn, v1::Referral& referral, const std::string& reason,
-              const std::string& detail);
-  void Hold(Txn& txn, v1::Referral& referral, const std::string& reason, const std::string& detail);
-  void Qualify(Txn& txn, v1::Referral& referral);
-  void OnPurchase(Txn& txn, MemberState& member, const v1::LoyaltyEvent& event);
-  void OnRefund(Txn& txn, MemberState& member, const v1::LoyaltyEvent& event);
-  void DeadLetter(Txn& txn, const InputMessage& message, const std::string& reason);
+  // Both ApplyEvents: apply(i, txn, batch) applies the i-th of n records, source(i) is where
+  // it came from.
+  EventBatchResult ApplyRecords(size_t n, const std::function<const InputMessage&(size_t)>& source,
+                                const std::function<void(size_t, Txn&, EventBatch&)>& apply);
+  void ApplyCommand(Txn& txn, const InputMessage& source, const Command& command,
+                    EventBatch& batch);
 
   Store& store_;
   Outbox& outbox_;
   const Clock& clock_;
   AccrualClient& accrual_;
-  ReferralConfig config_;
+  const ReferralConfig config_;
   CommitObserver on_commit_;
   std::function<void()> on_work_;
 
+  // Every module below is guarded by mu_ (the facade takes it for every call that reads or
+  // changes them); the modules themselves take no lock.
   mutable std::mutex mu_;
-  std::unordered_map<std::string, MemberState> members_;     // loaded on first use
-  std::unordered_map<std::string, v1::Referral> referrals_;  // loaded on first use
-  // Members whose accrual events matter: invitees and referrers. Everything else on
-  // loyalty.events.v1 is skipped without a read or a write.
-  std::unordered_set<std::string> followed_;
-  std::set<std::string> work_;  // referrals with a pending award or reversal step
-  std::map<TopicPartition, int64_t> offsets_;
+  MemberBook members_;                         // guarded by mu_
+  CodeBook codes_;                             // reads the store only (Owner is asked without mu_)
+  ReferralBook referrals_;                     // guarded by mu_
+  Attribution attribution_;                    // guarded by mu_
+  QualificationFlow qualify_;                  // guarded by mu_
+  AwardSteps steps_;                           // guarded by mu_ (Perform runs outside it)
+  std::map<TopicPartition, int64_t> offsets_;  // staged next offsets; guarded by mu_
 };
 
 }  // namespace loyalty::referral

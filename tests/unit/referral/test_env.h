@@ -15,6 +15,7 @@
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
 #include "services/referral/core/referral_core.h"
+#include "services/referral/event_decoder.h"
 #include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
 
@@ -111,7 +112,9 @@ class ReferralTestEnv {
   // The same message again at a new offset, as after a relay republished it.
   InputMessage Again(const InputMessage& m) { return Message(m.value, m.key); }
 
-  EventBatchResult Feed(std::vector<InputMessage> messages) { return core->ApplyEvents(messages); }
+  EventBatchResult Feed(std::vector<InputMessage> messages) {
+    return core->ApplyEvents(messages, DecodeEvent);
+  }
 
   v1::Referral Get(const std::string& referral_id) {
     auto r = core->GetReferral(referral_id);
