@@ -1,11 +1,10 @@
 #include "services/notification/core/notification_core.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <algorithm>
 #include <cctype>
 #include <random>
 #include <sstream>
+#include <variant>
 
 #include "common/dead_letter.h"
 #include "common/idempotent.h"
@@ -190,24 +189,6 @@ Status ValidatePreferences(const v1::Preferences& p) {
     return InvalidArgument("preferences.daily_cap: must be 0..1000");
   }
   return Status::Ok();
-}
-
-template <typename Message>
-bool Decode(const std::string& value, Message* message, std::string* error) {
-  if (!value.empty() && value[0] == '{') {
-    auto status = google::protobuf::util::JsonStringToMessage(value, message);
-    if (!status.ok()) {
-      *error =
-          "not valid JSON for " + message->GetTypeName() + ": " + std::string(status.message());
-      return false;
-    }
-    return true;
-  }
-  if (!message->ParseFromString(value)) {
-    *error = "not a protobuf " + message->GetTypeName();
-    return false;
-  }
-  return true;
 }
 
 std::set<std::string> SplitList(const std::string& s) {
@@ -534,15 +515,17 @@ void NotificationCore::DeadLetter(Txn& txn, const InputMessage& message, const s
   txn.Publish(DeadLetterRecord(message, kind, reason));
 }
 
-NotificationCore::Offers NotificationCore::FetchOffers(const std::vector<InputMessage>& messages) {
+NotificationCore::Offers NotificationCore::FetchOffers(const Records& records) {
   Offers offers;
   if (redemption_ == nullptr) return offers;
   std::set<std::string> members;
-  for (const auto& message : messages) {
-    v1::LoyaltyEvent event;
-    std::string error;  // reported when the batch is applied
-    if (!Decode(message.value, &event, &error) ||
-        event.payload_case() != v1::LoyaltyEvent::kPointsExpiringSoon ||
+  Command scratch;
+  for (size_t i = 0; i < records.size; ++i) {
+    // Undecodable records are reported when the batch is applied.
+    const auto* cmd = std::get_if<EventCmd>(&records.command(i, scratch));
+    if (cmd == nullptr) continue;
+    const v1::LoyaltyEvent& event = cmd->event;
+    if (event.payload_case() != v1::LoyaltyEvent::kPointsExpiringSoon ||
         event.member_id().empty() || event.event_id().empty()) {
       continue;
     }
@@ -578,53 +561,71 @@ bool NotificationCore::Wants(const v1::Preferences* prefs, const std::string& ki
              prefs->opted_out_kinds().end();
 }
 
-BatchResult NotificationCore::ApplyBatch(const std::vector<InputMessage>& messages) {
+BatchResult NotificationCore::ApplyBatch(const std::vector<InputMessage>& batch,
+                                         const Decoder& decode) {
+  return Apply(Records{
+      batch.size(), [&](size_t i) -> const InputMessage& { return batch[i]; },
+      [&](size_t i, Command& scratch) -> const Command& { return scratch = decode(batch[i]); }});
+}
+
+BatchResult NotificationCore::ApplyBatch(const std::vector<Input>& inputs) {
+  return Apply(Records{inputs.size(),
+                       [&](size_t i) -> const InputMessage& { return inputs[i].source; },
+                       [&](size_t i, Command&) -> const Command& { return inputs[i].command; }});
+}
+
+BatchResult NotificationCore::Apply(const Records& records) {
   BatchResult result;
-  Offers offers = FetchOffers(messages);
+  Offers offers = FetchOffers(records);
   Txn txn;
   uint64_t ticket = 0;
   {
     std::lock_guard lock(mu_);
     std::set<TopicPartition> touched;
-    for (const auto& message : messages) {
-      TopicPartition tp{message.topic, message.partition};
+    Command scratch;
+    for (size_t i = 0; i < records.size; ++i) {
+      const InputMessage& source = records.source(i);
+      TopicPartition tp{source.topic, source.partition};
       auto stored = offsets_.find(tp);
-      if (stored != offsets_.end() && message.offset < stored->second) {
+      if (stored != offsets_.end() && source.offset < stored->second) {
         ++result.duplicates;
         continue;
       }
-      offsets_[tp] = message.offset + 1;
+      offsets_[tp] = source.offset + 1;
       touched.insert(tp);
       ++result.events;
-      v1::LoyaltyEvent event;
-      std::string error;
-      if (!Decode(message.value, &event, &error)) {
-        DeadLetter(txn, message, "undecodable", error);
-        ++result.dead_lettered;
-        ++result.dead_letters[{message.topic, "undecodable"}];
-        continue;
-      }
-      if (event.event_id().empty() || event.member_id().empty()) {
-        DeadLetter(txn, message, "invalid", "event_id and member_id: required");
-        ++result.dead_lettered;
-        ++result.dead_letters[{message.topic, "invalid"}];
-        continue;
-      }
-      std::string ignored;
-      if (txn.seen_events.count(event.event_id()) ||
-          store_.Get(kSeenCf, event.event_id(), &ignored)) {
-        ++result.duplicates;
-        continue;
-      }
-      txn.seen_events.insert(event.event_id());
-      txn.Put(kSeenCf, event.event_id(), DedupeRecord(clock_.NowMs()));
-      HandleEvent(txn, event, offers, result);
+      ApplyRecord(txn, source, records.command(i, scratch), offers, result);
     }
     for (const auto& tp : touched) txn.Put(kOffsetsCf, OffsetKey(tp), EncodeI64(offsets_[tp]));
     ticket = Stage(txn);
   }
   Finish(ticket, txn);
   return result;
+}
+
+void NotificationCore::ApplyRecord(Txn& txn, const InputMessage& source, const Command& command,
+                                   const Offers& offers, BatchResult& result) {
+  if (const auto* bad = std::get_if<Undecodable>(&command)) {
+    DeadLetter(txn, source, bad->kind, bad->reason);
+    ++result.dead_lettered;
+    ++result.dead_letters[{source.topic, bad->kind}];
+    return;
+  }
+  const v1::LoyaltyEvent& event = std::get<EventCmd>(command).event;
+  if (event.event_id().empty() || event.member_id().empty()) {
+    DeadLetter(txn, source, "invalid", "event_id and member_id: required");
+    ++result.dead_lettered;
+    ++result.dead_letters[{source.topic, "invalid"}];
+    return;
+  }
+  std::string ignored;
+  if (txn.seen_events.count(event.event_id()) || store_.Get(kSeenCf, event.event_id(), &ignored)) {
+    ++result.duplicates;
+    return;
+  }
+  txn.seen_events.insert(event.event_id());
+  txn.Put(kSeenCf, event.event_id(), DedupeRecord(clock_.NowMs()));
+  HandleEvent(txn, event, offers, result);
 }
 
 int64_t& NotificationCore::DayCount(Txn& txn, const std::string& member_id, int64_t day) {

@@ -1,8 +1,9 @@
 // The notification domain core: member preferences, templates, the delivery queue and log,
 // digests and Telegram chat links. No network here: it takes a Store, an Outbox (dead
 // letters of undecodable events), a Clock and a seed, and the adapters drive it:
-//   - the Kafka adapter hands batches of loyalty.events.v1 to ApplyBatch, which makes the
-//     dedupe records, the queued notifications and the next offsets durable in one write;
+//   - the Kafka adapter hands batches of loyalty.events.v1 to ApplyBatch with its decoder
+//     (a typed command per record), which makes the dedupe records, the queued
+//     notifications and the next offsets durable in one write;
 //   - dispatcher threads TakeDue(channel) notifications, send them through the channel and
 //     report each attempt with RecordAttempt, which records it durably and decides between
 //     delivered, retry (backoff with jitter) and dead (permanent failure or last attempt).
@@ -32,6 +33,7 @@
 #include "loyalty/v1/events.pb.h"
 #include "loyalty/v1/notification.pb.h"
 #include "loyalty/v1/notification_internal.pb.h"
+#include "services/notification/core/commands.h"
 #include "services/notification/core/policy.h"
 #include "services/notification/core/redemption_client.h"
 #include "services/notification/core/templates.h"
@@ -66,18 +68,6 @@ struct SendResult {
   int64_t latency_ms = 0;
 };
 
-// What one batch of events did, for metrics and tests.
-struct BatchResult {
-  int64_t events = 0;
-  int64_t duplicates = 0;
-  int64_t dead_lettered = 0;                                            // undecodable or invalid
-  std::map<std::pair<std::string, std::string>, int64_t> dead_letters;  // (topic, reason kind)
-  int64_t unmapped = 0;  // events that tell the member nothing
-  int64_t skipped = 0;   // no preferences or channels, opted out, kind disabled
-  int64_t digested = 0;  // over the daily cap
-  std::map<std::pair<std::string, std::string>, int64_t> queued;  // (kind, channel)
-};
-
 // One recorded attempt, for metrics.
 struct AttemptFacts {
   std::string kind;
@@ -108,7 +98,12 @@ class NotificationCore {
   StatusOr<v1::ListNotificationsResponse> ListNotifications(
       const v1::ListNotificationsRequest& request);
 
-  BatchResult ApplyBatch(const std::vector<InputMessage>& messages);
+  // Applies records of loyalty.events.v1, each decoded by decode as it comes, with their
+  // offsets, in one durable write. Records that cannot be applied become dead-letter records
+  // in the same write.
+  BatchResult ApplyBatch(const std::vector<InputMessage>& batch, const Decoder& decode);
+  // The same for input decoded already.
+  BatchResult ApplyBatch(const std::vector<Input>& inputs);
   std::map<TopicPartition, int64_t> StoredOffsets() const;
 
   // Turns the digests whose time came into notifications; returns how many digests.
@@ -142,9 +137,19 @@ class NotificationCore {
 
   v1::Preferences* FindPrefs(const std::string& member_id);
   using Offers = std::map<std::string, v1::ListRewardsResponse>;  // by member
+  // A batch as the core reads it: record i's source, and its command (decoded into scratch
+  // when it comes as bytes, so that only one decoded record is held at a time).
+  struct Records {
+    size_t size = 0;
+    std::function<const InputMessage&(size_t)> source;
+    std::function<const Command&(size_t, Command& scratch)> command;
+  };
+  BatchResult Apply(const Records& records);
+  void ApplyRecord(Txn& txn, const InputMessage& source, const Command& command,
+                   const Offers& offers, BatchResult& result);
   // The offers of the members of the batch's expiring-soon events that will be told about
   // them. Called without the lock; takes it only briefly to read preferences.
-  Offers FetchOffers(const std::vector<InputMessage>& messages);
+  Offers FetchOffers(const Records& records);
   void HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, const Offers& offers,
                    BatchResult& result);
   bool Wants(const v1::Preferences* prefs, const std::string& kind) const;
