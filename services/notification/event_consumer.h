@@ -1,6 +1,6 @@
 // Kafka adapter: reads loyalty.events.v1 from the offsets stored in notification's RocksDB
-// and hands batches to the core, which makes the dedupe records, the queued notifications
-// and the next offsets durable in one write.
+// and hands batches to the core with the decoder (event_decoder.h), which makes the dedupe records,
+// the queued notifications and the next offsets durable in one write.
 #pragma once
 
 #include <atomic>
@@ -9,6 +9,7 @@
 #include "common/batch_consumer.h"
 #include "common/kafka.h"
 #include "services/notification/core/notification_core.h"
+#include "services/notification/event_decoder.h"
 #include "services/notification/notification_metrics.h"
 
 namespace loyalty::notification {
@@ -24,7 +25,7 @@ class EventConsumer {
         consumer_, options_, running,
         [&](const std::vector<KafkaMessage>& batch) {
           auto start = std::chrono::steady_clock::now();
-          BatchResult result = core_.ApplyBatch(batch);  // returns once durable
+          BatchResult result = core_.ApplyBatch(batch, DecodeEvent);  // returns once durable
           std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
           metrics_.ObserveBatch(batch, result, seconds.count());
         },

@@ -86,6 +86,61 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   return s;
 }
 
+std::string BalanceReply(AccrualClient* accrual, const std::string& member_id,
+                         const std::string& language, const Phrases& say) {
+  if (accrual == nullptr) return say.unavailable;
+  auto balance = accrual->GetBalance(member_id);
+  if (!balance.ok()) return say.unavailable;
+  const auto& b = balance->balance();
+  std::string reply = say.balance;
+  reply = Replace(reply, "{available}", std::to_string(b.available()));
+  reply = Replace(reply, "{word}", PointsWord(language, b.available()));
+  reply = Replace(reply, "{pending}", std::to_string(b.pending()));
+  reply = Replace(reply, "{held}", std::to_string(b.held()));
+  return reply;
+}
+
+std::string HistoryReply(AccrualClient* accrual, const std::string& member_id,
+                         const std::string& language, const Phrases& say) {
+  if (accrual == nullptr) return say.unavailable;
+  v1::ListLedgerRequest request;
+  request.set_member_id(member_id);
+  request.set_page_size(5);
+  auto ledger = accrual->ListLedger(request);
+  if (!ledger.ok()) return say.unavailable;
+  if (ledger->entries_size() == 0) return say.no_history;
+  std::string reply = say.history;
+  for (const auto& e : ledger->entries()) {
+    int64_t delta = e.available_delta() + e.pending_delta();
+    reply += "\n" + std::string(delta >= 0 ? "+" : "") + std::to_string(delta) + " " +
+             PointsWord(language, delta) + " — " + e.reason();
+  }
+  return reply;
+}
+
+std::string RewardsReply(RedemptionClient* redemption, const std::string& member_id,
+                         const std::string& language, const Phrases& say) {
+  if (redemption == nullptr) return say.rewards_off;
+  auto offers = redemption->ListRewards(member_id);
+  if (!offers.ok()) return say.unavailable;
+  // What the member can redeem right now (redemption already dropped what they may not:
+  // audience, validity, stock, limits), cheapest first, at most kMaxRewards.
+  std::vector<const v1::Reward*> affordable;
+  for (const auto& offer : offers->offers()) {
+    if (offer.affordable()) affordable.push_back(&offer.reward());
+  }
+  if (affordable.empty()) return say.no_rewards;
+  std::stable_sort(affordable.begin(), affordable.end(), [](const auto* a, const auto* b) {
+    return a->points_price() < b->points_price();
+  });
+  std::string reply = say.rewards;
+  for (size_t i = 0; i < affordable.size() && i < kMaxRewards; ++i) {
+    reply += "\n" + affordable[i]->name() + " — " + std::to_string(affordable[i]->points_price()) +
+             " " + PointsWord(language, affordable[i]->points_price());
+  }
+  return reply;
+}
+
 }  // namespace
 
 std::string BalanceBot::Handle(const std::string& chat_id, const std::string& raw_text) {
@@ -112,56 +167,9 @@ std::string BalanceBot::Handle(const std::string& chat_id, const std::string& ra
     return PhrasesFor(prefs.ok() && !prefs->language().empty() ? prefs->language() : "en").linked;
   }
   if (!member_id) return say.link_first;
-  if (command == "/balance") {
-    if (accrual_ == nullptr) return say.unavailable;
-    auto balance = accrual_->GetBalance(*member_id);
-    if (!balance.ok()) return say.unavailable;
-    const auto& b = balance->balance();
-    std::string reply = say.balance;
-    reply = Replace(reply, "{available}", std::to_string(b.available()));
-    reply = Replace(reply, "{word}", PointsWord(language, b.available()));
-    reply = Replace(reply, "{pending}", std::to_string(b.pending()));
-    reply = Replace(reply, "{held}", std::to_string(b.held()));
-    return reply;
-  }
-  if (command == "/history") {
-    if (accrual_ == nullptr) return say.unavailable;
-    v1::ListLedgerRequest request;
-    request.set_member_id(*member_id);
-    request.set_page_size(5);
-    auto ledger = accrual_->ListLedger(request);
-    if (!ledger.ok()) return say.unavailable;
-    if (ledger->entries_size() == 0) return say.no_history;
-    std::string reply = say.history;
-    for (const auto& e : ledger->entries()) {
-      int64_t delta = e.available_delta() + e.pending_delta();
-      reply += "\n" + std::string(delta >= 0 ? "+" : "") + std::to_string(delta) + " " +
-               PointsWord(language, delta) + " — " + e.reason();
-    }
-    return reply;
-  }
-  if (command == "/rewards") {
-    if (redemption_ == nullptr) return say.rewards_off;
-    auto offers = redemption_->ListRewards(*member_id);
-    if (!offers.ok()) return say.unavailable;
-    // What the member can redeem right now (redemption already dropped what they may not:
-    // audience, validity, stock, limits), cheapest first, at most kMaxRewards.
-    std::vector<const v1::Reward*> affordable;
-    for (const auto& offer : offers->offers()) {
-      if (offer.affordable()) affordable.push_back(&offer.reward());
-    }
-    if (affordable.empty()) return say.no_rewards;
-    std::stable_sort(affordable.begin(), affordable.end(), [](const auto* a, const auto* b) {
-      return a->points_price() < b->points_price();
-    });
-    std::string reply = say.rewards;
-    for (size_t i = 0; i < affordable.size() && i < kMaxRewards; ++i) {
-      reply += "\n" + affordable[i]->name() + " — " +
-               std::to_string(affordable[i]->points_price()) + " " +
-               PointsWord(language, affordable[i]->points_price());
-    }
-    return reply;
-  }
+  if (command == "/balance") return BalanceReply(accrual_, *member_id, language, say);
+  if (command == "/history") return HistoryReply(accrual_, *member_id, language, say);
+  if (command == "/rewards") return RewardsReply(redemption_, *member_id, language, say);
   return say.help;
 }
 

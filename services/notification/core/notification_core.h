@@ -1,11 +1,19 @@
-// The notification domain core: member preferences, templates, the delivery queue and log,
-// digests and Telegram chat links. No network here: it takes a Store, an Outbox (dead
-// letters of undecodable events), a Clock and a seed, and the adapters drive it:
-//   - the Kafka adapter hands batches of loyalty.events.v1 to ApplyBatch, which makes the
-//     dedupe records, the queued notifications and the next offsets durable in one write;
+// The notification domain core, as one facade over small modules: preferences
+// (PreferenceBook), Telegram links, templates (TemplateBook), the delivery log, dispatch
+// bookkeeping (DispatchQueue), daily caps and digests, and the flows that use them (the
+// event intake, digest sending). No network here: it takes a Store, an Outbox (dead letters
+// of undecodable events), a Clock and a seed, and the adapters drive it:
+//   - the Kafka adapter hands batches of loyalty.events.v1 to ApplyBatch with its decoder,
+//     which makes the dedupe records, the queued notifications and the next offsets durable
+//     in one write;
 //   - dispatcher threads TakeDue(channel) notifications, send them through the channel and
 //     report each attempt with RecordAttempt, which records it durably and decides between
 //     delivered, retry (backoff with jitter) and dead (permanent failure or last attempt).
+// docs/architecture.md has the module map.
+//
+// Concurrency: one mutex orders all changes and guards every module. A change updates the
+// in-memory state, stages its writes as one group, releases the mutex and waits until the
+// group is durable; new notifications become visible to dispatchers only then.
 //
 // A notification's id is "<event_id>|<channel>", so an event creates at most one
 // notification per channel however often it is replayed; one that was delivered is never
@@ -17,13 +25,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
-#include "common/config.h"
 #include "common/event_stamp.h"
 #include "common/input.h"
 #include "common/outbox.h"
@@ -31,62 +36,26 @@
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
 #include "loyalty/v1/notification.pb.h"
-#include "loyalty/v1/notification_internal.pb.h"
+#include "services/notification/core/commands.h"
+#include "services/notification/core/daily_caps.h"
+#include "services/notification/core/delivery_log.h"
+#include "services/notification/core/digest_book.h"
+#include "services/notification/core/digest_flow.h"
+#include "services/notification/core/dispatch_queue.h"
+#include "services/notification/core/event_intake.h"
+#include "services/notification/core/modules.h"
+#include "services/notification/core/notification_config.h"
 #include "services/notification/core/policy.h"
+#include "services/notification/core/preference_book.h"
 #include "services/notification/core/redemption_client.h"
-#include "services/notification/core/templates.h"
+#include "services/notification/core/telegram_links.h"
+#include "services/notification/core/template_book.h"
+#include "services/notification/core/txn.h"
 
 namespace loyalty::notification {
 
+// The column families notification keeps (types.h says which module owns each).
 std::vector<std::string> NotificationColumnFamilies();
-// Deletes the daily-cap counters of days over; returns how many (a retention sweep).
-int64_t SweepOldDayCounts(Store& store, int64_t now_ms);
-
-struct NotificationConfig {
-  std::set<std::string> disabled_kinds;  // switched off for the whole program
-  std::string default_language = "en";
-  int max_attempts = 6;
-  BackoffOptions backoff;
-  BreakerOptions breaker;
-  uint64_t seed = 1;  // of the retry jitter
-  int64_t link_code_ttl_ms = 15 * 60 * 1000;
-
-  // notification.disabled_kinds (comma-separated), notification.default_language,
-  // notification.max_attempts, notification.backoff_base_ms, notification.backoff_max_ms,
-  // notification.breaker_failures, notification.breaker_open_ms, notification.seed,
-  // notification.link_code_ttl_ms.
-  static StatusOr<NotificationConfig> FromConfig(const Config& config);
-};
-
-// What a channel adapter reports about one send.
-struct SendResult {
-  enum class Outcome { kOk, kTransient, kPermanent };
-  Outcome outcome = Outcome::kTransient;
-  std::string detail;
-  int64_t latency_ms = 0;
-};
-
-// What one batch of events did, for metrics and tests.
-struct BatchResult {
-  int64_t events = 0;
-  int64_t duplicates = 0;
-  int64_t dead_lettered = 0;                                            // undecodable or invalid
-  std::map<std::pair<std::string, std::string>, int64_t> dead_letters;  // (topic, reason kind)
-  int64_t unmapped = 0;  // events that tell the member nothing
-  int64_t skipped = 0;   // no preferences or channels, opted out, kind disabled
-  int64_t digested = 0;  // over the daily cap
-  std::map<std::pair<std::string, std::string>, int64_t> queued;  // (kind, channel)
-};
-
-// One recorded attempt, for metrics.
-struct AttemptFacts {
-  std::string kind;
-  std::string channel;
-  std::string outcome;  // delivered, retry, dead
-  int64_t latency_ms = 0;
-  int64_t end_to_end_ms = 0;  // created to delivered
-  bool found = false;
-};
 
 class NotificationCore {
  public:
@@ -108,7 +77,12 @@ class NotificationCore {
   StatusOr<v1::ListNotificationsResponse> ListNotifications(
       const v1::ListNotificationsRequest& request);
 
-  BatchResult ApplyBatch(const std::vector<InputMessage>& messages);
+  // Applies records of loyalty.events.v1, each decoded by decode as it comes, with their
+  // offsets, in one durable write. Records that cannot be applied become dead-letter records
+  // in the same write.
+  BatchResult ApplyBatch(const std::vector<InputMessage>& batch, const Decoder& decode);
+  // The same for input decoded already.
+  BatchResult ApplyBatch(const std::vector<Input>& inputs);
   std::map<TopicPartition, int64_t> StoredOffsets() const;
 
   // Turns the digests whose time came into notifications; returns how many digests.
@@ -130,8 +104,13 @@ class NotificationCore {
   void SetRedemption(RedemptionClient* redemption) { redemption_ = redemption; }
 
  private:
-  struct Txn;
-  using Digest = v1::notificationinternal::Digest;
+  // A batch as the core reads it: record i's source, and its command (decoded into scratch
+  // when it comes as bytes, so that only one decoded record is held at a time).
+  struct Records {
+    size_t size = 0;
+    std::function<const InputMessage&(size_t)> source;
+    std::function<const Command&(size_t, Command& scratch)> command;
+  };
 
   template <typename Response, typename Request>
   StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
@@ -140,40 +119,33 @@ class NotificationCore {
   // Waits for the write, then makes the new notifications visible to the dispatchers.
   void Finish(uint64_t ticket, Txn& txn);
 
-  v1::Preferences* FindPrefs(const std::string& member_id);
-  using Offers = std::map<std::string, v1::ListRewardsResponse>;  // by member
+  BatchResult Apply(const Records& records);
   // The offers of the members of the batch's expiring-soon events that will be told about
   // them. Called without the lock; takes it only briefly to read preferences.
-  Offers FetchOffers(const std::vector<InputMessage>& messages);
-  void HandleEvent(Txn& txn, const v1::LoyaltyEvent& event, const Offers& offers,
-                   BatchResult& result);
-  bool Wants(const v1::Preferences* prefs, const std::string& kind) const;
-  void Enqueue(Txn& txn, const v1::Preferences& prefs, const std::string& kind,
-               const std::string& event_id, const Vars& vars, bool transactional, int64_t due_ms,
-               BatchResult* result);
-  void DeadLetter(Txn& txn, const InputMessage& message, const std::string& kind,
-                  const std::string& reason);
-  int64_t& DayCount(Txn& txn, const std::string& member_id, int64_t day);
-  std::string LanguageOf(const v1::Preferences& prefs) const;
+  Offers FetchOffers(const Records& records);
 
   Store& store_;
   Outbox& outbox_;
   const Clock& clock_;
-  NotificationConfig config_;
+  const NotificationConfig config_;
   std::function<void()> on_queued_;
   RedemptionClient* redemption_ = nullptr;
 
+  // Every module below is guarded by mu_ (the facade takes it for every call that reads or
+  // changes them), except the reads of the store only that say so (TelegramLinks'
+  // MemberOfChat, DeliveryLog::ReadPage, EventIntake::MayWantOffer).
   mutable std::mutex mu_;
-  TemplateSet templates_;
-  Backoff backoff_;
-  std::map<std::string, CircuitBreaker> breakers_;
-  std::unordered_map<std::string, v1::Preferences> prefs_;  // loaded on first use
-  std::map<std::pair<std::string, int64_t>, int64_t> day_counts_;
-  std::map<std::string, Digest> digests_;                                   // all, loaded on start
-  std::map<std::string, v1::Notification> pending_;                         // queued, by id
-  std::map<std::string, std::set<std::pair<int64_t, std::string>>> queue_;  // by channel
-  std::set<std::string> in_flight_;
-  std::map<TopicPartition, int64_t> offsets_;
+  PreferenceBook prefs_;
+  TelegramLinks links_;
+  TemplateBook templates_;
+  DeliveryLog log_;
+  DispatchQueue queue_;
+  DailyCaps caps_;
+  DigestBook digests_;
+  Modules modules_;
+  EventIntake intake_;
+  DigestFlow digest_flow_;
+  std::map<TopicPartition, int64_t> offsets_;  // staged next offsets; guarded by mu_
 };
 
 }  // namespace loyalty::notification

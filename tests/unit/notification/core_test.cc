@@ -1,5 +1,6 @@
 // The notification core on a real RocksDB in a temp dir, driven by a manual clock.
 #include "services/notification/core/notification_core.h"
+#include "services/notification/event_decoder.h"
 
 #include <gtest/gtest.h>
 
@@ -83,7 +84,7 @@ class Env {
   BatchResult Apply(const std::vector<v1::LoyaltyEvent>& events) {
     std::vector<InputMessage> batch;
     for (const auto& e : events) batch.push_back(Event(e));
-    return core->ApplyBatch(batch);
+    return core->ApplyBatch(batch, DecodeEvent);
   }
   std::vector<v1::Notification> List(const std::string& member) {
     v1::ListNotificationsRequest r;
@@ -205,7 +206,8 @@ TEST(CoreTest, UndecodableEventsAreDeadLetteredAndDoNotStall) {
   env.Set(env.Prefs("m1"));
   InputMessage garbage = env.Event(env.Earned("m1", 1, 1, 1));
   garbage.value = "\xff\xff not a proto";
-  BatchResult r = env.core->ApplyBatch({garbage, env.Event(env.Earned("m1", 2, 3, 4))});
+  BatchResult r =
+      env.core->ApplyBatch({garbage, env.Event(env.Earned("m1", 2, 3, 4))}, DecodeEvent);
   EXPECT_EQ(r.dead_lettered, 1);
   EXPECT_EQ(env.core->QueueDepth(), 2);
   int dlq = 0;

@@ -11,6 +11,7 @@
 #include "common/outbox.h"
 #include "services/notification/core/bot.h"
 #include "services/notification/core/notification_core.h"
+#include "services/notification/event_decoder.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::notification {
@@ -95,7 +96,7 @@ class Env {
     m.offset = next_offset_++;
     m.key = member;
     m.value = e.SerializeAsString();
-    return core->ApplyBatch({m});
+    return core->ApplyBatch({m}, DecodeEvent);
   }
   std::string Body(const std::string& member) {
     auto due = core->TakeDue("email", 100);
@@ -184,7 +185,7 @@ TEST(ExpiringSoonTest, RedemptionFailingSendsWithoutSuggestionAndStopsAskingForT
     m.value = e.SerializeAsString();
     batch.push_back(m);
   }
-  BatchResult r = env.core->ApplyBatch(batch);
+  BatchResult r = env.core->ApplyBatch(batch, DecodeEvent);
   EXPECT_EQ((r.queued[{"expiring_soon", "email"}]), 2) << "sent anyway";
   EXPECT_EQ(env.redemption.calls, 1) << "one failure: the rest of the batch does not wait";
   auto due = env.core->TakeDue("email", 10);
@@ -210,7 +211,7 @@ TEST(ExpiringSoonTest, JsonEncodedEventsGetTheSuggestionToo) {
   InputMessage m;
   m.topic = kEventsTopic;
   m.value = R"({"eventId":"m1:json-1","memberId":"m1","pointsExpiringSoon":{"points":"40"}})";
-  env.core->ApplyBatch({m});
+  env.core->ApplyBatch({m}, DecodeEvent);
   EXPECT_NE(env.Body("m1").find("You can afford Coffee for 100 points."), std::string::npos);
 }
 
