@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <vector>
 
@@ -23,5 +24,23 @@ void ConsumeInBatches(KafkaConsumer& consumer, const BatchOptions& options,
                       const std::atomic<bool>& running,
                       const std::function<void(const std::vector<KafkaMessage>&)>& apply,
                       const std::function<void()>& every_second = nullptr);
+
+// ConsumeInBatches for a core that keeps its own offsets: apply(batch) makes a batch durable
+// and returns what it did, observe(batch, result, seconds) reports that with the time it
+// took, and every second set_lag gets the lag behind the core's stored_offsets().
+template <typename Apply, typename Observe, typename StoredOffsets, typename SetLag>
+void ConsumeAndObserve(KafkaConsumer& consumer, const BatchOptions& options,
+                       const std::atomic<bool>& running, Apply apply, Observe observe,
+                       StoredOffsets stored_offsets, SetLag set_lag) {
+  ConsumeInBatches(
+      consumer, options, running,
+      [&](const std::vector<KafkaMessage>& batch) {
+        auto start = std::chrono::steady_clock::now();
+        auto result = apply(batch);
+        std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
+        observe(batch, result, seconds.count());
+      },
+      [&] { set_lag(consumer.Lag(stored_offsets())); });
+}
 
 }  // namespace loyalty

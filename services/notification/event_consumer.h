@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 
 #include "common/batch_consumer.h"
 #include "common/kafka.h"
@@ -21,15 +20,14 @@ class EventConsumer {
       : core_(core), consumer_(consumer), metrics_(metrics), options_(options) {}
   Status Assign() { return consumer_.AssignAll({kEventsTopic}, core_.StoredOffsets()); }
   void Run(const std::atomic<bool>& running) {
-    ConsumeInBatches(
+    ConsumeAndObserve(
         consumer_, options_, running,
-        [&](const std::vector<KafkaMessage>& batch) {
-          auto start = std::chrono::steady_clock::now();
-          BatchResult result = core_.ApplyBatch(batch, DecodeEvent);  // returns once durable
-          std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
-          metrics_.ObserveBatch(batch, result, seconds.count());
+        // Each record is decoded as the core reaches it; returns once durable.
+        [&](const auto& batch) { return core_.ApplyBatch(batch, DecodeEvent); },
+        [&](const auto& batch, const auto& result, double s) {
+          metrics_.ObserveBatch(batch, result, s);
         },
-        [&] { metrics_.SetLag(consumer_.Lag(core_.StoredOffsets())); });
+        [&] { return core_.StoredOffsets(); }, [&](const auto& lag) { metrics_.SetLag(lag); });
   }
 
  private:

@@ -34,7 +34,7 @@ NotificationCore::NotificationCore(Store& store, Outbox& outbox, const Clock& cl
       modules_{config_, clock_, store_, prefs_, links_, templates_, log_, queue_, caps_, digests_},
       intake_(modules_),
       digest_flow_(modules_),
-      offsets_(LoadStoredOffsets(store_, cf::kOffsets)) {}
+      offsets_(store_, cf::kOffsets) {}
 
 uint64_t NotificationCore::Stage(Txn& txn) {
   return store_.Stage([&](StagedWrite& write) { txn.WriteTo(write, outbox_); });
@@ -139,7 +139,7 @@ StatusOr<v1::ListNotificationsResponse> NotificationCore::ListNotifications(
 
 std::map<TopicPartition, int64_t> NotificationCore::StoredOffsets() const {
   std::lock_guard lock(mu_);
-  return offsets_;
+  return offsets_.next();
 }
 
 BatchResult NotificationCore::ApplyBatch(const std::vector<InputMessage>& batch,
@@ -162,24 +162,18 @@ BatchResult NotificationCore::Apply(const Records& records) {
   uint64_t ticket = 0;
   {
     std::lock_guard lock(mu_);
-    std::set<TopicPartition> touched;
     Command scratch;
     for (size_t i = 0; i < records.size; ++i) {
       const InputMessage& source = records.source(i);
-      TopicPartition tp{source.topic, source.partition};
-      auto stored = offsets_.find(tp);
-      if (stored != offsets_.end() && source.offset < stored->second) {
-        ++result.duplicates;  // already applied: the broker sent it again
+      if (offsets_.AlreadyApplied(source)) {
+        ++result.duplicates;  // the broker sent it again
         continue;
       }
-      offsets_[tp] = source.offset + 1;
-      touched.insert(tp);
+      offsets_.Advance(source);
       ++result.events;
       intake_.Apply(txn, source, records.command(i, scratch), offers, result);
     }
-    for (const auto& tp : touched) {
-      txn.Put(cf::kOffsets, OffsetKey(tp), keys::EncodeI64(offsets_[tp]));
-    }
+    offsets_.WriteTouched(txn);
     ticket = Stage(txn);
   }
   Finish(ticket, txn);

@@ -32,6 +32,7 @@
 #include "common/event_stamp.h"
 #include "common/input.h"
 #include "common/outbox.h"
+#include "common/staged_offsets.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
@@ -145,7 +146,7 @@ class NotificationCore {
   Modules modules_;
   EventIntake intake_;
   DigestFlow digest_flow_;
-  std::map<TopicPartition, int64_t> offsets_;  // staged next offsets; guarded by mu_
+  StagedOffsets offsets_;  // guarded by mu_
 };
 
 }  // namespace loyalty::notification

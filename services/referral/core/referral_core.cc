@@ -31,9 +31,8 @@ ReferralCore::ReferralCore(Store& store, Outbox& outbox, const Clock& clock, Acc
       referrals_(store, clock, members_),
       attribution_(clock, config_, members_, referrals_),
       qualify_(store, clock, config_, members_, referrals_),
-      steps_(referrals_, members_) {
-  offsets_ = LoadStoredOffsets(store_, cf::kOffsets);
-}
+      steps_(referrals_, members_),
+      offsets_(store_, cf::kOffsets) {}
 
 uint64_t ReferralCore::Stage(Txn& txn) {
   return store_.Stage([&](StagedWrite& write) {
@@ -163,22 +162,16 @@ EventBatchResult ReferralCore::ApplyRecords(
   uint64_t ticket = 0;
   {
     std::lock_guard lock(mu_);
-    std::set<TopicPartition> touched;
     for (size_t i = 0; i < n; ++i) {
       const InputMessage& record = source(i);
-      TopicPartition tp{record.topic, record.partition};
-      auto stored = offsets_.find(tp);
-      if (stored != offsets_.end() && record.offset < stored->second) {
-        ++state.result.duplicates;  // already applied: the broker sent it again
+      if (offsets_.AlreadyApplied(record)) {
+        ++state.result.duplicates;  // the broker sent it again
         continue;
       }
-      offsets_[tp] = record.offset + 1;
-      touched.insert(tp);
+      offsets_.Advance(record);
       apply(i, txn, state);
     }
-    for (const auto& tp : touched) {
-      txn.Put(cf::kOffsets, OffsetKey(tp), keys::EncodeI64(offsets_[tp]));
-    }
+    offsets_.WriteTouched(txn);
     ticket = Stage(txn);
   }
   Finish(ticket, txn);
@@ -197,7 +190,7 @@ void ReferralCore::ApplyCommand(Txn& txn, const InputMessage& source, const Comm
 
 std::map<TopicPartition, int64_t> ReferralCore::StoredOffsets() const {
   std::lock_guard lock(mu_);
-  return offsets_;
+  return offsets_.next();
 }
 
 // --- the award saga ---

@@ -26,6 +26,7 @@
 #include "common/event_stamp.h"  // kEventsTopic, the topic referral reads
 #include "common/input.h"
 #include "common/outbox.h"
+#include "common/staged_offsets.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
@@ -113,13 +114,13 @@ class ReferralCore {
   // Every module below is guarded by mu_ (the facade takes it for every call that reads or
   // changes them); the modules themselves take no lock.
   mutable std::mutex mu_;
-  MemberBook members_;                         // guarded by mu_
-  CodeBook codes_;                             // reads the store only (Owner is asked without mu_)
-  ReferralBook referrals_;                     // guarded by mu_
-  Attribution attribution_;                    // guarded by mu_
-  QualificationFlow qualify_;                  // guarded by mu_
-  AwardSteps steps_;                           // guarded by mu_ (Perform runs outside it)
-  std::map<TopicPartition, int64_t> offsets_;  // staged next offsets; guarded by mu_
+  MemberBook members_;         // guarded by mu_
+  CodeBook codes_;             // reads the store only (Owner is asked without mu_)
+  ReferralBook referrals_;     // guarded by mu_
+  Attribution attribution_;    // guarded by mu_
+  QualificationFlow qualify_;  // guarded by mu_
+  AwardSteps steps_;           // guarded by mu_ (Perform runs outside it)
+  StagedOffsets offsets_;      // guarded by mu_
 };
 
 }  // namespace loyalty::referral
