@@ -21,21 +21,11 @@ namespace loyalty::notification {
 struct EventCmd {
   v1::LoyaltyEvent event;
 };
-// A record that could not become a command: dead-lettered with its reason.
-struct Undecodable {
-  std::string kind;  // reason_kind of the dead letter
-  std::string reason;
-};
 using Command = std::variant<EventCmd, Undecodable>;
 
-struct Input {
-  InputMessage source;
-  Command command;
-};
+using Input = Decoded<Command>;
 
-// The adapter's decoder, which the core calls for one record at a time: a batch never holds
-// more than one decoded command, so the allocator reuses the same memory for each.
-using Decoder = std::function<Command(const InputMessage&)>;
+using Decoder = DecoderOf<Command>;  // common/input.h
 
 // What one batch of events did, for metrics and tests.
 struct BatchResult {
