@@ -100,7 +100,8 @@ void DeliveryLog::Save(Txn& txn, const v1::Notification& n, TimeMs now) {
   if (n.status() == kStatusDead) {
     txn.Put(cf::kDeadLetters, keys::EncodeI64(now.value()) + n.notification_id(), record);
   }
-  std::string id = n.notification_id();  // n may be the pending one itself
+  // A copy: n may be the pending entry itself, gone once erased.
+  std::string id = n.notification_id();  // NOLINT(performance-unnecessary-copy-initialization)
   pending_.erase(id);                    // n is gone from here on
 }
 
