@@ -16,15 +16,14 @@
 #include "services/accrual/core/timers.h"
 #include "tests/support/outbox_reader.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::accrual {
 
 class ModuleEnv {
  public:
   explicit ModuleEnv(AccrualConfig config = {}) : config(std::move(config)) {
-    auto opened = Store::Open(dir.path(), AccrualColumnFamilies());
-    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), AccrualColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
     members = std::make_unique<MemberBook>(*store);
     timers = std::make_unique<Timers>(*store);

@@ -13,6 +13,7 @@
 #include "services/accrual/input_decoder.h"
 #include "tests/support/outbox_reader.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::accrual {
 
@@ -135,9 +136,7 @@ class AccrualTestEnv {
 
  private:
   void Open() {
-    auto opened = Store::Open(dir.path(), AccrualColumnFamilies());
-    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), AccrualColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
     core = std::make_unique<AccrualCore>(*store, *outbox, clock, config_);
   }

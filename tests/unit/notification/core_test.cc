@@ -10,6 +10,7 @@
 #include "services/notification/core/bot.h"
 #include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::notification {
 namespace {
@@ -103,9 +104,7 @@ class Env {
 
  private:
   void Open() {
-    auto opened = Store::Open(dir.path(), NotificationColumnFamilies());
-    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), NotificationColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
     core = std::make_unique<NotificationCore>(*store, *outbox, clock, config_);
   }

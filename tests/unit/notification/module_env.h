@@ -14,6 +14,7 @@
 #include "services/notification/core/modules.h"
 #include "services/notification/core/notification_core.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::notification {
 
@@ -74,9 +75,7 @@ class ModuleEnv {
 
  private:
   void Open() {
-    auto opened = Store::Open(dir.path(), NotificationColumnFamilies());
-    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), NotificationColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
     prefs = std::make_unique<PreferenceBook>(*store, config);
     links = std::make_unique<TelegramLinks>(*store, config);

@@ -13,6 +13,7 @@
 #include "services/notification/core/notification_core.h"
 #include "services/notification/event_decoder.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::notification {
 namespace {
@@ -65,9 +66,7 @@ class Env {
  public:
   Env() {
     clock.Set(kJan1 + 12 * kHourMs);
-    auto opened = Store::Open(dir.path(), NotificationColumnFamilies());
-    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), NotificationColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
     NotificationConfig config;
     config.seed = 7;

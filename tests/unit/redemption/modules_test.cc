@@ -14,6 +14,7 @@
 #include "services/redemption/core/saga_claims.h"
 #include "services/redemption/core/voucher_book.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::redemption {
 namespace {
@@ -21,9 +22,7 @@ namespace {
 class ModulesTest : public ::testing::Test {
  protected:
   ModulesTest() {
-    auto opened = Store::Open(dir.path(), RedemptionColumnFamilies());
-    EXPECT_TRUE(opened.ok());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), RedemptionColumnFamilies());
     members = std::make_unique<MemberStates>(*store, clock);
     catalog = std::make_unique<Catalog>(*store, clock, *members, "UAH");
   }

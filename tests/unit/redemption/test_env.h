@@ -16,6 +16,7 @@
 #include "services/redemption/core/redemption_core.h"
 #include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::redemption {
 
@@ -124,9 +125,7 @@ class RedemptionTestEnv {
 
  private:
   void Open() {
-    auto opened = Store::Open(dir.path(), RedemptionColumnFamilies());
-    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), RedemptionColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
     core = std::make_unique<RedemptionCore>(*store, *outbox, clock, accrual, config_, &observer);
   }

@@ -15,6 +15,7 @@
 #include "services/referral/core/referral_core.h"
 #include "tests/support/outbox_reader.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::referral {
 
@@ -74,9 +75,7 @@ class ModuleEnv {
 
  private:
   void Open() {
-    auto opened = Store::Open(dir.path(), ReferralColumnFamilies());
-    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), ReferralColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
     members = std::make_unique<MemberBook>(*store, clock);
     referrals = std::make_unique<ReferralBook>(*store, clock, *members);

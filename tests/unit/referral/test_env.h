@@ -18,6 +18,7 @@
 #include "services/referral/event_decoder.h"
 #include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace loyalty::referral {
 
@@ -147,9 +148,7 @@ class ReferralTestEnv {
 
  private:
   void Open() {
-    auto opened = Store::Open(dir.path(), ReferralColumnFamilies());
-    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
-    store = std::move(*opened);
+    store = testing::OpenStoreOrThrow(dir.path(), ReferralColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
     core = std::make_unique<ReferralCore>(*store, *outbox, clock, accrual, config_);
     core->SetOnCommit([this](const std::vector<Fact>& facts) {
