@@ -115,7 +115,9 @@ Ledger::Ledger(const AccrualConfig& config, const Clock& clock, Timers& timers)
 Ledger::Posted Ledger::Post(Txn& txn, MemberRecord& member, Posting posting,
                             v1::LoyaltyEvent event) {
   v1::Balance& balance = *member.mutable_member()->mutable_balance();
-  const v1::Balance before = balance;
+#ifndef NDEBUG
+  const v1::Balance before = balance;  // for the entry == change check
+#endif
   Posted posted;
   v1::LedgerEntry& entry = posted.entry;
   entry.set_kind(posting.kind);

@@ -150,7 +150,6 @@ void PurchaseFlow::Post(Txn& txn, MemberRecord& member, const v1::PurchaseEvent&
   posting.reason = EarnReason(purchase, breakdown);
   posting.source_id = purchase.purchase_id();
   posting.metrics_source = breakdown.partner_id();
-  posting.breakdown = breakdown;
   // The entry and the event name campaigns by id only; ListLedger adds the names.
   v1::LoyaltyEvent event;
   auto* earned = event.mutable_points_earned();
@@ -159,6 +158,7 @@ void PurchaseFlow::Post(Txn& txn, MemberRecord& member, const v1::PurchaseEvent&
   *earned->mutable_breakdown() = breakdown;
   earned->set_store_id(purchase.store_id());
   earned->set_partner_id(purchase.partner_id());
+  posting.breakdown = std::move(breakdown);  // the event has its copy
   m_.ledger.Post(txn, member, std::move(posting), std::move(event));
 }
 
