@@ -12,13 +12,10 @@
 namespace loyalty::accrual {
 
 using loyalty::DurationMs;
-using loyalty::MemberId;
 using loyalty::MinorUnits;
 using loyalty::Points;
 using loyalty::TimeMs;
 
-using HoldId = NamedType<std::string, struct HoldIdTag>;
-using BadgeId = NamedType<std::string, struct BadgeIdTag>;
 using MemberRecord = v1::internal::MemberRecord;
 using Lot = v1::internal::Lot;
 using LotSlices = std::vector<Lot>;  // points taken from lots, each with its lot's expiry
