@@ -4,11 +4,23 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <prometheus/gauge.h>
+
 #include "common/clock.h"
+#include "common/disk_guard.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
 
 namespace loyalty {
+namespace {
+
+std::string WithPort(const std::string& address, int port) {
+  auto colon = address.rfind(':');
+  return (colon == std::string::npos ? address : address.substr(0, colon)) + ":" +
+         std::to_string(port);
+}
+
+}  // namespace
 
 void ServiceRuntime::Fail(const std::string& what, const Status& status) {
   LogError(what, {{"error", status.message()}});
@@ -21,6 +33,7 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
                                                        int default_grpc_port,
                                                        int default_metrics_port) {
   BlockShutdownSignals();
+  RememberCommandLine(argc, argv);
   SetLogService(name);
   std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime());
   rt->name_ = name;
@@ -31,14 +44,39 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
     rt->brokers_ = rt->config_.GetString("kafka.brokers", "127.0.0.1:9092");
     std::string data_dir = rt->config_.GetString("data_dir", "./data/" + name);
     std::filesystem::create_directories(data_dir);
+    // Nothing starts on a disk that cannot take writes (common/disk_guard.h); the stand-in
+    // holds the ports, which the service then binds again.
+    const int64_t min_free_bytes = rt->config_.GetInt("store.disk_min_free_bytes", 64 << 20);
+    std::string grpc_address =
+        rt->config_.GetString("grpc.address", "0.0.0.0:" + std::to_string(default_grpc_port));
+    std::string metrics_address =
+        rt->config_.GetString("metrics.address", "0.0.0.0:" + std::to_string(default_metrics_port));
+    BoundPorts held =
+        WaitForWritableDisk({name, data_dir, min_free_bytes, grpc_address, metrics_address,
+                             rt->config_.GetString("ports_file", "")});
+    if (held.grpc != 0) {
+      rt->config_.Set("grpc.address", WithPort(grpc_address, held.grpc));
+      rt->config_.Set("metrics.address", WithPort(metrics_address, held.metrics));
+    }
     StoreOptions store_options;
     store_options.sync = rt->config_.GetBool("store.sync", true);
+    store_options.min_free_bytes = min_free_bytes;
+    store_options.on_write_failure = [](const std::string& error) {
+      RestartInPlace("store write failed: " + error);
+    };
     if (std::find(column_families.begin(), column_families.end(), kOutboxCf) ==
         column_families.end()) {
       column_families.push_back(kOutboxCf);
     }
     auto store = Store::Open(data_dir, column_families, store_options);
-    if (!store.ok()) Fail("cannot open the store", store.status());
+    if (!store.ok()) {
+      // Recovery itself writes (WAL replay, a flush): a disk that filled up meanwhile means
+      // waiting again, not giving up.
+      if (!ProbeWritable(data_dir, min_free_bytes).ok()) {
+        RestartInPlace("opening the store: " + store.status().message());
+      }
+      Fail("cannot open the store", store.status());
+    }
     rt->store_ = std::move(*store);
   } catch (const std::exception& e) {
     Fail("bad configuration", InvalidArgument(e.what()));
@@ -51,6 +89,15 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
       std::make_unique<OutboxRelay>(*rt->store_, *rt->outbox_, *rt->producer_, rt->registry());
   rt->relay_->Start();
   rt->store_metrics_ = std::make_unique<StoreMetrics>(rt->registry());
+  // 0 only on the stand-in that waits for disk space (common/disk_guard.h).
+  prometheus::BuildGauge()
+      .Name("loyalty_store_writable")
+      .Help(
+          "1 when the data directory takes synced writes, 0 while the service waits for space "
+          "and acknowledges nothing")
+      .Register(rt->registry())
+      .Add({})
+      .Set(1);
   rt->records_expired_ =
       &prometheus::BuildCounter()
            .Name("idempotency_records_expired_total")
@@ -121,6 +168,9 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
   for (auto* service : services) server.AddService(service);
   if (Status s = server.Start(grpc_address); !s.ok()) Fail("cannot start gRPC", s);
   if (Status s = metrics_.Serve(metrics_address); !s.ok()) Fail("cannot serve /metrics", s);
+  // A restart in place (common/disk_guard.h) binds the same ports again.
+  SetRestartFlags({"--grpc.address=" + WithPort(grpc_address, server.port()),
+                   "--metrics.address=" + WithPort(metrics_address, metrics_.port())});
   std::string ports_file = config_.GetString("ports_file", "");
   if (!ports_file.empty()) {
     Status s = WritePortsFile(ports_file, {{"grpc", server.port()}, {"metrics", metrics_.port()}});

@@ -1,5 +1,7 @@
 #include "common/store.h"
 
+#include <sys/statvfs.h>
+
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -91,7 +93,27 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     store->by_name_[descriptors[i].name] = store->handles_[i];
   }
   store->write_options_.sync = options.sync;
+  store->on_write_failure_ = std::move(options.on_write_failure);
+  store->path_ = path;
+  store->min_free_bytes_ = options.min_free_bytes;
   return store;
+}
+
+rocksdb::Status Store::CheckFreeSpace() const {
+  if (min_free_bytes_ <= 0) return rocksdb::Status::OK();
+  struct statvfs fs {};
+  if (::statvfs(path_.c_str(), &fs) != 0) return rocksdb::Status::OK();  // RocksDB will tell
+  const int64_t free_bytes = static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+  if (free_bytes >= min_free_bytes_) return rocksdb::Status::OK();
+  return rocksdb::Status::NoSpace(std::to_string(free_bytes) + " bytes free in " + path_ +
+                                  ", below store.disk_min_free_bytes");
+}
+
+void Store::WriteFailed(const rocksdb::Status& status) const {
+  LogError("RocksDB write failed; stopping so that a restart recovers from disk",
+           {{"error", status.ToString()}});
+  if (on_write_failure_) on_write_failure_(status.ToString());
+  std::abort();
 }
 
 Store::~Store() {
@@ -197,12 +219,9 @@ void Store::WriteUnsynced(const std::function<void(StagedWrite&)>& changes) {
   ops.BuildSortedBatch(batch);
   rocksdb::WriteOptions options;
   options.sync = false;
-  rocksdb::Status s = db_->Write(options, &batch);
-  if (!s.ok()) {
-    LogError("RocksDB write failed; stopping so that a restart recovers from disk",
-             {{"error", s.ToString()}});
-    std::abort();
-  }
+  rocksdb::Status s = CheckFreeSpace();
+  if (s.ok()) s = db_->Write(options, &batch);
+  if (!s.ok()) WriteFailed(s);
 }
 
 void Store::WaitDurable(uint64_t ticket) {
@@ -259,13 +278,12 @@ std::vector<std::function<void()>> Store::WriteOpenGroups(std::unique_lock<std::
   lock.unlock();
   rocksdb::WriteBatch batch;
   ops.BuildSortedBatch(batch);
-  rocksdb::Status s =
-      batch.Count() > 0 ? db_->Write(write_options_, &batch) : rocksdb::Status::OK();
-  if (!s.ok()) {
-    LogError("RocksDB write failed; stopping so that a restart recovers from disk",
-             {{"error", s.ToString()}});
-    std::abort();
+  rocksdb::Status s = rocksdb::Status::OK();
+  if (batch.Count() > 0) {
+    s = CheckFreeSpace();
+    if (s.ok()) s = db_->Write(write_options_, &batch);
   }
+  if (!s.ok()) WriteFailed(s);
   lock.lock();
   visible_writing_.clear();
   durable_ = upto;

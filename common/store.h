@@ -27,6 +27,14 @@ namespace loyalty {
 struct StoreOptions {
   bool sync = true;  // fsync the WAL on every group; off only in benchmarks of the floor
   size_t block_cache_mb = 128;
+  // Called instead of aborting when a write fails (a full disk, an I/O error), with the
+  // error; it must not return (the service restarts in place: common/disk_guard.h). The
+  // callers of the failed group stay blocked: their changes are not durable.
+  std::function<void(const std::string& error)> on_write_failure;
+  // A write is failed before it reaches RocksDB when the file system has less free: a WAL
+  // write that meets ENOSPC leaves RocksDB's writer in a state that Debian's build (with
+  // assertions) aborts on, so a full disk is caught here first. 0: no check.
+  int64_t min_free_bytes = 0;
 };
 
 class Store;
@@ -93,8 +101,9 @@ class Store {
 
   // Adds changes to the open group and returns its ticket. Never blocks on disk.
   uint64_t Stage(const std::function<void(StagedWrite&)>& changes);
-  // Blocks until the group of ticket is durable. A failed write ends the process: memory
-  // would no longer match disk, and a restart recovers from the disk.
+  // Blocks until the group of ticket is durable. A failed write ends the process (or calls
+  // StoreOptions::on_write_failure): memory would no longer match disk, and a restart
+  // recovers from the disk.
   void WaitDurable(uint64_t ticket);
   void Commit(const std::function<void(StagedWrite&)>& changes) { WaitDurable(Stage(changes)); }
   // Runs done once the group of ticket is durable: at once if it is, else on the thread that
@@ -116,12 +125,18 @@ class Store {
   // exit (released during the write); returns the callbacks that became due.
   std::vector<std::function<void()>> WriteOpenGroups(std::unique_lock<std::mutex>& lock);
   void SyncerLoop();
+  [[noreturn]] void WriteFailed(const rocksdb::Status& status) const;
   friend class StagedWrite;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> by_name_;
   rocksdb::WriteOptions write_options_;
+  std::function<void(const std::string&)> on_write_failure_;
+  std::string path_;
+  int64_t min_free_bytes_ = 0;
+  // OK, or NoSpace when the file system has less than min_free_bytes_ free.
+  rocksdb::Status CheckFreeSpace() const;
 
   // Group commit state: every field from here to the end is guarded by group_mu_.
   mutable std::mutex group_mu_;
