@@ -216,10 +216,7 @@ void PurchaseFlow::ReleasePending(Txn& txn, const DueTimer& timer, MemberRecord&
   Posting posting =
       CreditPosting(v1::LEDGER_KIND_PENDING_RELEASE, member.member().balance(), points);
   posting.pending = -points;
-  Points repaid = posting.repaid();
-  posting.reason =
-      "points of purchase " + timer.reference + " released after the return window" +
-      (repaid.positive() ? "; " + std::to_string(repaid.value()) + " repaid debt" : "");
+  posting.reason = "points of purchase " + timer.reference + " released after the return window";
   posting.source_id = timer.reference;
   v1::LoyaltyEvent event;
   auto* released = event.mutable_pending_released();
