@@ -1,47 +1,57 @@
 #include "services/accrual/grpc_service.h"
 
+#include "common/field_limits.h"
 #include "common/grpc_status.h"
 
 namespace loyalty::accrual {
 grpc::Status AccrualGrpcService::EnrollMember(grpc::ServerContext*,
                                               const v1::EnrollMemberRequest* request,
                                               v1::Member* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.EnrollMember(*request), response);
 }
 
 grpc::Status AccrualGrpcService::GetMember(grpc::ServerContext*,
                                            const v1::GetMemberRequest* request,
                                            v1::Member* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.GetMember(request->member_id()), response);
 }
 
 grpc::Status AccrualGrpcService::GetBalance(grpc::ServerContext*,
                                             const v1::GetBalanceRequest* request,
                                             v1::GetBalanceResponse* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.GetBalance(request->member_id()), response);
 }
 
 grpc::Status AccrualGrpcService::ListLedger(grpc::ServerContext*,
                                             const v1::ListLedgerRequest* request,
                                             v1::ListLedgerResponse* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.ListLedger(*request), response);
 }
 
 grpc::Status AccrualGrpcService::AwardPoints(grpc::ServerContext*,
                                              const v1::AwardPointsRequest* request,
                                              v1::LedgerEntry* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.AwardPoints(*request), response);
 }
 
 grpc::Status AccrualGrpcService::AdjustPoints(grpc::ServerContext*,
                                               const v1::AdjustPointsRequest* request,
                                               v1::LedgerEntry* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.AdjustPoints(*request), response);
 }
 
 grpc::ServerUnaryReactor* AccrualGrpcService::HoldPoints(grpc::CallbackServerContext* context,
                                                          const v1::HoldPointsRequest* request,
                                                          v1::Hold* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) {
+    return Answer(context, response, [&](auto done) { done(s); });
+  }
   return Answer(context, response,
                 [&](auto done) { core_.HoldPointsAsync(*request, std::move(done)); });
 }
@@ -49,42 +59,51 @@ grpc::ServerUnaryReactor* AccrualGrpcService::HoldPoints(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AccrualGrpcService::CaptureHold(grpc::CallbackServerContext* context,
                                                           const v1::CaptureHoldRequest* request,
                                                           v1::Hold* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) {
+    return Answer(context, response, [&](auto done) { done(s); });
+  }
   return Answer(context, response,
                 [&](auto done) { core_.CaptureHoldAsync(*request, std::move(done)); });
 }
 
 grpc::Status AccrualGrpcService::VoidHold(grpc::ServerContext*, const v1::VoidHoldRequest* request,
                                           v1::Hold* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.VoidHold(*request), response);
 }
 
 grpc::Status AccrualGrpcService::EraseMember(grpc::ServerContext*,
                                              const v1::EraseMemberRequest* request,
                                              v1::EraseMemberResponse* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.EraseMember(*request), response);
 }
 
 grpc::Status AccrualGrpcService::CreateCampaign(grpc::ServerContext*,
                                                 const v1::CreateCampaignRequest* request,
                                                 v1::Campaign* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.CreateCampaign(*request), response);
 }
 
 grpc::Status AccrualGrpcService::UpdateCampaign(grpc::ServerContext*,
                                                 const v1::UpdateCampaignRequest* request,
                                                 v1::Campaign* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.UpdateCampaign(*request), response);
 }
 
 grpc::Status AccrualGrpcService::GetCampaign(grpc::ServerContext*,
                                              const v1::GetCampaignRequest* request,
                                              v1::Campaign* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.GetCampaign(request->campaign_id()), response);
 }
 
 grpc::Status AccrualGrpcService::ListCampaigns(grpc::ServerContext*,
                                                const v1::ListCampaignsRequest* request,
                                                v1::ListCampaignsResponse* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   *response = core_.ListCampaigns(request->include_ended());
   return grpc::Status::OK;
 }
@@ -92,30 +111,35 @@ grpc::Status AccrualGrpcService::ListCampaigns(grpc::ServerContext*,
 grpc::Status AccrualGrpcService::EndCampaign(grpc::ServerContext*,
                                              const v1::EndCampaignRequest* request,
                                              v1::Campaign* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.EndCampaign(*request), response);
 }
 
 grpc::Status AccrualGrpcService::ListCampaignAudit(grpc::ServerContext*,
                                                    const v1::ListCampaignAuditRequest* request,
                                                    v1::ListCampaignAuditResponse* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.ListCampaignAudit(request->campaign_id()), response);
 }
 
 grpc::Status AccrualGrpcService::SetMemberSegments(grpc::ServerContext*,
                                                    const v1::SetMemberSegmentsRequest* request,
                                                    v1::Member* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.SetMemberSegments(*request), response);
 }
 
 grpc::Status AccrualGrpcService::PurchaseMembership(grpc::ServerContext*,
                                                     const v1::PurchaseMembershipRequest* request,
                                                     v1::Member* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.PurchaseMembership(*request), response);
 }
 
 grpc::Status AccrualGrpcService::SimulatePurchase(grpc::ServerContext*,
                                                   const v1::PurchaseEvent* request,
                                                   v1::SimulatePurchaseResponse* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   return Reply(core_.SimulatePurchase(*request), response);
 }
 

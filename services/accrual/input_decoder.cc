@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "common/field_limits.h"
+
 namespace loyalty::accrual {
 namespace {
 
@@ -11,7 +13,7 @@ Status Decode(const std::string& value, Message* message) {
     auto status = google::protobuf::util::JsonStringToMessage(value, message);
     if (!status.ok()) {
       return InvalidArgument("not valid JSON for " + message->GetTypeName() + ": " +
-                             std::string(status.message()));
+                             Quote(std::string(status.message())));
     }
     return Status::Ok();
   }
@@ -26,6 +28,7 @@ Command DecodeAs(const std::string& value, Event Cmd::*field) {
   Cmd cmd;
   if (Status s = Decode(value, &(cmd.*field)); !s.ok())
     return Undecodable{"undecodable", s.message()};
+  if (Status s = CheckFieldLimits(cmd.*field); !s.ok()) return Undecodable{"invalid", s.message()};
   return cmd;
 }
 

@@ -1,11 +1,13 @@
 #include "services/redemption/grpc_service.h"
 
+#include "common/field_limits.h"
 #include "common/grpc_status.h"
 
 namespace loyalty::redemption {
 #define LOYALTY_RPC(Method, Request, Response, call)                                           \
   grpc::Status RedemptionGrpcService::Method(grpc::ServerContext*, const v1::Request* request, \
                                              v1::Response* response) {                         \
+    if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);                      \
     return Reply(core_.call, response);                                                        \
   }
 
@@ -33,6 +35,9 @@ LOYALTY_RPC(GetPrizeDraw, GetPrizeDrawRequest, PrizeDraw, GetPrizeDraw(request->
 grpc::ServerUnaryReactor* RedemptionGrpcService::Redeem(grpc::CallbackServerContext* context,
                                                         const v1::RedeemRequest* request,
                                                         v1::Redemption* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) {
+    return Answer(context, response, [&](auto done) { done(s); });
+  }
   return Answer(context, response,
                 [&](auto done) { core_.RedeemAsync(*request, std::move(done)); });
 }

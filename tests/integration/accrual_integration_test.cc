@@ -157,6 +157,36 @@ TEST_F(AccrualIntegrationTest, GrpcErrorsCarryTheCodeAndNameTheField) {
   }
 }
 
+// The 1 MB reason and reference of issue 13: refused over real gRPC, by the blocking and the
+// callback handlers alike, before they can become events larger than the broker takes.
+TEST_F(AccrualIntegrationTest, OverLimitStringsAreInvalidArgumentNamingTheField) {
+  ASSERT_TRUE(client->Enroll("m1", "+380671110001").ok());
+  v1::AwardPointsRequest award;
+  award.set_member_id("m1");
+  award.set_points(10);
+  award.set_reason(std::string(1 << 20, 'r'));
+  award.set_idempotency_key("a1");
+  v1::LedgerEntry entry;
+  {
+    grpc::ClientContext context;
+    grpc::Status s = client->stub().AwardPoints(&context, award, &entry);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "reason: 1048576 bytes, at most 1000");
+  }
+  v1::HoldPointsRequest hold;
+  hold.set_member_id("m1");
+  hold.set_points(1);
+  hold.set_reference(std::string(1 << 20, 'o'));
+  hold.set_idempotency_key("h1");
+  v1::Hold held;
+  {
+    grpc::ClientContext context;
+    grpc::Status s = client->stub().HoldPoints(&context, hold, &held);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "reference: 1048576 bytes, at most 256");
+  }
+}
+
 TEST_F(AccrualIntegrationTest, MetricsPassPromtoolAndCoverTheService) {
   ASSERT_TRUE(client->Enroll("m1", "+380671110001").ok());
   KcatPublish("loyalty.purchases.v1",

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
@@ -53,7 +54,7 @@ Status ValidateLanguage(const std::string& language) {
   if (language.size() < 2 || language.size() > 15 ||
       !std::all_of(language.begin(), language.end(),
                    [](unsigned char c) { return std::isalpha(c) || c == '-'; })) {
-    return InvalidArgument("language: '" + language + "' is not a language tag");
+    return InvalidArgument("language: '" + Quote(language) + "' is not a language tag");
   }
   return Status::Ok();
 }
@@ -173,7 +174,7 @@ StatusOr<v1::Member> AccrualCore::ApplyEnroll(Txn& txn, const v1::EnrollMemberRe
   } else if (!ValidId(member_id)) {
     return InvalidArgument("member_id: use 1-128 letters, digits and _ - . : @");
   } else if (members_.Find(member_id) != nullptr) {
-    return AlreadyExists("member_id: '" + member_id + "' already exists");
+    return AlreadyExists("member_id: '" + Quote(member_id) + "' already exists");
   }
   MemberRecord& record = members_.Create(txn, member_id);
   record.set_enroll_idempotency_key(request.idempotency_key());
@@ -214,7 +215,7 @@ StatusOr<v1::Member> AccrualCore::GetMember(const std::string& member_id) {
   std::lock_guard lock(mu_);
   if (member_id.empty()) return InvalidArgument("member_id: required");
   MemberRecord* member = members_.Find(member_id);
-  if (member == nullptr) return NotFound("member_id: member '" + member_id + "' not found");
+  if (member == nullptr) return NotFound("member_id: member '" + Quote(member_id) + "' not found");
   return View(*member);
 }
 
@@ -250,8 +251,8 @@ StatusOr<v1::GetBalanceResponse> AccrualCore::GetBalance(const std::string& memb
 
 StatusOr<v1::ListLedgerResponse> AccrualCore::ListLedger(const v1::ListLedgerRequest& request) {
   if (auto member = GetMember(request.member_id()); !member.ok()) return member.status();
-  int page_size = request.page_size() == 0 ? 50 : request.page_size();
-  if (page_size < 0 || page_size > 1000) return InvalidArgument("page_size: must be 0..1000");
+  StatusOr<int> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
   std::string before;
   if (!request.page_token().empty()) {
     char* end = nullptr;
@@ -264,7 +265,7 @@ StatusOr<v1::ListLedgerResponse> AccrualCore::ListLedger(const v1::ListLedgerReq
   store_.ScanBackward(
       cf::kLedger, LedgerPrefix(request.member_id()), before,
       [&](std::string_view, std::string_view value) {
-        if (response.entries_size() == page_size) {
+        if (response.entries_size() == *page_size) {
           response.set_next_page_token(
               std::to_string(response.entries(response.entries_size() - 1).sequence()));
           return false;
@@ -313,7 +314,7 @@ StatusOr<v1::Member> AccrualCore::SetMemberSegments(const v1::SetMemberSegmentsR
       [&](Txn& txn) -> StatusOr<v1::Member> {
         for (const auto& segment : request.segments()) {
           if (!ValidId(segment)) {
-            return InvalidArgument("segments: '" + segment +
+            return InvalidArgument("segments: '" + Quote(segment) +
                                    "' must be 1-128 letters, digits and _ - . : @");
           }
         }
@@ -330,7 +331,7 @@ StatusOr<v1::Member> AccrualCore::PurchaseMembership(const v1::PurchaseMembershi
       "PurchaseMembership", request, request.idempotency_key(),
       [&](Txn& txn) -> StatusOr<v1::Member> {
         if (config_.TierIndex(request.tier()) < 0) {
-          return InvalidArgument("tier: '" + request.tier() + "' is not a tier");
+          return InvalidArgument("tier: '" + Quote(request.tier()) + "' is not a tier");
         }
         if (request.days() <= 0 || request.days() > 3660) {
           return InvalidArgument("days: must be in 1..3660");

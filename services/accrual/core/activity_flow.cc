@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/field_limits.h"
 #include "common/key_codec.h"
 #include "services/accrual/core/rules.h"
 #include "services/accrual/core/validation.h"
@@ -29,7 +30,7 @@ void ActivityFlow::Apply(Txn& txn, const InputMessage& source, const v1::Activit
   const ActivityRule* rule = m_.config.FindActivity(activity.type());
   if (rule == nullptr) {
     return Reject(txn, source, "invalid",
-                  "type: no rule for activity type '" + activity.type() + "'", result);
+                  "type: no rule for activity type '" + Quote(activity.type()) + "'", result);
   }
   std::string seen;
   if (txn.activities.count(activity.activity_id()) ||
@@ -40,7 +41,7 @@ void ActivityFlow::Apply(Txn& txn, const InputMessage& source, const v1::Activit
   MemberRecord* member = m_.members.Find(activity.member_id());
   if (member == nullptr || member->member().status() == v1::MEMBER_STATUS_ERASED) {
     return Reject(txn, source, member == nullptr ? "unknown_member" : "erased_member",
-                  "member_id: member '" + activity.member_id() + "' is not an active member",
+                  "member_id: member '" + Quote(activity.member_id()) + "' is not an active member",
                   result);
   }
   txn.activities.insert(activity.activity_id());

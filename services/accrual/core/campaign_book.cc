@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/field_limits.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
 #include "services/accrual/core/campaign_effects.h"
@@ -67,7 +68,7 @@ StatusOr<v1::Campaign> CampaignBook::Create(Txn& txn, const v1::CreateCampaignRe
   } else if (!ValidId(c.campaign_id())) {
     return InvalidArgument("campaign.campaign_id: use 1-128 letters, digits and _ - . : @");
   } else if (campaigns_.count(c.campaign_id())) {
-    return AlreadyExists("campaign.campaign_id: '" + c.campaign_id() + "' exists");
+    return AlreadyExists("campaign.campaign_id: '" + Quote(c.campaign_id()) + "' exists");
   }
   c.set_spent_points(0);
   c.set_ended(false);
@@ -80,7 +81,8 @@ StatusOr<v1::Campaign> CampaignBook::Update(Txn& txn, const v1::UpdateCampaignRe
   if (request.actor().empty()) return InvalidArgument("actor: required");
   auto it = campaigns_.find(request.campaign().campaign_id());
   if (it == campaigns_.end()) {
-    return NotFound("campaign.campaign_id: '" + request.campaign().campaign_id() + "' not found");
+    return NotFound("campaign.campaign_id: '" + Quote(request.campaign().campaign_id()) +
+                    "' not found");
   }
   const v1::Campaign& old = it->second;
   if (old.ended()) return FailedPrecondition("campaign.campaign_id: campaign ended");
@@ -107,7 +109,7 @@ StatusOr<v1::Campaign> CampaignBook::End(Txn& txn, const v1::EndCampaignRequest&
   if (request.actor().empty()) return InvalidArgument("actor: required");
   auto it = campaigns_.find(request.campaign_id());
   if (it == campaigns_.end()) {
-    return NotFound("campaign_id: '" + request.campaign_id() + "' not found");
+    return NotFound("campaign_id: '" + Quote(request.campaign_id()) + "' not found");
   }
   v1::Campaign c = it->second;
   c.set_ended(true);
@@ -116,7 +118,8 @@ StatusOr<v1::Campaign> CampaignBook::End(Txn& txn, const v1::EndCampaignRequest&
 
 StatusOr<v1::Campaign> CampaignBook::Get(const std::string& campaign_id) const {
   auto it = campaigns_.find(campaign_id);
-  if (it == campaigns_.end()) return NotFound("campaign_id: '" + campaign_id + "' not found");
+  if (it == campaigns_.end())
+    return NotFound("campaign_id: '" + Quote(campaign_id) + "' not found");
   return it->second;
 }
 

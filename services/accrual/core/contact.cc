@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/field_limits.h"
+
 namespace loyalty::accrual {
 
 StatusOr<std::string> NormalizePhone(const std::string& raw,
@@ -20,15 +22,16 @@ StatusOr<std::string> NormalizePhone(const std::string& raw,
   } else if (compact.rfind('0', 0) == 0 && !default_country_code.empty()) {
     digits = default_country_code + compact.substr(1);
   } else {
-    return InvalidArgument("phone: '" + raw +
+    return InvalidArgument("phone: '" + Quote(raw) +
                            "' is not an international number (start it with + and the country "
                            "code)");
   }
   if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) {
-    return InvalidArgument("phone: '" + raw + "' may contain only digits, spaces, - ( ) and .");
+    return InvalidArgument("phone: '" + Quote(raw) +
+                           "' may contain only digits, spaces, - ( ) and .");
   }
   if (digits.size() < 8 || digits.size() > 15 || digits[0] == '0') {
-    return InvalidArgument("phone: '" + raw + "' is not a valid E.164 number");
+    return InvalidArgument("phone: '" + Quote(raw) + "' is not a valid E.164 number");
   }
   return "+" + digits;
 }
@@ -43,19 +46,19 @@ StatusOr<std::string> NormalizeEmail(const std::string& raw) {
   size_t at = email.find('@');
   if (at == std::string::npos || at == 0 || email.find('@', at + 1) != std::string::npos ||
       at > 64 || email.size() > 254) {
-    return InvalidArgument("email: '" + raw + "' is not an e-mail address");
+    return InvalidArgument("email: '" + Quote(raw) + "' is not an e-mail address");
   }
   for (size_t i = 0; i < at; ++i) {
     unsigned char c = email[i];
     if (c <= ' ' || c == '"' || c == '(' || c == ')' || c == ',' || c == ':' || c == ';' ||
         c == '<' || c == '>' || c == '[' || c == ']' || c == '\\' || c >= 0x7f) {
-      return InvalidArgument("email: '" + raw + "' has a character not allowed before @");
+      return InvalidArgument("email: '" + Quote(raw) + "' has a character not allowed before @");
     }
   }
   std::string domain = email.substr(at + 1);
   if (domain.find('.') == std::string::npos || domain.front() == '.' || domain.back() == '.' ||
       domain.find("..") != std::string::npos) {
-    return InvalidArgument("email: '" + raw + "' has no valid domain");
+    return InvalidArgument("email: '" + Quote(raw) + "' has no valid domain");
   }
   for (size_t i = 0; i < domain.size(); ++i) {
     char c = domain[i];
@@ -63,7 +66,7 @@ StatusOr<std::string> NormalizeEmail(const std::string& raw) {
         i == 0 || i + 1 == domain.size() || domain[i - 1] == '.' || domain[i + 1] == '.';
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '.') continue;
     if (c == '-' && !label_edge) continue;
-    return InvalidArgument("email: '" + raw + "' has no valid domain");
+    return InvalidArgument("email: '" + Quote(raw) + "' has no valid domain");
   }
   return email;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/check.h"
+#include "common/field_limits.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
 
@@ -47,7 +48,7 @@ StatusOr<v1::Hold> HoldBook::Load(const std::string& hold_id) const {
   std::string value;
   v1::Hold hold;
   if (!store_.Get(cf::kHolds, hold_id, &value) || !hold.ParseFromString(value)) {
-    return NotFound("hold_id: hold '" + hold_id + "' not found");
+    return NotFound("hold_id: hold '" + Quote(hold_id) + "' not found");
   }
   return hold;
 }

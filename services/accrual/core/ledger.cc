@@ -125,16 +125,21 @@ Ledger::Posted Ledger::Post(Txn& txn, MemberRecord& member, Posting posting,
   entry.set_held_delta(posting.held.value());
   entry.set_pending_delta(posting.pending.value());
   entry.set_debt_delta(posting.debt.value());
-  entry.set_reason(std::move(posting.reason));
   entry.set_source_id(std::move(posting.source_id));
   if (posting.breakdown) *entry.mutable_breakdown() = std::move(*posting.breakdown);
+  Points gross = GrossPoints(entry);
+  // A credit repays debt first (docs/decisions.md): the reason says how much of it did.
+  if (Points repaid = posting.repaid(); repaid.positive()) {
+    posting.reason += "; +" + std::to_string(gross.value()) + ", of which " +
+                      std::to_string(repaid.value()) + " repaid debt";
+  }
+  entry.set_reason(std::move(posting.reason));
 
   Add(balance, &v1::Balance::available, &v1::Balance::set_available, posting.available);
   Add(balance, &v1::Balance::held, &v1::Balance::set_held, posting.held);
   Add(balance, &v1::Balance::pending, &v1::Balance::set_pending, posting.pending);
   Add(balance, &v1::Balance::debt, &v1::Balance::set_debt, posting.debt);
   MoveLots(txn, member, posting, posted);
-  Points gross = GrossPoints(entry);
   switch (posting.kind) {
     case v1::LEDGER_KIND_EARN:
     case v1::LEDGER_KIND_AWARD:

@@ -1,5 +1,6 @@
 #include "services/accrual/core/member_book.h"
 
+#include "common/field_limits.h"
 #include "common/key_codec.h"
 
 namespace loyalty::accrual {
@@ -28,9 +29,9 @@ StatusOr<MemberRecord*> MemberBook::FindActive(const std::string& field,
                                                const std::string& member_id) {
   if (member_id.empty()) return InvalidArgument(field + ": required");
   MemberRecord* member = Find(member_id);
-  if (member == nullptr) return NotFound(field + ": member '" + member_id + "' not found");
+  if (member == nullptr) return NotFound(field + ": member '" + Quote(member_id) + "' not found");
   if (member->member().status() == v1::MEMBER_STATUS_ERASED) {
-    return FailedPrecondition(field + ": member '" + member_id + "' is erased");
+    return FailedPrecondition(field + ": member '" + Quote(member_id) + "' is erased");
   }
   return member;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/dead_letter.h"
+#include "common/field_limits.h"
 #include "services/accrual/core/refund_flow.h"
 #include "services/accrual/core/rules.h"
 #include "services/accrual/core/validation.h"
@@ -59,11 +60,11 @@ Status PurchaseFlow::Validate(const v1::PurchaseEvent& purchase) const {
                            std::to_string(config.max_amount_minor));
   }
   if (purchase.currency() != config.currency) {
-    return InvalidArgument("currency: '" + purchase.currency() + "' is not the program currency " +
-                           config.currency);
+    return InvalidArgument("currency: '" + Quote(purchase.currency()) +
+                           "' is not the program currency " + config.currency);
   }
   if (!purchase.partner_id().empty() && config.FindPartner(purchase.partner_id()) == nullptr) {
-    return InvalidArgument("partner_id: '" + purchase.partner_id() +
+    return InvalidArgument("partner_id: '" + Quote(purchase.partner_id()) +
                            "' is not a partner of the program");
   }
   return ValidateLines(purchase.lines());
@@ -216,10 +217,7 @@ void PurchaseFlow::ReleasePending(Txn& txn, const DueTimer& timer, MemberRecord&
   Posting posting =
       CreditPosting(v1::LEDGER_KIND_PENDING_RELEASE, member.member().balance(), points);
   posting.pending = -points;
-  Points repaid = posting.repaid();
-  posting.reason =
-      "points of purchase " + timer.reference + " released after the return window" +
-      (repaid.positive() ? "; " + std::to_string(repaid.value()) + " repaid debt" : "");
+  posting.reason = "points of purchase " + timer.reference + " released after the return window";
   posting.source_id = timer.reference;
   v1::LoyaltyEvent event;
   auto* released = event.mutable_pending_released();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/field_limits.h"
 #include "services/accrual/core/earning.h"
 #include "services/accrual/core/purchase_flow.h"
 #include "services/accrual/core/rules.h"
@@ -39,8 +40,9 @@ void RefundFlow::Apply(Txn& txn, const InputMessage& source, const v1::RefundEve
   if (!record) return Park(txn, refund, result);  // it overtook its purchase (another topic)
   if (!refund.member_id().empty() && refund.member_id() != record->member_id()) {
     return Reject(txn, source, "invalid",
-                  "member_id: refund names '" + refund.member_id() + "' but purchase '" +
-                      refund.purchase_id() + "' belongs to '" + record->member_id() + "'",
+                  "member_id: refund names '" + Quote(refund.member_id()) + "' but purchase '" +
+                      Quote(refund.purchase_id()) + "' belongs to '" + Quote(record->member_id()) +
+                      "'",
                   result);
   }
   int64_t left = record->amount_minor() - record->refunded_minor();
@@ -48,7 +50,7 @@ void RefundFlow::Apply(Txn& txn, const InputMessage& source, const v1::RefundEve
     return Reject(txn, source, "invalid",
                   "amount_minor: refund of " + std::to_string(refund.amount_minor()) +
                       " exceeds the " + std::to_string(left) + " left of purchase '" +
-                      refund.purchase_id() + "'",
+                      Quote(refund.purchase_id()) + "'",
                   result);
   }
   ClawBack(txn, refund, *record, result);

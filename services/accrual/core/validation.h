@@ -3,12 +3,13 @@
 
 #include <string>
 
+#include "common/field_limits.h"
 #include "common/status.h"
 #include "loyalty/v1/purchases.pb.h"
 
 namespace loyalty::accrual {
 
-inline constexpr size_t kMaxIdLength = 128;
+inline constexpr size_t kMaxIdLength = limits::kIdBytes;  // common/field_limits.h
 
 // 1-128 letters, digits and _ - . : @
 bool ValidId(const std::string& id);

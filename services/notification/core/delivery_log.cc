@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/check.h"
+#include "common/field_limits.h"
 #include "common/key_codec.h"
 #include "loyalty/v1/notification_internal.pb.h"
 
@@ -10,9 +11,6 @@ namespace loyalty::notification {
 namespace {
 
 using v1::notificationinternal::NotificationRecord;
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
 
 std::string MemberLogKey(const std::string& member_id, int64_t created_ms, const std::string& id) {
   std::string key;
@@ -115,9 +113,8 @@ bool DeliveryLog::Load(const std::string& id, v1::Notification* n) const {
 
 StatusOr<LogPage> DeliveryLog::ReadPage(const v1::ListNotificationsRequest& request) const {
   if (request.member_id().empty()) return InvalidArgument("member_id: required");
-  if (request.page_size() < 0) return InvalidArgument("page_size: must not be negative");
-  int page_size =
-      request.page_size() == 0 ? kDefaultPageSize : std::min(request.page_size(), kMaxPageSize);
+  StatusOr<int> page_size = PageSize(request.page_size(), limits::kMaxNotificationPageSize);
+  if (!page_size.ok()) return page_size.status();
   std::string before;
   if (!request.page_token().empty() && !Unhex(request.page_token(), &before)) {
     return InvalidArgument("page_token: malformed");
@@ -128,7 +125,7 @@ StatusOr<LogPage> DeliveryLog::ReadPage(const v1::ListNotificationsRequest& requ
   std::string last_key;
   bool more = false;
   store_.ScanBackward(cf::kMemberLog, prefix, before, [&](std::string_view key, std::string_view) {
-    if (static_cast<int>(page.ids.size()) == page_size) {
+    if (static_cast<int>(page.ids.size()) == *page_size) {
       more = true;
       return false;
     }

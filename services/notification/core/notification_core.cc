@@ -3,6 +3,7 @@
 #include <set>
 #include <variant>
 
+#include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/key_codec.h"
 #include "common/log.h"
@@ -77,7 +78,7 @@ StatusOr<v1::Preferences> NotificationCore::GetPreferences(const std::string& me
   if (member_id.empty()) return InvalidArgument("member_id: required");
   std::lock_guard lock(mu_);
   const v1::Preferences* p = prefs_.Find(MemberId(member_id));
-  if (p == nullptr) return NotFound("member_id: no preferences for '" + member_id + "'");
+  if (p == nullptr) return NotFound("member_id: no preferences for '" + Quote(member_id) + "'");
   return *p;
 }
 

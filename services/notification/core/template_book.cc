@@ -1,5 +1,6 @@
 #include "services/notification/core/template_book.h"
 
+#include "common/field_limits.h"
 #include "services/notification/core/i18n.h"
 #include "services/notification/core/types.h"
 
@@ -23,10 +24,11 @@ StatusOr<v1::Template> TemplateBook::Set(Txn& txn, const v1::Template& t) {
 
 Status TemplateBook::CheckLookup(const std::string& kind, const std::string& channel,
                                  const std::string& language) {
-  if (!KnownKind(kind)) return InvalidArgument("kind: unknown kind '" + kind + "'");
-  if (!KnownChannel(channel)) return InvalidArgument("channel: unknown channel '" + channel + "'");
+  if (!KnownKind(kind)) return InvalidArgument("kind: unknown kind '" + Quote(kind) + "'");
+  if (!KnownChannel(channel))
+    return InvalidArgument("channel: unknown channel '" + Quote(channel) + "'");
   if (!SupportedLanguage(language)) {
-    return InvalidArgument("language: unsupported '" + language + "'");
+    return InvalidArgument("language: unsupported '" + Quote(language) + "'");
   }
   return Status::Ok();
 }

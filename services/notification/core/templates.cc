@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/field_limits.h"
 #include "services/notification/core/i18n.h"
 
 namespace loyalty::notification {
@@ -40,7 +41,7 @@ Status NextTag(const std::string& text, size_t pos, Tag* tag, bool* found) {
   for (char c : inner) {
     if (!(std::islower(static_cast<unsigned char>(c)) ||
           std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
-      return InvalidArgument("tag '" + inner + "' at offset " + std::to_string(open) +
+      return InvalidArgument("tag '" + Quote(inner) + "' at offset " + std::to_string(open) +
                              ": only lower-case names, digits and '_' (no partials, comments or "
                              "triple braces)");
     }
@@ -161,13 +162,14 @@ Status ValidateTemplate(const std::string& field, const std::string& text,
       open.pop_back();
     } else {
       if (!allowed.count(tag.name)) {
-        return InvalidArgument(field + ": unknown variable '" + tag.name + "'");
+        return InvalidArgument(field + ": unknown variable '" + Quote(tag.name) + "'");
       }
       if (tag.type != 'v') open.push_back(tag.name);
     }
     pos = tag.end;
   }
-  if (!open.empty()) return InvalidArgument(field + ": section '" + open.back() + "' not closed");
+  if (!open.empty())
+    return InvalidArgument(field + ": section '" + Quote(open.back()) + "' not closed");
   return Status::Ok();
 }
 
@@ -184,12 +186,12 @@ std::string Render(const std::string& text, const Vars& vars) {
 
 Status TemplateSet::Validate(const v1::Template& t) {
   if (!KnownKind(t.kind()))
-    return InvalidArgument("template.kind: unknown kind '" + t.kind() + "'");
+    return InvalidArgument("template.kind: unknown kind '" + Quote(t.kind()) + "'");
   if (!KnownChannel(t.channel())) {
-    return InvalidArgument("template.channel: unknown channel '" + t.channel() + "'");
+    return InvalidArgument("template.channel: unknown channel '" + Quote(t.channel()) + "'");
   }
   if (!SupportedLanguage(t.language())) {
-    return InvalidArgument("template.language: unsupported language '" + t.language() + "'");
+    return InvalidArgument("template.language: unsupported language '" + Quote(t.language()) + "'");
   }
   if (t.body().empty()) return InvalidArgument("template.body: required");
   if (t.body().size() > 8192 || t.subject().size() > 512) {

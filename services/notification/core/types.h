@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 
+#include "common/field_limits.h"
 #include "common/named_type.h"
 
 namespace loyalty::notification {
@@ -35,6 +36,6 @@ inline constexpr char kStatusDelivered[] = "delivered";
 inline constexpr char kStatusDead[] = "dead";
 
 // Ids (member ids, link-code member ids) are short printable strings.
-inline constexpr size_t kMaxIdLength = 128;
+inline constexpr size_t kMaxIdLength = limits::kIdBytes;  // common/field_limits.h
 
 }  // namespace loyalty::notification

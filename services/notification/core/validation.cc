@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "common/field_limits.h"
 #include "services/notification/core/i18n.h"
 #include "services/notification/core/local_zone.h"
 #include "services/notification/core/templates.h"
@@ -58,7 +59,7 @@ Status ValidatePreferences(const v1::Preferences& p) {
   if (p.member_id().empty()) return InvalidArgument("preferences.member_id: required");
   if (!ValidId(p.member_id())) return InvalidArgument("preferences.member_id: invalid id");
   if (!p.language().empty() && !SupportedLanguage(p.language())) {
-    return InvalidArgument("preferences.language: unsupported '" + p.language() +
+    return InvalidArgument("preferences.language: unsupported '" + Quote(p.language()) +
                            "' (en, uk, ru, pl, hu)");
   }
   if (!p.email().empty() && !ValidEmail(p.email())) {
@@ -77,10 +78,10 @@ Status ValidatePreferences(const v1::Preferences& p) {
   for (int i = 0; i < p.channels_size(); ++i) {
     const std::string& c = p.channels(i);
     std::string field = "preferences.channels[" + std::to_string(i) + "]";
-    if (!KnownChannel(c)) return InvalidArgument(field + ": unknown channel '" + c + "'");
-    if (!seen.insert(c).second) return InvalidArgument(field + ": '" + c + "' listed twice");
+    if (!KnownChannel(c)) return InvalidArgument(field + ": unknown channel '" + Quote(c) + "'");
+    if (!seen.insert(c).second) return InvalidArgument(field + ": '" + Quote(c) + "' listed twice");
     if (AddressOf(p, c).empty()) {
-      return InvalidArgument(field + ": '" + c + "' has no address" +
+      return InvalidArgument(field + ": '" + Quote(c) + "' has no address" +
                              (c == "telegram" ? " (link the chat through the bot)" : ""));
     }
   }
@@ -101,7 +102,7 @@ Status ValidatePreferences(const v1::Preferences& p) {
     return InvalidArgument("preferences.utc_offset_minutes: must be -720..840");
   }
   if (!p.time_zone().empty() && !LocalZone::Named(p.time_zone())) {
-    return InvalidArgument("preferences.time_zone: '" + p.time_zone() +
+    return InvalidArgument("preferences.time_zone: '" + Quote(p.time_zone()) +
                            "' is not a time zone of the tz database (e.g. Europe/Kyiv)");
   }
   if (p.daily_cap() < 0 || p.daily_cap() > 1000) {

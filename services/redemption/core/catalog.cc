@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/field_limits.h"
 #include "common/ids.h"
 #include "services/redemption/core/types.h"
 
@@ -100,7 +101,8 @@ Status ValidateReward(const v1::Reward& r, const std::string& currency) {
     }
   }
   for (const auto& s : r.store_ids()) {
-    if (!ValidId(s)) return InvalidArgument("reward.store_ids: '" + s + "' is not a valid id");
+    if (!ValidId(s))
+      return InvalidArgument("reward.store_ids: '" + Quote(s) + "' is not a valid id");
   }
   return Status::Ok();
 }
@@ -136,7 +138,7 @@ StatusOr<Reward> Catalog::Create(Txn& txn, const v1::CreateRewardRequest& reques
   int64_t now = clock_.NowMs();
   if (r.reward_id().empty()) r.set_reward_id(NewId("rw", now));
   if (rewards_.count(r.reward_id())) {
-    return AlreadyExists("reward.reward_id: '" + r.reward_id() + "' already exists");
+    return AlreadyExists("reward.reward_id: '" + Quote(r.reward_id()) + "' already exists");
   }
   if (r.currency().empty()) r.set_currency(currency_);
   r.set_stock_used(0);
@@ -152,7 +154,8 @@ StatusOr<Reward> Catalog::Update(Txn& txn, const v1::UpdateRewardRequest& reques
   if (Status s = ValidateReward(request.reward(), currency_); !s.ok()) return s;
   auto it = rewards_.find(request.reward().reward_id());
   if (it == rewards_.end()) {
-    return NotFound("reward.reward_id: reward '" + request.reward().reward_id() + "' not found");
+    return NotFound("reward.reward_id: reward '" + Quote(request.reward().reward_id()) +
+                    "' not found");
   }
   Reward r = request.reward();
   if (!r.unlimited_stock() && r.stock_total() < it->second.stock_used()) {
@@ -176,7 +179,8 @@ Reward* Catalog::Find(const std::string& reward_id) {
 
 StatusOr<Reward> Catalog::Get(const std::string& reward_id) const {
   auto it = rewards_.find(reward_id);
-  if (it == rewards_.end()) return NotFound("reward_id: reward '" + reward_id + "' not found");
+  if (it == rewards_.end())
+    return NotFound("reward_id: reward '" + Quote(reward_id) + "' not found");
   return it->second;
 }
 

@@ -3,6 +3,7 @@
 // abandoned checkout's hold expires in accrual and the checkout reads EXPIRED.
 #include <algorithm>
 
+#include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "services/redemption/core/redemption_core.h"
@@ -189,7 +190,7 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
       std::lock_guard lock(mu_);
       CheckoutRecord* found = nullptr;
       if (sagas_.FindCheckout(id, &found) == nullptr) {
-        return NotFound("checkout_id: checkout '" + id + "' not found");
+        return NotFound("checkout_id: checkout '" + Quote(id) + "' not found");
       }
       record = *found;
       c = record.checkout();
@@ -243,7 +244,7 @@ StatusOr<Checkout> RedemptionCore::CompleteCheckout(const v1::CompleteCheckoutRe
                        c.state() == v1::CHECKOUT_STATE_EXPIRED);
           if (same) return Status::Ok();
           return record.finish_key() == key
-                     ? AlreadyExists("idempotency_key: '" + key +
+                     ? AlreadyExists("idempotency_key: '" + Quote(key) +
                                      "' was already used with other arguments")
                      : FailedPrecondition("checkout_id: checkout is " +
                                           v1::CheckoutState_Name(c.state()));
@@ -291,7 +292,7 @@ StatusOr<Checkout> RedemptionCore::BeginCheckoutStep(const std::string& id, cons
     CheckoutRecord* record = nullptr;
     Checkout* c = sagas_.FindCheckout(id, &record);
     if (c == nullptr) {
-      refusal = NotFound("checkout_id: checkout '" + id + "' not found");
+      refusal = NotFound("checkout_id: checkout '" + Quote(id) + "' not found");
     } else {
       refusal = judge(*c, *record);
       if (refusal.ok() && record->finish_key().empty()) {  // not a retry: start the step
@@ -320,7 +321,7 @@ StatusOr<Checkout> RedemptionCore::GetCheckout(const std::string& checkout_id) {
   if (Status s = CheckId("checkout_id", checkout_id); !s.ok()) return s;
   std::lock_guard lock(mu_);
   Checkout* c = sagas_.FindCheckout(checkout_id);
-  if (c == nullptr) return NotFound("checkout_id: checkout '" + checkout_id + "' not found");
+  if (c == nullptr) return NotFound("checkout_id: checkout '" + Quote(checkout_id) + "' not found");
   Checkout out = *c;
   // Abandoned: accrual's expiry released the hold even if the scheduler has not run yet.
   if (out.state() == v1::CHECKOUT_STATE_OPEN && clock_.NowMs() >= out.expires_at_ms()) {

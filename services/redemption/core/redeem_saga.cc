@@ -4,6 +4,7 @@
 // rest on the blocking runner.
 #include <algorithm>
 
+#include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "services/redemption/core/redemption_core.h"
@@ -53,7 +54,7 @@ StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const v1::RedeemRe
   if (!existing->empty()) return Reservation{*existing, 0};
   Reward* reward = catalog_.Find(request.reward_id());
   if (reward == nullptr) {
-    return NotFound("reward_id: reward '" + request.reward_id() + "' not found");
+    return NotFound("reward_id: reward '" + Quote(request.reward_id()) + "' not found");
   }
   if (Status s = catalog_.CheckRedeemable(*reward, request.member_id(), member, quantity);
       !s.ok()) {
@@ -272,7 +273,8 @@ StatusOr<Redemption> RedemptionCore::DriveRedemption(const std::string& id) {
     {
       std::lock_guard lock(mu_);
       Redemption* found = sagas_.FindRedemption(id);
-      if (found == nullptr) return NotFound("redemption_id: redemption '" + id + "' not found");
+      if (found == nullptr)
+        return NotFound("redemption_id: redemption '" + Quote(id) + "' not found");
       r = *found;
     }
     Step answer;
@@ -403,7 +405,8 @@ StatusOr<Redemption> RedemptionCore::GetRedemption(const std::string& redemption
   std::lock_guard lock(mu_);
   sagas_.Trim(claims_);
   Redemption* r = sagas_.FindRedemption(redemption_id);
-  if (r == nullptr) return NotFound("redemption_id: redemption '" + redemption_id + "' not found");
+  if (r == nullptr)
+    return NotFound("redemption_id: redemption '" + Quote(redemption_id) + "' not found");
   Redemption out = *r;
   for (auto& v : *out.mutable_vouchers()) v = vouchers_.WithDisplayStatus(v);
   return out;
@@ -421,7 +424,7 @@ StatusOr<v1::ListRedemptionsResponse> RedemptionCore::ListRedemptions(
 }
 
 Status RedemptionCore::CheckCancellable(const Redemption* r, const std::string& id) const {
-  if (r == nullptr) return NotFound("redemption_id: redemption '" + id + "' not found");
+  if (r == nullptr) return NotFound("redemption_id: redemption '" + Quote(id) + "' not found");
   if (r->state() != v1::REDEMPTION_STATE_COMPLETED) {
     return FailedPrecondition("redemption_id: redemption is " +
                               v1::RedemptionState_Name(r->state()));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
 #include "services/redemption/core/prize_draw.h"
@@ -215,7 +216,8 @@ StatusOr<v1::PrizeDraw> RedemptionCore::RunPrizeDraw(const v1::RunPrizeDrawReque
     return InvalidArgument("entrants: at most 1000000");
   }
   for (const auto& e : request.entrants()) {
-    if (!ValidId(e)) return InvalidArgument("entrants: '" + e + "' is not a valid member id");
+    if (!ValidId(e))
+      return InvalidArgument("entrants: '" + Quote(e) + "' is not a valid member id");
   }
   if (request.seed().size() > 256) return InvalidArgument("seed: longer than 256 characters");
   if (request.description().size() > kMaxTextLength) {
@@ -256,7 +258,7 @@ StatusOr<v1::PrizeDraw> RedemptionCore::ApplyDraw(Txn& txn, const v1::RunPrizeDr
                                                   v1::RewardKind& kind) {
   Reward* reward = catalog_.Find(request.reward_id());
   if (reward == nullptr) {
-    return NotFound("reward_id: reward '" + request.reward_id() + "' not found");
+    return NotFound("reward_id: reward '" + Quote(request.reward_id()) + "' not found");
   }
   int64_t count = static_cast<int64_t>(winners.size());
   if (!reward->unlimited_stock() && reward->stock_used() + count > reward->stock_total()) {
@@ -269,7 +271,7 @@ StatusOr<v1::PrizeDraw> RedemptionCore::ApplyDraw(Txn& txn, const v1::RunPrizeDr
   draw.set_draw_id(request.draw_id().empty() ? NewId("d", now) : request.draw_id());
   std::string ignored;
   if (store_.Get(cf::kDraws, draw.draw_id(), &ignored)) {
-    return AlreadyExists("draw_id: draw '" + draw.draw_id() + "' already exists");
+    return AlreadyExists("draw_id: draw '" + Quote(draw.draw_id()) + "' already exists");
   }
   draw.set_reward_id(reward->reward_id());
   draw.set_seed(seed);
@@ -331,7 +333,7 @@ StatusOr<v1::PrizeDraw> RedemptionCore::GetPrizeDraw(const std::string& draw_id)
   if (Status s = CheckId("draw_id", draw_id); !s.ok()) return s;
   std::string value;
   if (!store_.Get(cf::kDraws, draw_id, &value)) {
-    return NotFound("draw_id: draw '" + draw_id + "' not found");
+    return NotFound("draw_id: draw '" + Quote(draw_id) + "' not found");
   }
   v1::PrizeDraw draw;
   draw.ParseFromString(value);

@@ -1,5 +1,6 @@
 #include "services/redemption/core/saga_book.h"
 
+#include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/key_codec.h"
 #include "services/redemption/core/types.h"
@@ -150,7 +151,8 @@ StatusOr<std::string> SagaBook::SagaForKey(const char* method, const std::string
   IdempotencyEntry entry;
   entry.ParseFromString(stored);
   if (entry.request() != request_bytes) {
-    return AlreadyExists("idempotency_key: '" + key + "' was already used with other arguments");
+    return AlreadyExists("idempotency_key: '" + Quote(key) +
+                         "' was already used with other arguments");
   }
   return entry.target_id();
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/field_limits.h"
 #include "common/status.h"
 
 namespace loyalty::redemption {
@@ -24,9 +25,9 @@ inline constexpr char kDraws[] = "draws";                           // prize dra
 
 inline constexpr int64_t kMaxPoints = 1'000'000'000'000;
 inline constexpr int64_t kMaxAmountMinor = 100'000'000'000;
-inline constexpr size_t kMaxIdLength = 128;
-inline constexpr size_t kMaxTextLength = 1000;
-inline constexpr size_t kMaxEntrants = 1'000'000;
+inline constexpr size_t kMaxIdLength = limits::kIdBytes;  // common/field_limits.h
+inline constexpr size_t kMaxTextLength = limits::kTextBytes;
+inline constexpr size_t kMaxEntrants = limits::kMaxEntrants;
 
 // 1-128 letters, digits and _ - . : @
 bool ValidId(const std::string& id);

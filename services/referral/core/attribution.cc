@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/field_limits.h"
 #include "common/ids.h"
 #include "services/referral/core/judge.h"
 
@@ -12,7 +13,7 @@ StatusOr<v1::Referral> Attribution::Apply(Txn& txn, const ApplyCmd& cmd) {
   const std::string& referrer_id = cmd.referrer_id;
   MemberState* existing = members_.Find(invitee_id);
   if (existing != nullptr && !existing->referral_id().empty()) {
-    return FailedPrecondition("invitee_id: member '" + invitee_id +
+    return FailedPrecondition("invitee_id: member '" + Quote(invitee_id) +
                               "' already applied a referral code (referral " +
                               existing->referral_id() + ")");
   }

@@ -1,6 +1,7 @@
 #include "services/referral/core/code_book.h"
 
 #include "common/check.h"
+#include "common/field_limits.h"
 #include "services/referral/core/codes.h"
 
 namespace loyalty::referral {
@@ -30,7 +31,7 @@ Status CodeBook::SetVanity(Txn& txn, MemberState& member, const std::string& cod
   LOYALTY_CHECK(!member.generated_code().empty(), "a vanity code comes after the generated one");
   std::optional<std::string> owner = Owner(code);
   if (owner && *owner != member.member_id()) {
-    return AlreadyExists("code: '" + code + "' is taken");
+    return AlreadyExists("code: '" + Quote(code) + "' is taken");
   }
   // The previous vanity code keeps resolving: members may have shared it already.
   member.set_vanity_code(code);

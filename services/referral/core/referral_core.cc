@@ -4,6 +4,7 @@
 
 #include "common/accrual_retry.h"
 #include "common/dead_letter.h"
+#include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/key_codec.h"
 #include "services/referral/core/codes.h"
@@ -72,7 +73,7 @@ StatusOr<v1::ReferralCode> ReferralCore::GetReferralCode(const std::string& memb
   auto member = accrual_.GetMember(member_id);
   if (!member.ok()) {
     if (member.status().code() == Code::kNotFound) {
-      return NotFound("member_id: member '" + member_id + "' not found");
+      return NotFound("member_id: member '" + Quote(member_id) + "' not found");
     }
     return member.status();
   }
@@ -115,15 +116,15 @@ StatusOr<v1::Referral> ReferralCore::ApplyReferral(const v1::ApplyReferralReques
   if (!code.ok()) return code.status();
   if (request.idempotency_key().empty()) return InvalidArgument("idempotency_key: required");
   std::optional<std::string> referrer_id = codes_.Owner(*code);
-  if (!referrer_id) return NotFound("code: no referral code '" + *code + "'");
+  if (!referrer_id) return NotFound("code: no referral code '" + Quote(*code) + "'");
   // Contacts and enrolment time come from accrual, asked before the mutex is taken.
   auto invitee = accrual_.GetMember(request.invitee_id());
   if (!invitee.ok()) {
     if (invitee.status().code() != Code::kNotFound) return invitee.status();
-    return NotFound("invitee_id: member '" + request.invitee_id() + "' not found");
+    return NotFound("invitee_id: member '" + Quote(request.invitee_id()) + "' not found");
   }
   if (invitee->status() == v1::MEMBER_STATUS_ERASED) {
-    return FailedPrecondition("invitee_id: member '" + request.invitee_id() + "' is erased");
+    return FailedPrecondition("invitee_id: member '" + Quote(request.invitee_id()) + "' is erased");
   }
   auto referrer = accrual_.GetMember(*referrer_id);
   if (!referrer.ok() && referrer.status().code() != Code::kNotFound) return referrer.status();
@@ -233,7 +234,7 @@ StatusOr<v1::Referral> ReferralCore::GetReferral(const std::string& referral_id)
   if (referral_id.empty()) return InvalidArgument("referral_id: required");
   std::lock_guard lock(mu_);
   v1::Referral* r = referrals_.Find(referral_id);
-  if (r == nullptr) return NotFound("referral_id: referral '" + referral_id + "' not found");
+  if (r == nullptr) return NotFound("referral_id: referral '" + Quote(referral_id) + "' not found");
   return *r;
 }
 
@@ -246,7 +247,7 @@ StatusOr<v1::ReferralStats> ReferralCore::GetReferralStats(const std::string& me
     // under the mutex, as it always was; a candidate to move out.)
     auto member = accrual_.GetMember(member_id);
     if (!member.ok() && member.status().code() == Code::kNotFound) {
-      return NotFound("member_id: member '" + member_id + "' not found");
+      return NotFound("member_id: member '" + Quote(member_id) + "' not found");
     }
   }
   std::vector<const v1::Referral*> made;
@@ -261,24 +262,20 @@ StatusOr<v1::ReferralStats> ReferralCore::GetReferralStats(const std::string& me
 StatusOr<v1::ListReferralsResponse> ReferralCore::ListReferrals(
     const v1::ListReferralsRequest& request) {
   if (Status s = ValidMemberId("member_id", request.member_id()); !s.ok()) return s;
-  if (request.page_size() < 0 || request.page_size() > 1000) {
-    return InvalidArgument("page_size: must be in 0..1000");
-  }
-  int page_size = request.page_size() == 0 ? 50 : request.page_size();
+  StatusOr<int> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
   auto from = referrals_.PageStart(request.member_id(), request.page_token());
   if (!from.ok()) return from.status();
   std::lock_guard lock(mu_);
-  return referrals_.ListOfReferrer(request.member_id(), *from, page_size);
+  return referrals_.ListOfReferrer(request.member_id(), *from, *page_size);
 }
 
 StatusOr<v1::ListReferralsResponse> ReferralCore::ListHeldReferrals(
     const v1::ListHeldReferralsRequest& request) {
-  if (request.page_size() < 0 || request.page_size() > 1000) {
-    return InvalidArgument("page_size: must be in 0..1000");
-  }
-  int page_size = request.page_size() == 0 ? 50 : request.page_size();
+  StatusOr<int> page_size = PageSize(request.page_size());
+  if (!page_size.ok()) return page_size.status();
   std::lock_guard lock(mu_);
-  return referrals_.ListHeld(request.page_token(), page_size);
+  return referrals_.ListHeld(request.page_token(), *page_size);
 }
 
 StatusOr<v1::Referral> ReferralCore::Review(const char* method,

@@ -1,15 +1,18 @@
 #include "services/referral/core/review.h"
 
+#include "common/field_limits.h"
+
 namespace loyalty::referral {
 
 StatusOr<v1::Referral> Review(Txn& txn, ReferralBook& referrals,
                               const v1::ReviewReferralRequest& request, ReviewDecision decision) {
   v1::Referral* r = referrals.Find(request.referral_id());
   if (r == nullptr) {
-    return NotFound("referral_id: referral '" + request.referral_id() + "' not found");
+    return NotFound("referral_id: referral '" + Quote(request.referral_id()) + "' not found");
   }
   if (r->status() != v1::REFERRAL_STATUS_HELD) {
-    return FailedPrecondition("referral_id: referral '" + request.referral_id() + "' is not held");
+    return FailedPrecondition("referral_id: referral '" + Quote(request.referral_id()) +
+                              "' is not held");
   }
   r->set_reviewed_by(request.actor());
   if (decision == ReviewDecision::kReject) {

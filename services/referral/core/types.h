@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 
+#include "common/field_limits.h"
 #include "common/named_type.h"
 #include "common/status.h"
 #include "loyalty/v1/referral.pb.h"
@@ -33,7 +34,7 @@ inline constexpr char kOffsets[] = "offsets";          // the batch: next offset
 inline constexpr char kIdempotency[] = "idempotency";  // common/idempotent.h
 }  // namespace cf
 
-inline constexpr size_t kMaxIdLength = 128;
+inline constexpr size_t kMaxIdLength = limits::kIdBytes;  // common/field_limits.h
 inline constexpr char kRoleReferrer[] = "referrer";
 inline constexpr char kRoleInvitee[] = "invitee";
 

@@ -61,7 +61,9 @@ TEST(LedgerTest, ACreditRepaysDebtFirst) {
   Posting credit = Award(member, 50);
   EXPECT_EQ(credit.repaid(), Points(30));
   EXPECT_EQ(credit.available, Points(20));
-  env.ledger->Post(txn, member, std::move(credit), Awarded(50));
+  Ledger::Posted posted = env.ledger->Post(txn, member, std::move(credit), Awarded(50));
+  // The entry says how much of the credit went to the debt (docs/decisions.md).
+  EXPECT_EQ(posted.entry.reason(), "test award; +50, of which 30 repaid debt");
   EXPECT_EQ(member.member().balance().debt(), 0);
   EXPECT_EQ(member.member().balance().available(), 20);
   EXPECT_EQ(member.member().balance().lifetime_earned(), 50);
