@@ -7,15 +7,22 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
 #include <absl/synchronization/mutex.h>
+#include <google/protobuf/descriptor.h>
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/impl/server_initializer.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <grpcpp/support/interceptor.h>
@@ -54,6 +61,37 @@ constexpr std::array<const char*, kNumCodes> kCodeNames = {
     "UNAUTHENTICATED",
 };
 
+// Collects the full names of the services the builder registered ("loyalty.v1.AccrualService")
+// once the server is built: grpc::Service does not tell its name, the server initializer
+// does (as it does for the reflection plugin). Added to one builder through an option.
+class ServiceNamesPlugin : public grpc::ServerBuilderPlugin {
+ public:
+  explicit ServiceNamesPlugin(std::vector<std::string>* names) : names_(names) {}
+  std::string name() override { return "loyalty_service_names"; }
+  void InitServer(grpc::ServerInitializer*) override {}
+  void Finish(grpc::ServerInitializer* si) override {
+    for (const auto& name : *si->GetServiceList()) {
+      if (!name.starts_with("grpc.")) names_->push_back(name);  // not health or reflection
+    }
+  }
+  void ChangeArguments(const std::string&, void*) override {}
+
+ private:
+  std::vector<std::string>* names_;
+};
+
+class ServiceNamesOption : public grpc::ServerBuilderOption {
+ public:
+  explicit ServiceNamesOption(std::vector<std::string>* names) : names_(names) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<ServiceNamesPlugin>(names_));
+  }
+
+ private:
+  std::vector<std::string>* names_;
+};
+
 }  // namespace
 
 // The two grpc-prometheus families, and per full method name ("/pkg.Service/Method") the
@@ -64,6 +102,8 @@ class GrpcServer::RpcMetrics {
   struct Method {
     std::string service;
     std::string method;
+    // "loyalty.v1.GetBalanceRequest"; empty for a method the generated pool does not know.
+    std::string request_type;
     prometheus::Histogram* handling_seconds = nullptr;
     // Created on the first call that ends with the code, so that only codes that occurred
     // are exported.
@@ -97,12 +137,48 @@ class GrpcServer::RpcMetrics {
     } else {
       method->service = std::string(trimmed.substr(0, slash));
       method->method = std::string(trimmed.substr(slash + 1));
+      if (const auto* service =
+              google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+                  method->service)) {
+        if (const auto* m = service->FindMethodByName(method->method)) {
+          method->request_type = m->input_type()->full_name();
+        }
+      }
     }
     method->handling_seconds = &handling_seconds_.Add(
         {{"grpc_service", method->service}, {"grpc_method", method->method}}, Buckets());
     Method& ref = *method;
     methods_.emplace(std::string(name), std::move(method));
     return ref;
+  }
+
+  // Calls between the creation of their interceptor and its destruction, which comes after
+  // the status was sent.
+  void CallStarted() {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+    ++started_;
+    if (watching_) idle_cv_.notify_all();
+  }
+  void CallEnded() {
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    if (watching_) idle_cv_.notify_all();
+  }
+  // Waits until no call has been in flight for quiet, or stop() holds (checked under the
+  // lock, so call Wake after changing it); returns whether the server was quiet.
+  template <typename Stop>
+  bool WaitQuiet(std::chrono::milliseconds quiet, Stop stop) {
+    std::unique_lock lock(mu_);
+    watching_ = true;
+    idle_cv_.wait(lock, [&] { return in_flight_ == 0 || stop(); });
+    const uint64_t seen = started_;
+    idle_cv_.wait_for(lock, quiet, [&] { return started_ != seen || stop(); });
+    return !stop() && started_ == seen && in_flight_ == 0;
+  }
+  void Wake() {
+    std::lock_guard lock(mu_);
+    idle_cv_.notify_all();
   }
 
   void Record(Method& method, grpc::StatusCode code, double seconds) {
@@ -136,21 +212,46 @@ class GrpcServer::RpcMetrics {
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& handling_seconds_;
   std::mutex mu_;
+  std::condition_variable idle_cv_;
+  int in_flight_ = 0;      // guarded by mu_
+  uint64_t started_ = 0;   // guarded by mu_
+  bool watching_ = false;  // guarded by mu_: a stop waits on idle_cv_
   std::unordered_map<std::string, std::unique_ptr<Method>, StringHash, std::equal_to<>> methods_;
 };
 
 namespace {
 
 // One per call: times it from creation (when the server starts the call) to the moment its
-// status is about to be sent.
-class MetricsInterceptor : public grpc::experimental::Interceptor {
+// status is about to be sent, counts it in flight for the graceful stop, and answers a unary
+// request that did not decode with INVALID_ARGUMENT. gRPC itself answers INTERNAL for such a
+// request in a blocking handler and UNIMPLEMENTED in a callback one (it never runs either).
+class CallInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(GrpcServer::RpcMetrics& metrics, GrpcServer::RpcMetrics::Method& method)
-      : metrics_(metrics), method_(method), start_(std::chrono::steady_clock::now()) {}
+  CallInterceptor(GrpcServer::RpcMetrics& metrics, GrpcServer::RpcMetrics::Method& method,
+                  bool unary)
+      : metrics_(metrics),
+        method_(method),
+        unary_(unary),
+        start_(std::chrono::steady_clock::now()) {
+    metrics_.CallStarted();
+  }
+  ~CallInterceptor() override { metrics_.CallEnded(); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+    using grpc::experimental::InterceptionHookPoints;
+    // A unary call's request is decoded before its handler runs; nullptr here means it did
+    // not decode (a stream's end of input also comes as nullptr, hence unary only).
+    if (unary_ && methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      undecodable_ = true;
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      if (undecodable_) {
+        methods->ModifySendStatus(grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            "request does not decode as " +
+                (method_.request_type.empty() ? "the method's request" : method_.request_type)));
+      }
       const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
       metrics_.Record(method_, methods->GetSendStatus().error_code(), elapsed.count());
     }
@@ -160,16 +261,19 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
  private:
   GrpcServer::RpcMetrics& metrics_;
   GrpcServer::RpcMetrics::Method& method_;
+  const bool unary_;
+  bool undecodable_ = false;
   std::chrono::steady_clock::time_point start_;
 };
 
-class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+class CallInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(GrpcServer::RpcMetrics& metrics) : metrics_(metrics) {}
+  explicit CallInterceptorFactory(GrpcServer::RpcMetrics& metrics) : metrics_(metrics) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new MetricsInterceptor(metrics_, metrics_.ForMethod(info->method()));
+    return new CallInterceptor(metrics_, metrics_.ForMethod(info->method()),
+                               info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY);
   }
 
  private:
@@ -203,8 +307,10 @@ Status GrpcServer::Start(const std::string& address) {
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
   for (grpc::Service* service : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-  creators.push_back(std::make_unique<MetricsInterceptorFactory>(*rpc_metrics_));
+  creators.push_back(std::make_unique<CallInterceptorFactory>(*rpc_metrics_));
   builder.experimental().SetInterceptorCreators(std::move(creators));
+  std::vector<std::string> service_names;
+  builder.SetOption(std::make_unique<ServiceNamesOption>(&service_names));
   // The sync server's default pool (at most two idle pollers) ends a thread after its call
   // whenever two others are polling, so under concurrency almost every call creates and
   // destroys a thread (clone, fresh stack pages, TLB shootdowns at exit, thread-locals seeded
@@ -216,7 +322,11 @@ Status GrpcServer::Start(const std::string& address) {
   if (server == nullptr || selected_port == 0) {
     return Internal("cannot start grpc server on " + address);
   }
-  if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(true);
+  if (auto* health = server->GetHealthCheckService()) {
+    // "" for the whole server, and each service's full name for probes that name it.
+    health->SetServingStatus(true);
+    for (const auto& name : service_names) health->SetServingStatus(name, true);
+  }
   {
     std::lock_guard lock(shutdown_mu_);
     server_ = std::move(server);
@@ -237,7 +347,23 @@ void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   }
   LogInfo("grpc shutting down",
           {{"port", std::to_string(port_)}, {"grace_ms", std::to_string(grace.count())}});
+  // gRPC's Shutdown returns once every connection is closed, not just every call, and a
+  // client without a call in flight reads the GOAWAY only when its backup poller runs (every
+  // 5 s), so an idle channel would hold the stop that long. Once no call has been in flight
+  // for a moment (the GOAWAY has reached the busy clients, which then send nothing more here),
+  // cancelling all calls closes the idle connections; repeated until the shutdown ends.
+  std::atomic<bool> done{false};
+  std::thread closer([this, &done] {
+    while (!done.load()) {
+      if (rpc_metrics_->WaitQuiet(std::chrono::milliseconds(100), [&] { return done.load(); })) {
+        grpc_server_cancel_all_calls(server_->c_server());
+      }
+    }
+  });
   server_->Shutdown(std::chrono::system_clock::now() + grace);
+  done = true;
+  rpc_metrics_->Wake();
+  closer.join();
 }
 
 void GrpcServer::Wait() {

@@ -30,14 +30,17 @@ class GrpcServer {
   void AddService(grpc::Service* service);
 
   // Binds address ("host:port"; port 0 picks a free one), starts serving the added services
-  // plus grpc.health.v1.Health and server reflection, and reports SERVING.
+  // plus grpc.health.v1.Health and server reflection, and reports SERVING for "" and for each
+  // added service's full name. Every unary method answers a request that does not decode
+  // with INVALID_ARGUMENT ("request does not decode as loyalty.v1.X").
   Status Start(const std::string& address);
 
   // The bound port, or 0 before Start succeeded.
   int port() const { return port_; }
 
   // Reports NOT_SERVING, then lets in-flight calls finish for up to grace before cancelling
-  // them. Safe to call more than once and from any thread; a no-op before Start.
+  // them; connections without a call are closed at once, so an idle client channel does not
+  // hold the stop. Safe to call more than once and from any thread; a no-op before Start.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
   // Blocks until the server has shut down; returns at once if it never started.

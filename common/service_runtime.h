@@ -2,7 +2,7 @@
 // Prometheus registry, the Kafka producer with the outbox and its relay, and at the end the
 // gRPC server, /metrics, the ports file and a graceful stop on SIGTERM/SIGINT.
 //
-//   auto rt = ServiceRuntime::Create("accrual", argc, argv, AccrualColumnFamilies());
+//   auto rt = ServiceRuntime::Create("accrual", argc, argv, AccrualColumnFamilies(), keys);
 //   ... build the core on rt->store(), rt->outbox(), start consumers ...
 //   return rt->ServeUntilSignal({&grpc_service}, [&] { stop consumers });
 #pragma once
@@ -34,13 +34,19 @@ namespace loyalty {
 
 class ServiceRuntime {
  public:
-  // Blocks the shutdown signals, reads the configuration (defaults: data_dir ./data/<name>,
-  // kafka.brokers 127.0.0.1:9092, grpc.address 0.0.0.0:<default_grpc_port>, metrics.address
-  // 0.0.0.0:<default_metrics_port>), opens the store with the column families plus the
-  // outbox, and starts the outbox relay. Logs and exits the process on failure.
+  // Blocks the shutdown signals, reads the configuration with the runtime's keys
+  // (RuntimeKeys) plus keys declared, opens the store with the column families plus the
+  // outbox, and starts the outbox relay. Logs and exits the process on failure, an unknown
+  // configuration key included. --help prints the usage and keys, --print-default-config the
+  // annotated file of defaults; both exit 0.
   static std::unique_ptr<ServiceRuntime> Create(const std::string& name, int argc, char** argv,
                                                 std::vector<std::string> column_families,
-                                                int default_grpc_port, int default_metrics_port);
+                                                const ConfigKeys& keys);
+
+  // The keys every service has: data_dir, kafka.brokers, grpc.address, metrics.address,
+  // store.sync, ports_file, idempotency.*; addresses on the service's default ports.
+  static ConfigKeys RuntimeKeys(const std::string& name, int default_grpc_port,
+                                int default_metrics_port);
   ~ServiceRuntime();
 
   const Config& config() const { return config_; }

@@ -15,15 +15,29 @@
 namespace loyalty::accrual {
 namespace {
 
+// Every key loyalty-accrual reads: the runtime's, the consumer's here, the program's.
+ConfigKeys Keys() {
+  return JoinKeys(
+      JoinKeys(ServiceRuntime::RuntimeKeys("accrual", 50051, 9464),
+               {
+                   StringKey("kafka.group_id", "loyalty-accrual",
+                             "consumer group of the purchase, refund and activity "
+                             "input"),
+                   IntKey("kafka.max_batch", 2000, "input messages per durable write"),
+                   IntKey("kafka.max_wait_ms", 5, "how long a partial batch waits for more"),
+               }),
+      AccrualConfig::Keys());
+}
+
 int Main(int argc, char** argv) {
-  auto rt = ServiceRuntime::Create("accrual", argc, argv, AccrualColumnFamilies(), 50051, 9464);
+  auto rt = ServiceRuntime::Create("accrual", argc, argv, AccrualColumnFamilies(), Keys());
   rt->SweepIdempotencyRecords<v1::internal::IdempotencyRecord>();
   const Config& config = rt->config();
   auto program = AccrualConfig::FromConfig(config);
   if (!program.ok()) ServiceRuntime::Fail("bad program configuration", program.status());
   BatchOptions batch_options;
-  batch_options.max_batch = config.GetInt("kafka.max_batch", 2000);
-  batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms", 5));
+  batch_options.max_batch = config.GetInt("kafka.max_batch");
+  batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms"));
 
   SystemClock clock;
   AccrualCore core(rt->store(), rt->outbox(), clock, *program);
@@ -33,8 +47,7 @@ int Main(int argc, char** argv) {
     metrics.Observe(facts);
   });
 
-  auto consumer =
-      KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id", "loyalty-accrual"));
+  auto consumer = KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id"));
   if (!consumer.ok()) ServiceRuntime::Fail("cannot create the Kafka consumer", consumer.status());
   PurchaseConsumer purchases(core, **consumer, metrics, batch_options);
   if (Status s = purchases.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the input", s);

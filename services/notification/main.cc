@@ -24,9 +24,36 @@
 namespace loyalty::notification {
 namespace {
 
+// Every key loyalty-notification reads: the runtime's, the wiring's here, the settings' and
+// the channels'.
+ConfigKeys Keys() {
+  ConfigKeys keys = JoinKeys(
+      ServiceRuntime::RuntimeKeys("notification", 50054, 9467),
+      {
+          StringKey("kafka.group_id", "loyalty-notification",
+                    "consumer group of loyalty.events.v1"),
+          IntKey("kafka.max_batch", 500, "input messages per durable write"),
+          IntKey("kafka.max_wait_ms", 5, "how long a partial batch waits for more"),
+          IntKey("dispatch.workers_per_channel", 2, "delivery threads per channel"),
+          StringKey("accrual.address", "",
+                    "accrual's gRPC address, for the bot's balances (empty: unavailable)"),
+          StringKey("redemption.address", "",
+                    "redemption's gRPC address, for reward suggestions and /rewards (empty: "
+                    "none)"),
+          IntKey("redemption.timeout_ms", 500, "deadline of each call to redemption"),
+          StringKey("telegram.webhook_secret", "",
+                    "secret token Telegram sends with webhook updates (empty: not checked)"),
+          StringKey("telegram.webhook_address", "",
+                    "listen address of the Telegram webhook endpoint (empty: off)"),
+          StringKey("telegram.port_file", "",
+                    "if set, the webhook's bound port is written here as JSON (for tests)"),
+      });
+  return JoinKeys(JoinKeys(keys, NotificationConfig::Keys()), ChannelKeys());
+}
+
 int Main(int argc, char** argv) {
   auto rt =
-      ServiceRuntime::Create("notification", argc, argv, NotificationColumnFamilies(), 50054, 9467);
+      ServiceRuntime::Create("notification", argc, argv, NotificationColumnFamilies(), Keys());
   rt->SweepIdempotencyRecords<v1::internal::IdempotencyRecord>();
   rt->SweepDedupeRecords("seen_events");
   rt->AddRetentionSweep(
@@ -38,14 +65,14 @@ int Main(int argc, char** argv) {
   LogInfo("notification settings", {{"seed", std::to_string(settings->seed)},
                                     {"max_attempts", std::to_string(settings->max_attempts)}});
   BatchOptions batch_options;
-  batch_options.max_batch = config.GetInt("kafka.max_batch", 500);
-  batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms", 5));
+  batch_options.max_batch = config.GetInt("kafka.max_batch");
+  batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms"));
 
   SystemClock clock;
   NotificationCore core(rt->store(), rt->outbox(), clock, *settings);
   NotificationMetrics metrics(rt->registry());
   Dispatcher dispatcher(core, ChannelsFromConfig(config, clock), metrics,
-                        static_cast<int>(config.GetInt("dispatch.workers_per_channel", 2)));
+                        static_cast<int>(config.GetInt("dispatch.workers_per_channel")));
   core.SetOnQueued([&] {
     dispatcher.Wake();
     rt->relay().Notify();
@@ -53,26 +80,26 @@ int Main(int argc, char** argv) {
 
   // The bot asks accrual for balances; without an address it answers "unavailable".
   std::unique_ptr<GrpcAccrualClient> accrual;
-  std::string accrual_address = config.GetString("accrual.address", "");
+  std::string accrual_address = config.GetString("accrual.address");
   if (!accrual_address.empty()) accrual = std::make_unique<GrpcAccrualClient>(accrual_address);
   // Redemption suggests a reward in expiring-soon messages and answers /rewards; without an
   // address both behave as before it existed (no suggestion, "catalog not available"). The
   // deadline is short because the event consumer waits for it.
   std::unique_ptr<GrpcRedemptionClient> redemption;
-  std::string redemption_address = config.GetString("redemption.address", "");
+  std::string redemption_address = config.GetString("redemption.address");
   if (!redemption_address.empty()) {
     redemption = std::make_unique<GrpcRedemptionClient>(
-        redemption_address, std::chrono::milliseconds(config.GetInt("redemption.timeout_ms", 500)));
+        redemption_address, std::chrono::milliseconds(config.GetInt("redemption.timeout_ms")));
     core.SetRedemption(redemption.get());
   }
   BalanceBot bot(core, accrual.get(), redemption.get());
-  TelegramWebhook webhook(bot, config.GetString("telegram.webhook_secret", ""));
-  std::string webhook_address = config.GetString("telegram.webhook_address", "");
+  TelegramWebhook webhook(bot, config.GetString("telegram.webhook_secret"));
+  std::string webhook_address = config.GetString("telegram.webhook_address");
   if (!webhook_address.empty()) {
     if (Status s = webhook.Start(webhook_address); !s.ok()) {
       ServiceRuntime::Fail("cannot start the Telegram webhook", s);
     }
-    std::string port_file = config.GetString("telegram.port_file", "");
+    std::string port_file = config.GetString("telegram.port_file");
     if (!port_file.empty()) {
       if (Status s = WritePortsFile(port_file, {{"telegram", webhook.port()}}); !s.ok()) {
         ServiceRuntime::Fail("cannot write the telegram port file", s);
@@ -81,8 +108,7 @@ int Main(int argc, char** argv) {
     LogInfo("telegram webhook listening", {{"port", std::to_string(webhook.port())}});
   }
 
-  auto consumer = KafkaConsumer::Create(rt->brokers(),
-                                        config.GetString("kafka.group_id", "loyalty-notification"));
+  auto consumer = KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id"));
   if (!consumer.ok()) ServiceRuntime::Fail("cannot create the Kafka consumer", consumer.status());
   EventConsumer events(core, **consumer, metrics, batch_options);
   if (Status s = events.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the events", s);

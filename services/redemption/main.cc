@@ -16,24 +16,38 @@
 namespace loyalty::redemption {
 namespace {
 
+// Every key loyalty-redemption reads: the runtime's, the wiring's here, the rules'.
+ConfigKeys Keys() {
+  return JoinKeys(
+      JoinKeys(ServiceRuntime::RuntimeKeys("redemption", 50052, 9465),
+               {
+                   StringKey("accrual.address", "127.0.0.1:50051", "accrual's gRPC address"),
+                   IntKey("accrual.deadline_ms", 5000, "deadline of each call to accrual"),
+                   IntKey("redemption.blocking_threads", 8,
+                          "threads for the blocking saga steps of asynchronous redemptions"),
+                   IntKey("redemption.resume_interval_ms", 1000,
+                          "how often unfinished sagas are resumed and checkouts expired"),
+               }),
+      RedemptionConfig::Keys());
+}
+
 int Main(int argc, char** argv) {
-  auto rt =
-      ServiceRuntime::Create("redemption", argc, argv, RedemptionColumnFamilies(), 50052, 9465);
+  auto rt = ServiceRuntime::Create("redemption", argc, argv, RedemptionColumnFamilies(), Keys());
   rt->SweepIdempotencyRecords<v1::redemptioninternal::IdempotencyEntry>();
   const Config& config = rt->config();
   auto rules = RedemptionConfig::FromConfig(config);
   if (!rules.ok()) ServiceRuntime::Fail("bad redemption configuration", rules.status());
-  GrpcAccrualClient accrual(config.GetString("accrual.address", "127.0.0.1:50051"),
-                            std::chrono::milliseconds(config.GetInt("accrual.deadline_ms", 5000)));
+  GrpcAccrualClient accrual(config.GetString("accrual.address"),
+                            std::chrono::milliseconds(config.GetInt("accrual.deadline_ms")));
 
   SystemClock clock;
   RedemptionMetrics metrics(rt->registry(), [&] { rt->relay().Notify(); });
   RedemptionCore core(rt->store(), rt->outbox(), clock, accrual, *rules, &metrics);
   // Blocking saga work handed over by the asynchronous Redeem; declared after the core so
   // that it drains before the core goes.
-  WorkerPool blocking(static_cast<int>(config.GetInt("redemption.blocking_threads", 8)));
+  WorkerPool blocking(static_cast<int>(config.GetInt("redemption.blocking_threads")));
   core.SetBlockingRunner([&](std::function<void()> work) { blocking.Run(std::move(work)); });
-  int64_t resume_every_ms = config.GetInt("redemption.resume_interval_ms", 1000);
+  int64_t resume_every_ms = config.GetInt("redemption.resume_interval_ms");
 
   // Timed work: resume unfinished sagas (first at once, for what a crash left), expire
   // abandoned checkouts, refresh gauges.

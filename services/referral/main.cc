@@ -17,18 +17,32 @@
 namespace loyalty::referral {
 namespace {
 
+// Every key loyalty-referral reads: the runtime's, the wiring's here, the program's.
+ConfigKeys Keys() {
+  return JoinKeys(
+      JoinKeys(ServiceRuntime::RuntimeKeys("referral", 50053, 9466),
+               {
+                   StringKey("accrual.address", "127.0.0.1:50051", "accrual's gRPC address"),
+                   StringKey("kafka.group_id", "loyalty-referral",
+                             "consumer group of loyalty.events.v1"),
+                   IntKey("kafka.max_batch", 2000, "input messages per durable write"),
+                   IntKey("kafka.max_wait_ms", 5, "how long a partial batch waits for more"),
+               }),
+      ReferralConfig::Keys());
+}
+
 int Main(int argc, char** argv) {
-  auto rt = ServiceRuntime::Create("referral", argc, argv, ReferralColumnFamilies(), 50053, 9466);
+  auto rt = ServiceRuntime::Create("referral", argc, argv, ReferralColumnFamilies(), Keys());
   rt->SweepIdempotencyRecords<v1::referralinternal::IdempotencyRecord>();
   rt->SweepDedupeRecords("event_dedupe");
   const Config& config = rt->config();
   auto program = ReferralConfig::FromConfig(config);
   if (!program.ok()) ServiceRuntime::Fail("bad referral configuration", program.status());
   BatchOptions batch_options;
-  batch_options.max_batch = config.GetInt("kafka.max_batch", 2000);
-  batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms", 5));
+  batch_options.max_batch = config.GetInt("kafka.max_batch");
+  batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms"));
 
-  GrpcAccrualClient accrual(config.GetString("accrual.address", "127.0.0.1:50051"));
+  GrpcAccrualClient accrual(config.GetString("accrual.address"));
   SystemClock clock;
   ReferralCore core(rt->store(), rt->outbox(), clock, accrual, *program);
   ReferralMetrics metrics(rt->registry());
@@ -56,8 +70,7 @@ int Main(int argc, char** argv) {
   });
   core.SetOnWork([&] { award_worker.Wake(); });
 
-  auto consumer =
-      KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id", "loyalty-referral"));
+  auto consumer = KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id"));
   if (!consumer.ok()) ServiceRuntime::Fail("cannot create the Kafka consumer", consumer.status());
   EventConsumer events(core, **consumer, metrics, batch_options);
   if (Status s = events.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the input", s);

@@ -80,8 +80,10 @@ struct AccrualConfig {
   const PartnerRule* FindPartner(const std::string& id) const;
   const ActivityRule* FindActivity(const std::string& type) const;
 
-  // Keys under "program.", "holds.", "expiry." (see deploy/config/accrual.yaml).
+  // Keys under "program.", "holds.", "expiry." (see deploy/config/accrual.yaml), declared by
+  // Keys() with this struct's defaults.
   static StatusOr<AccrualConfig> FromConfig(const Config& config);
+  static ConfigKeys Keys();
 };
 
 }  // namespace loyalty::accrual

@@ -182,41 +182,75 @@ SendResult SmtpChannel::Send(const v1::Notification& n) {
   return result;
 }
 
-std::map<std::string, std::unique_ptr<Channel>> ChannelsFromConfig(const Config& config,
+ConfigKeys ChannelKeys() {
+  const SmsOptions sms;
+  const SmtpOptions smtp;
+  return {
+      StringKey("channels.webhook.secret", "",
+                "HMAC secret of the signed webhook channel (empty: channel off)"),
+      IntKey("channels.webhook.timeout_ms", 10000, "webhook request timeout"),
+      StringKey("channels.telegram.token", "", "Telegram bot token (empty: channel off)"),
+      StringKey("channels.telegram.base_url", "https://api.telegram.org",
+                "Telegram Bot API base URL"),
+      IntKey("channels.telegram.timeout_ms", 10000, "Telegram request timeout"),
+      StringKey("channels.sms.url", "",
+                "SMS gateway URL; {to}, {text}, {id} replaced (empty: channel off)"),
+      StringKey("channels.sms.body", sms.body_template,
+                "SMS request body; {to}, {text}, {id} replaced"),
+      StringKey("channels.sms.content_type", sms.content_type, "content type of the SMS body"),
+      StringKey("channels.sms.auth_header", "",
+                "an extra header line for the SMS gateway (e.g. Authorization: Bearer ...)"),
+      StringKey("channels.sms.username", "", "SMS gateway basic-auth user"),
+      StringKey("channels.sms.password", "", "SMS gateway basic-auth password"),
+      IntKey("channels.sms.timeout_ms", sms.timeout_ms, "SMS request timeout"),
+      StringKey("channels.email.url", "",
+                "SMTP server, smtp://host:port or smtps://host:port (empty: channel off)"),
+      StringKey("channels.email.from", "loyalty@localhost", "sender address of e-mails"),
+      StringKey("channels.email.username", "", "SMTP user"),
+      StringKey("channels.email.password", "", "SMTP password"),
+      BoolKey("channels.email.require_tls", smtp.require_tls,
+              "STARTTLS required (else used when offered)"),
+      IntKey("channels.email.timeout_ms", smtp.timeout_ms, "SMTP session timeout"),
+  };
+}
+
+std::map<std::string, std::unique_ptr<Channel>> ChannelsFromConfig(const Config& in,
                                                                    const Clock& clock) {
+  Config config = in;
+  config.Declare(ChannelKeys());
   std::map<std::string, std::unique_ptr<Channel>> channels;
-  std::string secret = config.GetString("channels.webhook.secret", "");
+  std::string secret = config.GetString("channels.webhook.secret");
   if (!secret.empty()) {
     channels["webhook"] = std::make_unique<WebhookChannel>(
-        clock, secret, config.GetInt("channels.webhook.timeout_ms", 10000));
+        clock, secret, config.GetInt("channels.webhook.timeout_ms"));
   }
-  std::string token = config.GetString("channels.telegram.token", "");
+  std::string token = config.GetString("channels.telegram.token");
   if (!token.empty()) {
-    channels["telegram"] = std::make_unique<TelegramChannel>(
-        config.GetString("channels.telegram.base_url", "https://api.telegram.org"), token,
-        config.GetInt("channels.telegram.timeout_ms", 10000));
+    channels["telegram"] =
+        std::make_unique<TelegramChannel>(config.GetString("channels.telegram.base_url"), token,
+                                          config.GetInt("channels.telegram.timeout_ms"));
   }
-  std::string sms_url = config.GetString("channels.sms.url", "");
+  std::string sms_url = config.GetString("channels.sms.url");
   if (!sms_url.empty()) {
     SmsOptions o;
     o.url_template = sms_url;
-    o.body_template = config.GetString("channels.sms.body", o.body_template);
-    o.content_type = config.GetString("channels.sms.content_type", o.content_type);
-    o.auth_header = config.GetString("channels.sms.auth_header", "");
-    o.username = config.GetString("channels.sms.username", "");
-    o.password = config.GetString("channels.sms.password", "");
-    o.timeout_ms = config.GetInt("channels.sms.timeout_ms", o.timeout_ms);
+    o.body_template = config.GetString("channels.sms.body");
+    o.content_type = config.GetString("channels.sms.content_type");
+    o.auth_header = config.GetString("channels.sms.auth_header");
+    o.username = config.GetString("channels.sms.username");
+    o.password = config.GetString("channels.sms.password");
+    o.timeout_ms = config.GetInt("channels.sms.timeout_ms");
     channels["sms"] = std::make_unique<SmsChannel>(o);
   }
-  std::string smtp_url = config.GetString("channels.email.url", "");
+  std::string smtp_url = config.GetString("channels.email.url");
   if (!smtp_url.empty()) {
     SmtpOptions o;
     o.url = smtp_url;
-    o.from = config.GetString("channels.email.from", "loyalty@localhost");
-    o.username = config.GetString("channels.email.username", "");
-    o.password = config.GetString("channels.email.password", "");
-    o.require_tls = config.GetBool("channels.email.require_tls", false);
-    o.timeout_ms = config.GetInt("channels.email.timeout_ms", o.timeout_ms);
+    o.from = config.GetString("channels.email.from");
+    o.username = config.GetString("channels.email.username");
+    o.password = config.GetString("channels.email.password");
+    o.require_tls = config.GetBool("channels.email.require_tls");
+    o.timeout_ms = config.GetInt("channels.email.timeout_ms");
     channels["email"] = std::make_unique<SmtpChannel>(clock, o);
   }
   for (const char* name : kChannels) {

@@ -108,10 +108,10 @@ class UnconfiguredChannel : public Channel {
   std::string name_;
 };
 
-// channels.webhook.secret/timeout_ms; channels.telegram.base_url/token/timeout_ms;
-// channels.sms.url/body/content_type/auth_header/username/password/timeout_ms;
-// channels.email.url/from/username/password/require_tls/timeout_ms.
+// The channels from the keys under "channels." (declared by ChannelKeys); a channel without
+// its secret, token or url stays unconfigured.
 std::map<std::string, std::unique_ptr<Channel>> ChannelsFromConfig(const Config& config,
                                                                    const Clock& clock);
+ConfigKeys ChannelKeys();
 
 }  // namespace loyalty::notification

@@ -22,30 +22,53 @@ std::set<std::string> SplitList(const std::string& s) {
 
 }  // namespace
 
-StatusOr<NotificationConfig> NotificationConfig::FromConfig(const Config& config) {
+ConfigKeys NotificationConfig::Keys() {
+  const NotificationConfig d;
+  return {
+      StringKey("notification.disabled_kinds", "",
+                "comma-separated notification kinds switched off for the whole program"),
+      StringKey("notification.default_language", d.default_language,
+                "language of members without one"),
+      IntKey("notification.max_attempts", d.max_attempts,
+             "delivery attempts per notification before it fails"),
+      IntKey("notification.backoff_base_ms", d.backoff.base_ms,
+             "first retry delay, doubled per attempt with jitter"),
+      IntKey("notification.backoff_max_ms", d.backoff.max_ms, "the longest retry delay"),
+      IntKey("notification.breaker_failures", d.breaker.failure_threshold,
+             "consecutive failures that open a channel's circuit breaker"),
+      IntKey("notification.breaker_open_ms", d.breaker.open_ms,
+             "how long an open breaker waits before a trial delivery"),
+      IntKey("notification.seed", static_cast<int64_t>(d.seed), "seed of the retry jitter"),
+      IntKey("notification.link_code_ttl_ms", d.link_code_ttl_ms,
+             "lifetime of a Telegram account-link code"),
+  };
+}
+
+StatusOr<NotificationConfig> NotificationConfig::FromConfig(const Config& in) {
+  Config config = in;
+  config.Declare(Keys());
   NotificationConfig c;
-  c.disabled_kinds = SplitList(config.GetString("notification.disabled_kinds", ""));
+  c.disabled_kinds = SplitList(config.GetString("notification.disabled_kinds"));
   for (const auto& k : c.disabled_kinds) {
     if (!KnownKind(k))
       return InvalidArgument("notification.disabled_kinds: unknown kind '" + k + "'");
   }
-  c.default_language = config.GetString("notification.default_language", "en");
+  c.default_language = config.GetString("notification.default_language");
   if (!SupportedLanguage(c.default_language)) {
     return InvalidArgument("notification.default_language: unsupported '" + c.default_language +
                            "'");
   }
-  c.max_attempts = static_cast<int>(config.GetInt("notification.max_attempts", c.max_attempts));
+  c.max_attempts = static_cast<int>(config.GetInt("notification.max_attempts"));
   if (c.max_attempts < 1) return InvalidArgument("notification.max_attempts: must be >= 1");
-  c.backoff.base_ms = config.GetInt("notification.backoff_base_ms", c.backoff.base_ms);
-  c.backoff.max_ms = config.GetInt("notification.backoff_max_ms", c.backoff.max_ms);
+  c.backoff.base_ms = config.GetInt("notification.backoff_base_ms");
+  c.backoff.max_ms = config.GetInt("notification.backoff_max_ms");
   if (c.backoff.base_ms < 1 || c.backoff.max_ms < c.backoff.base_ms) {
     return InvalidArgument("notification.backoff_base_ms: must be >= 1 and <= backoff_max_ms");
   }
-  c.breaker.failure_threshold =
-      static_cast<int>(config.GetInt("notification.breaker_failures", c.breaker.failure_threshold));
-  c.breaker.open_ms = config.GetInt("notification.breaker_open_ms", c.breaker.open_ms);
-  c.seed = static_cast<uint64_t>(config.GetInt("notification.seed", 1));
-  c.link_code_ttl_ms = config.GetInt("notification.link_code_ttl_ms", c.link_code_ttl_ms);
+  c.breaker.failure_threshold = static_cast<int>(config.GetInt("notification.breaker_failures"));
+  c.breaker.open_ms = config.GetInt("notification.breaker_open_ms");
+  c.seed = static_cast<uint64_t>(config.GetInt("notification.seed"));
+  c.link_code_ttl_ms = config.GetInt("notification.link_code_ttl_ms");
   return c;
 }
 

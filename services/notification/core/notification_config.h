@@ -24,7 +24,9 @@ struct NotificationConfig {
   // notification.max_attempts, notification.backoff_base_ms, notification.backoff_max_ms,
   // notification.breaker_failures, notification.breaker_open_ms, notification.seed,
   // notification.link_code_ttl_ms.
+  // Keys under "notification.", declared by Keys() with this struct's defaults.
   static StatusOr<NotificationConfig> FromConfig(const Config& config);
+  static ConfigKeys Keys();
 };
 
 }  // namespace loyalty::notification

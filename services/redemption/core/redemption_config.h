@@ -31,7 +31,9 @@ struct RedemptionConfig {
   // (unfinished ones always are); each trimmed back to this when it doubles.
   int64_t cached_finished = 100'000;
 
+  // Keys under "redemption.", declared by Keys() with this struct's defaults.
   static StatusOr<RedemptionConfig> FromConfig(const Config& config);
+  static ConfigKeys Keys();
 };
 
 }  // namespace loyalty::redemption

@@ -5,9 +5,8 @@
 namespace loyalty::referral {
 namespace {
 
-StatusOr<RuleAction> ParseAction(const Config& config, const std::string& key,
-                                 RuleAction fallback) {
-  std::string value = config.GetString(key, RuleActionName(fallback));
+StatusOr<RuleAction> ParseAction(const Config& config, const std::string& key) {
+  std::string value = config.GetString(key);
   if (value == "off") return RuleAction::kOff;
   if (value == "hold") return RuleAction::kHold;
   if (value == "reject") return RuleAction::kReject;
@@ -28,22 +27,56 @@ const char* RuleActionName(RuleAction action) {
   return "off";
 }
 
-StatusOr<ReferralConfig> ReferralConfig::FromConfig(const Config& config) {
+ConfigKeys ReferralConfig::Keys() {
+  const ReferralConfig d;
+  const std::string actions = " (off | hold | reject)";
+  return {
+      IntKey("referral.referrer_bonus", d.referrer_bonus, "points to the referrer"),
+      IntKey("referral.invitee_bonus", d.invitee_bonus, "points to the invitee (two-sided)"),
+      BoolKey("referral.two_sided", d.two_sided, "false: only the referrer is rewarded"),
+      IntKey("referral.min_purchase_minor", d.min_purchase_minor,
+             "the qualifying purchase is at least this amount (minor units)"),
+      IntKey("referral.qualify_within_days", d.qualify_within_days,
+             "the invitee's qualifying purchase must come this soon after applying the code"),
+      IntKey("referral.return_window_days", d.return_window_days,
+             "the bonus is paid once the purchase can no longer be returned, at most this late"),
+      IntKey("referral.apply_within_days", d.apply_within_days,
+             "a code must be applied this soon after the invitee enrolled"),
+      IntKey("referral.apply_within_seconds", d.apply_within_seconds,
+             "the same in seconds, for short windows in tests; wins if set"),
+      IntKey("referral.cap_count", d.cap_count, "referrals per referrer within cap_period_days"),
+      IntKey("referral.cap_period_days", d.cap_period_days, "the period of referral.cap_count"),
+      IntKey("referral.same_store_minutes", d.same_store_minutes,
+             "referrer and invitee buying in the same store this close together is suspect"),
+      StringKey("referral.rules.self_referral", RuleActionName(d.self_referral),
+                "same member, phone or e-mail" + actions),
+      StringKey("referral.rules.late_application", RuleActionName(d.late_application),
+                "code applied after apply_within_days" + actions),
+      StringKey("referral.rules.cycle", RuleActionName(d.cycle),
+                "A referred by B, then B by A, any length" + actions),
+      StringKey("referral.rules.referrer_cap", RuleActionName(d.referrer_cap),
+                "more than cap_count referrals in cap_period_days" + actions),
+      StringKey("referral.rules.same_store", RuleActionName(d.same_store),
+                "same store within same_store_minutes" + actions),
+  };
+}
+
+StatusOr<ReferralConfig> ReferralConfig::FromConfig(const Config& in) {
+  Config config = in;
+  config.Declare(Keys());
   ReferralConfig out;
   try {
-    out.referrer_bonus = config.GetInt("referral.referrer_bonus", out.referrer_bonus);
-    out.invitee_bonus = config.GetInt("referral.invitee_bonus", out.invitee_bonus);
-    out.two_sided = config.GetBool("referral.two_sided", out.two_sided);
-    out.min_purchase_minor = config.GetInt("referral.min_purchase_minor", out.min_purchase_minor);
-    out.qualify_within_days =
-        config.GetInt("referral.qualify_within_days", out.qualify_within_days);
-    out.return_window_days = config.GetInt("referral.return_window_days", out.return_window_days);
-    out.apply_within_days = config.GetInt("referral.apply_within_days", out.apply_within_days);
-    out.apply_within_seconds =
-        config.GetInt("referral.apply_within_seconds", out.apply_within_seconds);
-    out.cap_count = config.GetInt("referral.cap_count", out.cap_count);
-    out.cap_period_days = config.GetInt("referral.cap_period_days", out.cap_period_days);
-    out.same_store_minutes = config.GetInt("referral.same_store_minutes", out.same_store_minutes);
+    out.referrer_bonus = config.GetInt("referral.referrer_bonus");
+    out.invitee_bonus = config.GetInt("referral.invitee_bonus");
+    out.two_sided = config.GetBool("referral.two_sided");
+    out.min_purchase_minor = config.GetInt("referral.min_purchase_minor");
+    out.qualify_within_days = config.GetInt("referral.qualify_within_days");
+    out.return_window_days = config.GetInt("referral.return_window_days");
+    out.apply_within_days = config.GetInt("referral.apply_within_days");
+    out.apply_within_seconds = config.GetInt("referral.apply_within_seconds");
+    out.cap_count = config.GetInt("referral.cap_count");
+    out.cap_period_days = config.GetInt("referral.cap_period_days");
+    out.same_store_minutes = config.GetInt("referral.same_store_minutes");
   } catch (const std::exception& e) {
     return InvalidArgument(e.what());
   }
@@ -56,7 +89,7 @@ StatusOr<ReferralConfig> ReferralConfig::FromConfig(const Config& config) {
                     Rule{"referral.rules.cycle", &out.cycle},
                     Rule{"referral.rules.referrer_cap", &out.referrer_cap},
                     Rule{"referral.rules.same_store", &out.same_store}}) {
-    auto action = ParseAction(config, rule.key, *rule.action);
+    auto action = ParseAction(config, rule.key);
     if (!action.ok()) return action.status();
     *rule.action = *action;
   }

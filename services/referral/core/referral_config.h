@@ -44,7 +44,9 @@ struct ReferralConfig {
     return apply_within_seconds > 0 ? apply_within_seconds * kSecondMs : apply_within_days * kDayMs;
   }
 
+  // Declared by Keys() with this struct's defaults.
   static StatusOr<ReferralConfig> FromConfig(const Config& config);
+  static ConfigKeys Keys();
 };
 
 const char* RuleActionName(RuleAction action);

@@ -1,4 +1,5 @@
-// The annotated configuration shipped in deploy/ must load, so the documentation stays true.
+// The example program configuration shipped in deploy/config/examples must load, so the
+// documentation stays true.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -10,7 +11,8 @@ namespace loyalty::accrual {
 namespace {
 
 TEST(ConfigFileTest, ShippedConfigurationLoads) {
-  std::ifstream in(std::string(LOYALTY_SOURCE_DIR) + "/deploy/config/accrual.yaml");
+  std::ifstream in(std::string(LOYALTY_SOURCE_DIR) +
+                   "/deploy/config/examples/accrual-program.yaml");
   ASSERT_TRUE(in);
   std::stringstream text;
   text << in.rdbuf();
