@@ -56,8 +56,8 @@ int Main(int argc, char** argv) {
   });
   core.SetOnWork([&] { award_worker.Wake(); });
 
-  auto consumer =
-      KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id", "loyalty-referral"));
+  auto consumer = KafkaConsumer::Create(
+      rt->brokers(), config.GetString("kafka.group_id", "loyalty-referral"), &rt->registry());
   if (!consumer.ok()) ServiceRuntime::Fail("cannot create the Kafka consumer", consumer.status());
   EventConsumer events(core, **consumer, metrics, batch_options);
   if (Status s = events.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the input", s);
