@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "common/dead_letter.h"
@@ -147,14 +148,14 @@ size_t OutboxRelay::ProduceMore() {
         loyalty::v1::internal::OutboxRecord record;
         if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           LogError("undecodable outbox record skipped", {{"key_size", std::to_string(key.size())}});
-          entries.push_back({std::string(key), "", InFlight::State::kAcked, "", "", true});
+          entries.push_back({std::string(key), "", "", InFlight::State::kAcked, "", "", true});
           return ++produced < room;
         }
         KafkaHeaders headers(record.headers().begin(), record.headers().end());
         DeliveryResult refused;  // filled when the client refuses the record at once
         uint64_t sequence = window_->first + entries.size();
-        entries.push_back(
-            {std::string(key), record.topic(), InFlight::State::kWaiting, "", "", careful});
+        entries.push_back({std::string(key), record.topic(), record.key(),
+                           InFlight::State::kWaiting, "", "", careful});
         // The callback finds its entry by sequence number: the front moves as the acknowledged
         // prefix is retired, and a rewind after a failure empties the window.
         Status s = producer_.Produce(
@@ -222,11 +223,26 @@ OutboxRelay::Retired OutboxRelay::RetireAnswered() {
   Retired retired;
   std::map<std::string, int64_t> per_topic;
   // A refusal of a record that shared its batch is sent again, alone, with the records
-  // after it (the rewind below), to learn which one the broker refuses.
-  for (InFlight& entry : entries) {
-    if (entry.state == InFlight::State::kRefused && !entry.alone) {
-      entry.state = InFlight::State::kFailed;
-      suspects_until_ = std::max(suspects_until_, entry.key);
+  // after it (the rewind below), to learn which one the broker refuses; unless a later
+  // event of the same member is already published: sending it again would put it after
+  // that one, so it is a dead letter at once (the ordering promise, docs/decisions.md).
+  auto suspect = [](const InFlight& e) { return e.state == InFlight::State::kRefused && !e.alone; };
+  if (std::any_of(entries.begin(), entries.end(), suspect)) {
+    while (!producer_.Flush(1000) && running_) {  // every answer in, as for a rewind
+    }
+    std::set<std::pair<std::string, std::string>> published_later;  // topic, record key
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+      std::pair<std::string, std::string> member{it->topic, it->record_key};
+      if (suspect(*it)) {
+        if (published_later.count(member) > 0) {
+          it->alone = true;
+        } else {
+          it->state = InFlight::State::kFailed;
+          suspects_until_ = std::max(suspects_until_, it->key);
+        }
+      } else if (it->state == InFlight::State::kAcked) {
+        published_later.insert(std::move(member));
+      }
     }
   }
   size_t answered = 0;

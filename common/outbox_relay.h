@@ -44,6 +44,7 @@ class OutboxRelay {
   struct InFlight {
     std::string key;
     std::string topic;
+    std::string record_key;  // the member id: the order that must hold is per member
     // kRefused: refused for good; it becomes a dead letter when it reaches the front.
     enum class State { kWaiting, kAcked, kFailed, kRefused } state = State::kWaiting;
     std::string reason;  // of a refusal: KafkaErrorName, and librdkafka's message
