@@ -27,7 +27,10 @@ void ConsumeInBatches(KafkaConsumer& consumer, const BatchOptions& options,
         batch.push_back(std::move(*message));
         continue;
       }
-      if (!batch.empty() || !running) break;
+      // An idle consumer still reports its lag once a second: after a restart with a
+      // backlog the gauge must come down to 0 once everything is read, not stay at the
+      // value of the last non-empty batch.
+      if (!batch.empty() || !running || (every_second && Clock::now() >= next_tick)) break;
     }
     if (!batch.empty()) apply(batch);
     if (every_second && Clock::now() >= next_tick) {

@@ -18,8 +18,9 @@ struct BatchOptions {
   int max_wait_ms = 5;      // how long a partial batch waits for more
 };
 
-// Runs until running turns false. apply gets each non-empty batch; every second, on_idle
-// gets a chance to report lag.
+// Runs until running turns false. apply gets each non-empty batch; every_second runs about
+// once a second, busy or idle (to report lag from the consumer's cached watermarks, which the
+// broker's fetch answers keep fresh while idle, so it costs no round trip).
 void ConsumeInBatches(KafkaConsumer& consumer, const BatchOptions& options,
                       const std::atomic<bool>& running,
                       const std::function<void(const std::vector<KafkaMessage>&)>& apply,

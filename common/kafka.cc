@@ -1,9 +1,18 @@
 #include "common/kafka.h"
 
+#include <librdkafka/rdkafka.h>
+
+#include <rocksdb/db.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 #include <thread>
 
+#include "common/key_codec.h"
 #include "common/log.h"
+#include "common/store.h"
 
 namespace loyalty {
 namespace {
@@ -20,26 +29,46 @@ Status SetAll(RdKafka::Conf& conf, const KafkaHeaders& properties) {
 
 }  // namespace
 
-bool IsRetriableKafkaError(RdKafka::ErrorCode code) {
+bool IsPermanentRecordError(RdKafka::ErrorCode code) {
   switch (code) {
-    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
-    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RdKafka::ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RdKafka::ERR__INVALID_ARG:
-    case RdKafka::ERR_INVALID_RECORD:
-      return false;
-    default:
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:     // over message.max.bytes (client or broker)
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:  // the batch of this one record is too large
+    case RdKafka::ERR_INVALID_MSG_SIZE:       // a size the broker cannot take
+    case RdKafka::ERR_INVALID_RECORD:         // the broker's validation refused it
+    case RdKafka::ERR_INVALID_TIMESTAMP:      // outside the topic's timestamp range
+    case RdKafka::ERR__INVALID_ARG:           // refused by produce(): a key or header too large
       return true;
+    default:
+      return false;
   }
 }
+
+std::string KafkaErrorName(RdKafka::ErrorCode code) {
+  std::string name = rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(code));
+  if (!name.empty() && name[0] == '_') name.erase(0, 1);  // local errors: "_INVALID_ARG"
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+namespace {
+DeliveryResult ResultOf(RdKafka::ErrorCode err, std::string message) {
+  DeliveryResult result;
+  result.delivered = err == RdKafka::ERR_NO_ERROR;
+  if (!result.delivered) {
+    result.permanent = IsPermanentRecordError(err);
+    result.reason = KafkaErrorName(err);
+    result.error = std::move(message);
+  }
+  return result;
+}
+}  // namespace
 
 class KafkaProducer::DeliveryReporter : public RdKafka::DeliveryReportCb {
  public:
   void dr_cb(RdKafka::Message& message) override {
     auto* callback = static_cast<DeliveryCallback*>(message.msg_opaque());
     if (callback == nullptr) return;
-    bool ok = message.err() == RdKafka::ERR_NO_ERROR;
-    (*callback)(ok, ok ? std::string() : message.errstr());
+    (*callback)(ResultOf(message.err(), message.errstr()));
     delete callback;
   }
 };
@@ -76,7 +105,7 @@ KafkaProducer::~KafkaProducer() {
 
 Status KafkaProducer::Produce(const std::string& topic, std::string_view key,
                               std::string_view value, const KafkaHeaders& headers,
-                              DeliveryCallback on_delivery) {
+                              DeliveryCallback on_delivery, DeliveryResult* refused) {
   RdKafka::Headers* kafka_headers = nullptr;
   if (!headers.empty()) {
     kafka_headers = RdKafka::Headers::create();
@@ -95,6 +124,7 @@ Status KafkaProducer::Produce(const std::string& topic, std::string_view key,
     }
     delete kafka_headers;
     delete callback;
+    if (refused != nullptr) *refused = ResultOf(err, RdKafka::err2str(err));
     return Internal("kafka produce to " + topic + ": " + RdKafka::err2str(err));
   }
 }
@@ -106,7 +136,8 @@ bool KafkaProducer::Flush(int timeout_ms) {
 }
 
 StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const std::string& brokers,
-                                                               const std::string& group_id) {
+                                                               const std::string& group_id,
+                                                               prometheus::Registry* registry) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   KafkaHeaders properties = {
       {"bootstrap.servers", brokers},
@@ -114,7 +145,9 @@ StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const std::string
       // Offsets live in the service's RocksDB, written with the effects of the messages.
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},
+      // An offset out of range (retention deleted what the service had not read, or the
+      // topic was recreated) stops the partition instead of jumping silently: see Poll.
+      {"auto.offset.reset", "error"},
       {"enable.partition.eof", "false"},
       {"fetch.wait.max.ms", "10"},
   };
@@ -123,6 +156,15 @@ StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const std::string
   std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer());
   consumer->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
   if (!consumer->consumer_) return Internal("kafka consumer: " + error);
+  if (registry != nullptr) {
+    consumer->out_of_range_ =
+        &prometheus::BuildGauge()
+             .Name("kafka_consumer_offset_out_of_range")
+             .Help(
+                 "1 while a partition is stopped because its stored offset is outside the "
+                 "log (below its start or beyond its end); see docs/operations.md")
+             .Register(*registry);
+  }
   return consumer;
 }
 
@@ -136,6 +178,7 @@ Status KafkaConsumer::AssignAll(const std::vector<std::string>& topics,
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   std::vector<RdKafka::TopicPartition*> partitions;
   assigned_.clear();
+  stopped_.clear();
   for (const auto& topic : topics) {
     for (;;) {
       std::string error;
@@ -155,6 +198,9 @@ Status KafkaConsumer::AssignAll(const std::vector<std::string>& topics,
           int64_t start = it == next_offsets.end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
           partitions.push_back(RdKafka::TopicPartition::create(topic, p, start));
           assigned_.emplace_back(topic, p);
+          if (out_of_range_ != nullptr) {
+            out_of_range_->Add({{"topic", topic}, {"partition", std::to_string(p)}}).Set(0);
+          }
         }
         break;
       }
@@ -191,10 +237,57 @@ std::optional<KafkaMessage> KafkaConsumer::Poll(int timeout_ms) {
     case RdKafka::ERR__TIMED_OUT:
     case RdKafka::ERR__PARTITION_EOF:
       return std::nullopt;
+    case RdKafka::ERR__AUTO_OFFSET_RESET:
+      // librdkafka stopped fetching this partition (auto.offset.reset=error): it stays so.
+      Stop({message->topic_name(), message->partition()}, message->offset());
+      return std::nullopt;
     default:
       LogWarn("kafka consume error", {{"error", message->errstr()}});
       return std::nullopt;
   }
+}
+
+void KafkaConsumer::Stop(const TopicPartition& tp, int64_t stored) {
+  StoppedPartition& stopped = stopped_[tp];
+  stopped.stored = stored;
+  Status s = QueryWatermarks(tp, &stopped.log_start, &stopped.log_end);
+  if (out_of_range_ != nullptr) {
+    out_of_range_->Add({{"topic", tp.first}, {"partition", std::to_string(tp.second)}}).Set(1);
+  }
+  std::string lost;
+  if (!s.ok()) {
+    lost = "unknown: " + s.message();
+  } else if (stored < stopped.log_start) {
+    lost = std::to_string(stopped.log_start - stored) + " records (offsets " +
+           std::to_string(stored) + ".." + std::to_string(stopped.log_start - 1) +
+           ") deleted by retention before this service read them";
+  } else {
+    lost =
+        "unknown: the stored offset is beyond the log end (the topic was recreated or "
+        "truncated); records " +
+        std::to_string(stopped.log_end) + ".." + std::to_string(stored - 1) +
+        " of the new log would be skipped by resuming at the stored offset";
+  }
+  LogError("kafka partition stopped: stored offset out of range",
+           {{"topic", tp.first},
+            {"partition", std::to_string(tp.second)},
+            {"stored_offset", std::to_string(stored)},
+            {"log_start", std::to_string(stopped.log_start)},
+            {"log_end", std::to_string(stopped.log_end)},
+            {"lost", lost},
+            {"resume", "loyaltyctl consumer resume (docs/operations.md)"}});
+}
+
+Status KafkaConsumer::QueryWatermarks(const TopicPartition& tp, int64_t* low, int64_t* high,
+                                      int timeout_ms) {
+  RdKafka::ErrorCode err =
+      consumer_->query_watermark_offsets(tp.first, tp.second, low, high, timeout_ms);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    *low = *high = -1;
+    return Internal("kafka watermarks of " + tp.first + "/" + std::to_string(tp.second) + ": " +
+                    RdKafka::err2str(err));
+  }
+  return Status::Ok();
 }
 
 std::map<TopicPartition, int64_t> KafkaConsumer::Lag(
@@ -211,6 +304,48 @@ std::map<TopicPartition, int64_t> KafkaConsumer::Lag(
     lag[tp] = std::max<int64_t>(0, high - next);
   }
   return lag;
+}
+
+StatusOr<int64_t> ResolveResumeOffset(KafkaConsumer& consumer, const TopicPartition& tp,
+                                      std::string_view from) {
+  int64_t low = -1, high = -1;
+  if (Status s = consumer.QueryWatermarks(tp, &low, &high); !s.ok()) return s;
+  if (from == "earliest") return low;
+  if (from == "latest") return high;
+  int64_t offset = 0;
+  auto [end, ec] = std::from_chars(from.data(), from.data() + from.size(), offset);
+  if (ec != std::errc() || end != from.data() + from.size()) {
+    return InvalidArgument("offset must be earliest, latest or a number, got '" +
+                           std::string(from.substr(0, 32)) + "'");
+  }
+  if (offset < low || offset > high) {
+    return InvalidArgument("offset " + std::to_string(offset) + " is outside the log of " +
+                           tp.first + "/" + std::to_string(tp.second) + " [" + std::to_string(low) +
+                           ", " + std::to_string(high) + "]");
+  }
+  return offset;
+}
+
+Status StoreConsumerOffset(const std::string& data_dir, std::string_view offsets_cf,
+                           const TopicPartition& tp, int64_t offset, int64_t* previous) {
+  std::vector<std::string> names;
+  rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), data_dir, &names);
+  if (!listed.ok()) return NotFound("no service store at " + data_dir + ": " + listed.ToString());
+  if (std::find(names.begin(), names.end(), offsets_cf) == names.end()) {
+    return NotFound("the store at " + data_dir + " keeps no consumer offsets");
+  }
+  names.erase(std::remove(names.begin(), names.end(), rocksdb::kDefaultColumnFamilyName),
+              names.end());
+  auto store = Store::Open(data_dir, names);
+  if (!store.ok()) {
+    return FailedPrecondition("cannot open the store (stop the service first): " +
+                              store.status().message());
+  }
+  std::string value;
+  *previous = (*store)->Get(offsets_cf, OffsetKey(tp), &value) ? keys::ReadI64(value) : -1;
+  (*store)->Commit(
+      [&](StagedWrite& write) { write.Put(offsets_cf, OffsetKey(tp), keys::EncodeI64(offset)); });
+  return Status::Ok();
 }
 
 }  // namespace loyalty

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 
 #include <cstdint>
 #include <functional>
@@ -25,22 +27,38 @@ using KafkaHeaders = std::map<std::string, std::string>;
 // A consumed record as the cores see it (common/input.h): no librdkafka type in it.
 using KafkaMessage = InputMessage;
 
-// Whether a failed send is worth retrying (broker down, timeouts) or never will succeed
-// (message too large, unknown topic after metadata refresh, authorization).
-bool IsRetriableKafkaError(RdKafka::ErrorCode code);
+// Whether the broker (or the client, before sending) refused a record for a reason that is
+// about the record itself, so that sending it again can never succeed: too large, invalid,
+// a timestamp out of the broker's range. Errors about the cluster or the configuration
+// (broker down, timeouts, unknown topic, authorization) are not: every later record would
+// fail the same way, and they heal once an operator or the cluster fixes the cause.
+bool IsPermanentRecordError(RdKafka::ErrorCode code);
+// librdkafka's name of the error in lower case ("msg_size_too_large"), for metric labels.
+std::string KafkaErrorName(RdKafka::ErrorCode code);
+
+// The answer for one produced record.
+struct DeliveryResult {
+  bool delivered = false;
+  bool permanent = false;  // refused for good (IsPermanentRecordError)
+  std::string reason;      // KafkaErrorName of the error; empty when delivered
+  std::string error;       // librdkafka's message
+};
 
 class KafkaProducer {
  public:
-  using DeliveryCallback = std::function<void(bool delivered, const std::string& error)>;
+  using DeliveryCallback = std::function<void(const DeliveryResult& result)>;
 
   // extra: further librdkafka properties (e.g. linger.ms), applied after the defaults.
   static StatusOr<std::unique_ptr<KafkaProducer>> Create(const std::string& brokers,
                                                          const KafkaHeaders& extra = {});
   ~KafkaProducer();
 
-  // Queues a message; on_delivery runs from Poll or Flush once the broker answered.
+  // Queues a message; on_delivery runs from Poll or Flush once the broker answered. When the
+  // client refuses it at once (say, larger than message.max.bytes) the Status says so, no
+  // callback comes, and *refused (if given) tells whether that refusal is permanent.
   Status Produce(const std::string& topic, std::string_view key, std::string_view value,
-                 const KafkaHeaders& headers = {}, DeliveryCallback on_delivery = nullptr);
+                 const KafkaHeaders& headers = {}, DeliveryCallback on_delivery = nullptr,
+                 DeliveryResult* refused = nullptr);
   void Poll(int timeout_ms);
   // True if every queued message got its answer within the timeout.
   bool Flush(int timeout_ms);
@@ -52,10 +70,24 @@ class KafkaProducer {
   std::unique_ptr<RdKafka::Producer> producer_;
 };
 
+// A partition the consumer stopped because its stored offset is not in the log: below the
+// log start (retention deleted records the service never read) or beyond the log end (the
+// topic was recreated). librdkafka is told not to reset on its own (auto.offset.reset=error),
+// so nothing is skipped silently: the partition stays stopped, the others go on, until an
+// operator chooses where to resume (loyaltyctl consumer resume, docs/operations.md).
+struct StoppedPartition {
+  int64_t stored = 0;      // the offset the consumer asked for
+  int64_t log_start = -1;  // the partition's first and next offsets when it stopped (-1:
+  int64_t log_end = -1;    // the broker did not answer)
+};
+
 class KafkaConsumer {
  public:
+  // registry: where kafka_consumer_offset_out_of_range{topic,partition} goes (1 while a
+  // partition is stopped); none in tools and tests that do not need it.
   static StatusOr<std::unique_ptr<KafkaConsumer>> Create(const std::string& brokers,
-                                                         const std::string& group_id);
+                                                         const std::string& group_id,
+                                                         prometheus::Registry* registry = nullptr);
   ~KafkaConsumer();
 
   // Assigns every partition of the topics. A partition starts at next_offsets (the stored
@@ -63,8 +95,14 @@ class KafkaConsumer {
   // wait_ms for topics to appear.
   Status AssignAll(const std::vector<std::string>& topics,
                    const std::map<TopicPartition, int64_t>& next_offsets, int wait_ms = 30000);
-  // One message, or nothing if none arrived within timeout_ms.
+  // One message, or nothing if none arrived within timeout_ms. A partition whose offset is
+  // out of range is stopped here (see StoppedPartition), logged with what it would lose.
   std::optional<KafkaMessage> Poll(int timeout_ms);
+  // The partitions stopped since the assignment.
+  const std::map<TopicPartition, StoppedPartition>& stopped() const { return stopped_; }
+  // The partition's first and next offsets, asked of the broker (blocks up to timeout_ms).
+  Status QueryWatermarks(const TopicPartition& tp, int64_t* low, int64_t* high,
+                         int timeout_ms = 5000);
   // Messages between the read position and the partition's end, from the consumer's
   // cached watermarks (no broker round trip).
   std::map<TopicPartition, int64_t> Lag(const std::map<TopicPartition, int64_t>& next_offsets);
@@ -72,8 +110,25 @@ class KafkaConsumer {
 
  private:
   KafkaConsumer() = default;
+  void Stop(const TopicPartition& tp, int64_t stored);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::vector<TopicPartition> assigned_;
+  std::map<TopicPartition, StoppedPartition> stopped_;
+  prometheus::Family<prometheus::Gauge>* out_of_range_ = nullptr;
 };
+
+// Where an operator resumes a stopped partition: "earliest" (the log start), "latest" (the
+// log end: only records produced from now on) or an offset N within [log start, log end],
+// checked against the broker's watermarks. The answer is a concrete offset, to store as the
+// partition's next offset while the service is stopped (loyaltyctl consumer resume).
+StatusOr<int64_t> ResolveResumeOffset(KafkaConsumer& consumer, const TopicPartition& tp,
+                                      std::string_view from);
+
+// Writes offset as the stored next offset of tp in the store at data_dir (column family
+// offsets_cf, OffsetKey), with the service stopped: the store is opened read-write, so
+// RocksDB's lock refuses while the service runs, and the service reads its offsets only at
+// start. *previous gets the offset stored before (-1: none).
+Status StoreConsumerOffset(const std::string& data_dir, std::string_view offsets_cf,
+                           const TopicPartition& tp, int64_t offset, int64_t* previous);
 
 }  // namespace loyalty

@@ -6,10 +6,11 @@ namespace loyalty {
 
 Outbox::Outbox(Store& store) {
   uint64_t last = 0;
-  store.ScanBackward(kOutboxCf, "", "", [&](std::string_view key, std::string_view) {
-    last = keys::ReadU64(key);
-    return false;
-  });
+  store.ScanBackward(kOutboxCf, "", kOutboxDeadLetterPrefix,
+                     [&](std::string_view key, std::string_view) {
+                       last = keys::ReadU64(key);
+                       return false;
+                     });
   next_key_ = last + 1;
 }
 

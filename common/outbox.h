@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 #include "common/store.h"
 #include "loyalty/v1/internal.pb.h"
@@ -13,6 +14,11 @@
 namespace loyalty {
 
 inline constexpr char kOutboxCf[] = "outbox";
+// Records are keyed by 8-byte big-endian numbers; keys from this prefix on (after every
+// record) hold the relay's dead letters (common/dead_letter.h), which are never sent.
+inline constexpr std::string_view kOutboxDeadLetterPrefix =
+    "\xff"
+    "dead/";
 
 class Outbox {
  public:

@@ -1,6 +1,8 @@
 // The outbox relay: publishes the records of the transactional outbox (common/outbox.h) in
 // order with the idempotent producer, and deletes each one only after the broker
-// acknowledged it.
+// acknowledged it. A record refused for good (too large, invalid) is moved to the outbox's
+// dead letters (common/dead_letter.h) instead, so that it cannot hold up the records after
+// it; docs/decisions.md has the ordering promise that results.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -15,6 +17,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/kafka.h"
 #include "common/outbox.h"
@@ -40,19 +44,30 @@ class OutboxRelay {
   struct InFlight {
     std::string key;
     std::string topic;
-    enum class State { kWaiting, kAcked, kFailed } state = State::kWaiting;
+    std::string record_key;  // the member id: the order that must hold is per member
+    // kRefused: refused for good; it becomes a dead letter when it reaches the front.
+    enum class State { kWaiting, kAcked, kFailed, kRefused } state = State::kWaiting;
+    std::string reason;  // of a refusal: KafkaErrorName, and librdkafka's message
+    std::string error;
+    // Produced with nothing else in flight, or refused by produce() itself: a refusal is
+    // this record's own. The broker refuses whole batches, so a refusal of a record sent
+    // with others only makes it a suspect (see suspects_until_).
+    bool alone = false;
   };
 
   void Run();
   // Hands the producer records after cursor_ until kMaxInFlight are unretired; returns how
   // many.
   size_t ProduceMore();
-  // Deletes the acknowledged prefix of the window from the outbox. On a failure at the
+  // Deletes the answered prefix of the window from the outbox: acknowledged records, and
+  // refused ones, which move to the dead letters in the same write. On a failure at the
   // front, waits for every answer and rewinds cursor_ to the failed record.
   struct Retired {
     size_t acked = 0;
     bool failed = false;
   };
+  // Adds the dead letter of a refused record (its key and value) to letters.
+  void DeadLetter(const InFlight& entry, std::vector<std::pair<std::string, std::string>>& letters);
   Retired RetireAnswered();
   // Records not yet acknowledged, from the oldest unretired to the newest added: the
   // outbox_pending gauge, from key numbers alone.
@@ -67,6 +82,9 @@ class OutboxRelay {
   std::condition_variable cv_;
   bool notified_ = false;  // guarded by mu_
   std::string cursor_;     // the first key not yet handed to the producer
+  // After the broker refused a batch for good: up to this key records are sent one at a
+  // time, so that only the record at fault becomes a dead letter, not its batch mates.
+  std::string suspects_until_;
   // The unretired messages, shared with the delivery callbacks (run by Poll and Flush on
   // the relay's thread), which may come after a shutdown stopped waiting for them.
   struct Window {
@@ -77,6 +95,7 @@ class OutboxRelay {
 
   prometheus::Family<prometheus::Counter>& published_family_;
   prometheus::Counter& failures_;
+  prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Gauge& pending_;
 };
 

@@ -47,7 +47,8 @@ int Main(int argc, char** argv) {
     metrics.Observe(facts);
   });
 
-  auto consumer = KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id"));
+  auto consumer =
+      KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id"), &rt->registry());
   if (!consumer.ok()) ServiceRuntime::Fail("cannot create the Kafka consumer", consumer.status());
   PurchaseConsumer purchases(core, **consumer, metrics, batch_options);
   if (Status s = purchases.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the input", s);

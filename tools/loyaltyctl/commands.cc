@@ -12,6 +12,8 @@ constexpr std::string_view kAccrualGroup = "Members and points (gRPC to accrual)
 constexpr std::string_view kEngineGroup = "Campaigns and the earning engine (gRPC to accrual)";
 constexpr std::string_view kReferralGroup = "Referrals (gRPC to referral)";
 constexpr std::string_view kEventGroup = "Events from tills, shops and apps (published to Kafka)";
+constexpr std::string_view kStoreGroup =
+    "Operations on a service's store (--data-dir=PATH or --service=NAME for ./data/NAME)";
 constexpr std::string_view kOtherGroup = "Other";
 
 }  // namespace
@@ -256,6 +258,26 @@ const std::vector<Command>& Commands() {
        {"object", "activity-id"},
        false,
        RunActivity},
+      {"outbox dead-letters",
+       "--data-dir=PATH|--service=NAME [--limit=100]",
+       "list the outbox records the broker refused for good (too large, invalid), oldest "
+       "first;\nreads the store of a running service",
+       kStoreGroup,
+       0,
+       0,
+       {"data-dir", "service", "limit"},
+       false,
+       RunOutboxDeadLetters},
+      {"consumer resume",
+       "--data-dir=PATH|--service=NAME --topic=T --partition=P --offset=earliest|latest|N",
+       "store where a partition stopped by an offset out of range resumes (N within the log);\n"
+       "the service must be stopped, and reads from there when started (docs/operations.md)",
+       kStoreGroup,
+       0,
+       0,
+       {"data-dir", "service", "topic", "partition", "offset"},
+       false,
+       RunConsumerResume},
       {"demo",
        "[--members=20] [--purchases=200] [--seed=1]",
        "local demo feed: enroll demo-0001..., publish purchases and ~5% refunds, wait, show "

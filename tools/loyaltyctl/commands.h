@@ -70,6 +70,9 @@ void RunActivity(Ctl& ctl, const Args& args);
 // --store, --partner, --sku, --category, --quantity (purchase and simulate); a generated
 // purchase id starts with id_prefix.
 v1::PurchaseEvent PurchaseFromArgs(const Args& args, const std::string& id_prefix);
+// store_commands.cc: a service's RocksDB, read or changed directly.
+void RunOutboxDeadLetters(Ctl& ctl, const Args& args);
+void RunConsumerResume(Ctl& ctl, const Args& args);
 // demo.cc.
 void RunDemo(Ctl& ctl, const Args& args);
 

@@ -108,9 +108,9 @@ KafkaProducer& Ctl::producer() {
 
 void Ctl::Send(const std::string& topic, const std::string& key, const std::string& value) {
   // Delivery callbacks run inside Poll and Flush on this thread: the counters need no lock.
-  auto on_delivery = [deliveries = deliveries_](bool delivered, const std::string& error) {
+  auto on_delivery = [deliveries = deliveries_](const DeliveryResult& result) {
     --deliveries->pending;
-    if (!delivered && deliveries->failed++ == 0) deliveries->first_error = error;
+    if (!result.delivered && deliveries->failed++ == 0) deliveries->first_error = result.error;
   };
   ++deliveries_->pending;
   Status queued = producer().Produce(topic, key, value, {}, on_delivery);

@@ -1,7 +1,9 @@
 // loyaltyctl: the operator CLI of the loyalty platform. Calls accrual over gRPC (members,
 // balances, the ledger, awards, adjustments, holds, campaigns, segments, memberships), calls
 // referral over gRPC (codes, attribution, stats), publishes events to Kafka (purchases,
-// refunds, activities) and runs a demo feed for local runs. `loyaltyctl help` lists it all.
+// refunds, activities), reads and fixes a service's store (outbox dead letters, the resume
+// offset of a stopped consumer partition) and runs a demo feed for local runs. `loyaltyctl help`
+// lists it all.
 //
 // Exit status: 0 done, 1 a call or publish failed, 2 usage error.
 #include <exception>

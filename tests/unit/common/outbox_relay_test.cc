@@ -1,6 +1,7 @@
 // The outbox relay against librdkafka's mock cluster in this process: records leave in
 // outbox order and are deleted once acknowledged; with the broker down they stay, count as
-// failures, and leave in order (duplicates allowed) once it is back.
+// failures, and leave in order (duplicates allowed) once it is back; a record refused for
+// good becomes a dead letter and the records after it leave in order.
 #include "common/outbox_relay.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/dead_letter.h"
+#include "common/key_codec.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty {
@@ -70,6 +73,39 @@ class OutboxRelayTest : public ::testing::Test {
       if (family.name == name && !family.metric.empty()) return family.metric[0].counter.value;
     }
     return 0;
+  }
+
+  double CounterWith(const std::string& name, const std::string& label, const std::string& value) {
+    for (const auto& family : registry_.Collect()) {
+      if (family.name != name) continue;
+      for (const auto& metric : family.metric) {
+        for (const auto& pair : metric.label) {
+          if (pair.name == label && pair.value == value) return metric.counter.value;
+        }
+      }
+    }
+    return -1;
+  }
+
+  void AddOne(const std::string& value) {
+    store_->Commit([&](StagedWrite& write) {
+      v1::internal::OutboxRecord record;
+      record.set_topic(kTopic);
+      record.set_key("member");
+      record.set_value(value);
+      (*record.mutable_headers())["event_id"] = "big";
+      outbox_->Add(write, record);
+    });
+    relay_->Notify();
+  }
+
+  std::vector<v1::internal::OutboxRecord> DeadLetters() {
+    std::vector<v1::internal::OutboxRecord> letters;
+    store_->Scan(kOutboxCf, kOutboxDeadLetterPrefix, "", [&](std::string_view, std::string_view v) {
+      letters.emplace_back().ParseFromArray(v.data(), static_cast<int>(v.size()));
+      return true;
+    });
+    return letters;
   }
 
   double Gauge(const std::string& name) {
@@ -143,6 +179,92 @@ TEST_F(OutboxRelayTest, ABrokerDownKeepsRecordsAndTheyLeaveInOrderOnceItIsBack) 
   }
   ASSERT_EQ(first_arrivals.size(), 400u);
   for (int i = 0; i < 400; ++i) ASSERT_EQ(first_arrivals[i], "event-" + std::to_string(i));
+}
+
+TEST_F(OutboxRelayTest, ARecordTooLargeForTheBrokerBecomesADeadLetterAndTheRestGoOnInOrder) {
+  Add(0, 10);
+  // Over message.max.bytes (1 MB by default, as on a real broker): librdkafka refuses it.
+  AddOne(std::string(2'000'000, 'x'));
+  Add(10, 20);
+  ASSERT_TRUE(Eventually([&] { return relay_->Pending() == 0; }));
+  std::vector<std::string> values = Published(20);
+  ASSERT_EQ(values.size(), 20u);
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(values[i], "event-" + std::to_string(i));
+
+  std::vector<v1::internal::OutboxRecord> letters = DeadLetters();
+  ASSERT_EQ(letters.size(), 1u);
+  const auto& headers = letters[0].headers();
+  EXPECT_EQ(letters[0].topic(), kTopic);
+  EXPECT_EQ(letters[0].key(), "member");
+  EXPECT_EQ(letters[0].value(), std::string(kDeadLetterValuePrefix, 'x'));
+  EXPECT_EQ(headers.at("dead_letter.reason"), "msg_size_too_large");
+  EXPECT_EQ(headers.at("dead_letter.value_size"), "2000000");
+  EXPECT_EQ(headers.at("dead_letter.outbox_key"), "11");
+  EXPECT_EQ(headers.at("event_id"), "big");
+  EXPECT_GT(std::stoll(headers.at("dead_letter.at_ms")), 0);
+  EXPECT_EQ(CounterWith("outbox_dead_letters_total", "reason", "msg_size_too_large"), 1);
+  EXPECT_EQ(Counter("outbox_publish_failures_total"), 0);
+  EXPECT_TRUE(Eventually([&] { return Gauge("outbox_pending") == 0; }));
+
+  // loyaltyctl outbox dead-letters reads them while the store is open (the service runs).
+  auto read = ReadOutboxDeadLetters(dir_.path(), 10);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].headers().at("dead_letter.reason"), "msg_size_too_large");
+  EXPECT_EQ((*read)[0].value().size(), kDeadLetterValuePrefix);
+  EXPECT_FALSE(ReadOutboxDeadLetters(dir_.path() + "/nothing-here", 10).ok());
+
+  // A restarted outbox numbers on after its records (none left: from 1), not after the
+  // dead letters' keys, which sort after them.
+  relay_.reset();
+  Outbox reopened(*store_);
+  EXPECT_EQ(reopened.NextKey(), 1u);
+}
+
+TEST_F(OutboxRelayTest, ARecordTheBrokerRefusesAsInvalidBecomesADeadLetter) {
+  Add(0, 5);
+  ASSERT_TRUE(Eventually([&] { return relay_->Pending() == 0; }));
+  // The broker's answer to the next two produce requests (the mock keeps no size limit
+  // itself): the first refusal may be of a batch, so the record is sent again alone.
+  rd_kafka_mock_push_request_errors(cluster_, 0 /* Produce */, 2, RD_KAFKA_RESP_ERR_INVALID_RECORD,
+                                    RD_KAFKA_RESP_ERR_INVALID_RECORD);
+  AddOne("poison");
+  ASSERT_TRUE(Eventually([&] { return DeadLetters().size() == 1; }));
+  Add(5, 10);
+  ASSERT_TRUE(Eventually([&] { return relay_->Pending() == 0; }));
+  std::vector<std::string> values = Published(10);
+  ASSERT_EQ(values.size(), 10u);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(values[i], "event-" + std::to_string(i));
+  std::vector<v1::internal::OutboxRecord> letters = DeadLetters();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].value(), "poison");
+  EXPECT_EQ(letters[0].headers().at("dead_letter.reason"), "invalid_record");
+  EXPECT_EQ(CounterWith("outbox_dead_letters_total", "reason", "invalid_record"), 1);
+  EXPECT_EQ(CounterWith("outbox_dead_letters_total", "reason", "msg_size_too_large"), 0);
+}
+
+TEST_F(OutboxRelayTest, ABatchTheBrokerRefusesIsSentAgainOneByOneAndOnlyTheRefusedRecordIsDead) {
+  Add(0, 5);
+  ASSERT_TRUE(Eventually([&] { return relay_->Pending() == 0; }));
+  // The broker refuses the next request, whatever records it carries, and then the next:
+  // the first record sent alone after the refusal.
+  rd_kafka_mock_push_request_errors(cluster_, 0 /* Produce */, 2, RD_KAFKA_RESP_ERR_INVALID_RECORD,
+                                    RD_KAFKA_RESP_ERR_INVALID_RECORD);
+  Add(5, 25);  // one commit: they leave in one or few batches
+  ASSERT_TRUE(Eventually([&] { return relay_->Pending() == 0; }));
+  std::vector<v1::internal::OutboxRecord> letters = DeadLetters();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].value(), "event-5");
+  std::vector<std::string> values = Published(24);
+  std::vector<std::string> first_arrivals;
+  std::set<std::string> seen;
+  for (const auto& v : values) {
+    if (seen.insert(v).second) first_arrivals.push_back(v);
+  }
+  ASSERT_EQ(first_arrivals.size(), 24u);
+  for (int i = 0; i < 24; ++i) {
+    ASSERT_EQ(first_arrivals[i], "event-" + std::to_string(i < 5 ? i : i + 1));
+  }
 }
 
 }  // namespace
