@@ -6,6 +6,7 @@
 #        scripts/kafka.sh stop                    stop the nodes this script started
 #        scripts/kafka.sh status                  exit 0 when running (prints the nodes)
 #        scripts/kafka.sh bootstrap               print the bootstrap.servers list
+#        scripts/kafka.sh classpath               fetch (once); print the jars' class path
 #
 # The broker comes from Maven Central: tools/kafka/pom.xml, fetched with
 # `mvn dependency:copy-dependencies` into $LOYALTY_KAFKA_CACHE/<version> (once). Each start
@@ -202,12 +203,16 @@ case "${1:-}" in
     ;;
   stop) stop ;;
   status) status ;;
+  classpath)
+    fetch
+    echo "$JARS/*"
+    ;;
   bootstrap)
     [ -n "$(alive_nodes)" ] || die "not running"
     bootstrap_list "$(cat "$STATE/brokers")"
     ;;
   *)
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,10p' "$0" >&2
     exit 2
     ;;
 esac
