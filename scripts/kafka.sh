@@ -7,6 +7,8 @@
 #        scripts/kafka.sh status                  exit 0 when running (prints the nodes)
 #        scripts/kafka.sh bootstrap               print the bootstrap.servers list
 #        scripts/kafka.sh classpath               fetch (once); print the jars' class path
+#        scripts/kafka.sh start-node N            start node N again on its data (after a
+#                                                 fault test killed it); no-op when running
 #
 # The broker comes from Maven Central: tools/kafka/pom.xml, fetched with
 # `mvn dependency:copy-dependencies` into $LOYALTY_KAFKA_CACHE/<version> (once). Each start
@@ -166,6 +168,16 @@ start() {
   echo "kafka.sh: $n-node cluster ready at $(bootstrap_list "$n")" >&2
 }
 
+start_node() {
+  local id="$1"
+  [ -e "$STATE/node$id.properties" ] || die "no node $id (start the cluster first)"
+  if [ -e "$STATE/node$id.pid" ] && kill -0 "$(cat "$STATE/node$id.pid")" 2>/dev/null; then
+    return
+  fi
+  setsid "${JAVA[@]}" kafka.Kafka "$STATE/node$id.properties" >>"$STATE/node$id.log" 2>&1 &
+  echo $! >"$STATE/node$id.pid"
+}
+
 stop() {
   local f pid i
   for f in "$STATE"/node*.pid; do
@@ -203,6 +215,10 @@ case "${1:-}" in
     ;;
   stop) stop ;;
   status) status ;;
+  start-node)
+    [[ "${2:-}" =~ ^[1-3]$ ]] || die "start-node needs a node number"
+    start_node "$2"
+    ;;
   classpath)
     fetch
     echo "$JARS/*"
@@ -212,7 +228,7 @@ case "${1:-}" in
     bootstrap_list "$(cat "$STATE/brokers")"
     ;;
   *)
-    sed -n '2,10p' "$0" >&2
+    sed -n '2,12p' "$0" >&2
     exit 2
     ;;
 esac

@@ -76,6 +76,17 @@ std::string RealKafkaBootstrap();
 void RecreateTopics(const std::string& bootstrap, const std::vector<std::string>& topics,
                     int partitions, std::chrono::milliseconds timeout = std::chrono::seconds(90));
 
+// Returns once every partition of the topics (of `partitions` each) has a leader and a full
+// ISR, as seen in several metadata answers in a row. Throws on timeout.
+void WaitTopicsReady(const std::string& bootstrap, const std::vector<std::string>& topics,
+                     int partitions, std::chrono::milliseconds timeout = std::chrono::seconds(90));
+
+// The broker (node) id leading a partition, or -1.
+int PartitionLeader(const std::string& bootstrap, const std::string& topic, int partition);
+
+// The pid of node N of the scripts/kafka.sh cluster ($LOYALTY_KAFKA_DIR or its default).
+pid_t RealKafkaNodePid(int node);
+
 // The platform's topics (as tools/devkafka and scripts/kafka.sh create them).
 const std::vector<std::string>& PlatformTopics();
 

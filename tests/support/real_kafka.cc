@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -192,17 +193,55 @@ void RecreateTopics(const std::string& bootstrap, const std::vector<std::string>
     if (!to_create.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 
-  // Created is not yet usable everywhere: wait until the metadata (from whichever broker
-  // answers) shows every partition led and fully replicated, several times in a row.
+  // Created is not yet usable everywhere: wait until every partition is led and replicated.
+  WaitTopicsReady(bootstrap, topics, partitions,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+}
+
+void WaitTopicsReady(const std::string& bootstrap, const std::vector<std::string>& topics,
+                     int partitions, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  Handle rk = Connect(bootstrap);
+  // Metadata comes from whichever broker answers: several answers in a row must agree.
   int ready_in_a_row = 0;
   while (ready_in_a_row < 3) {
-    if (Clock::now() > deadline) fail("topics without a leader or a full ISR");
+    if (Clock::now() > deadline) {
+      throw std::runtime_error("real kafka at " + bootstrap +
+                               ": topics without a leader or a full ISR");
+    }
     Metadata now;
     bool all = ReadMetadata(rk.get(), partitions, &now);
     for (const auto& t : topics) all = all && now.ready.count(t) > 0;
     ready_in_a_row = all ? ready_in_a_row + 1 : 0;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+int PartitionLeader(const std::string& bootstrap, const std::string& topic, int partition) {
+  Handle rk = Connect(bootstrap);
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(rk.get(), 1, nullptr, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return -1;
+  }
+  int leader = -1;
+  for (int t = 0; t < md->topic_cnt; ++t) {
+    if (topic != md->topics[t].topic) continue;
+    for (int p = 0; p < md->topics[t].partition_cnt; ++p) {
+      if (md->topics[t].partitions[p].id == partition) leader = md->topics[t].partitions[p].leader;
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  return leader;
+}
+
+pid_t RealKafkaNodePid(int node) {
+  const char* dir = std::getenv("LOYALTY_KAFKA_DIR");
+  std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp/loyalty-kafka") +
+                     "/node" + std::to_string(node) + ".pid";
+  std::ifstream in(path);
+  pid_t pid = -1;
+  if (!(in >> pid)) throw std::runtime_error("no pid file " + path + " (scripts/kafka.sh)");
+  return pid;
 }
 
 }  // namespace loyalty::testing
