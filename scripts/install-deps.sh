@@ -11,6 +11,7 @@ PACKAGES=(
   kcat prometheus curl clang-format
   libcurl4-openssl-dev python3-aiosmtpd libssl-dev
   libhowardhinnant-date-dev tzdata
+  openjdk-17-jdk-headless maven
 )
 
 missing=()

@@ -196,8 +196,11 @@ TEST_F(AccrualIntegrationTest, MetricsPassPromtoolAndCoverTheService) {
   std::string metrics;
   ASSERT_TRUE(Eventually([&] {
     metrics = HttpGet(accrual.metrics_port(), "/metrics");
+    // The relay's first publish is acknowledged later than the balance changes (on a real
+    // cluster acks=all waits for the replicas): wait for it too.
     return metrics.find("kafka_messages_dead_lettered_total{") != std::string::npos &&
-           metrics.find("accrual_members 1") != std::string::npos;
+           metrics.find("accrual_members 1") != std::string::npos &&
+           metrics.find("outbox_published_total{") != std::string::npos;
   })) << metrics;
   for (const char* name :
        {"grpc_server_handled_total{", "grpc_server_handling_seconds_bucket{",

@@ -151,6 +151,11 @@ std::string HttpGet(int port, const std::string& path) {
 
 DevKafka::DevKafka(const std::string& dir, int partitions) {
   std::filesystem::create_directories(dir);
+  if (std::string real = RealKafkaBootstrap(); !real.empty()) {
+    bootstrap_ = real;
+    RecreateTopics(bootstrap_, PlatformTopics(), partitions);
+    return;
+  }
   std::string bootstrap_file = dir + "/bootstrap";
   std::filesystem::remove(bootstrap_file);
   process_ = std::make_unique<ChildProcess>(

@@ -51,16 +51,44 @@ std::string RunShell(const std::string& command, int* exit_code = nullptr);
 // GET http://127.0.0.1:port/path over a plain socket; returns the body.
 std::string HttpGet(int port, const std::string& path);
 
-// The embedded dev broker as a child process.
+// The Kafka a test runs against: the embedded dev broker as a child process or, when
+// $LOYALTY_TEST_KAFKA is "real" (CTest label realkafka), the real cluster at
+// $LOYALTY_TEST_KAFKA_BOOTSTRAP (default: scripts/kafka.sh's 3-node list) with the platform's
+// topics deleted and created anew with `partitions` partitions, so that every test starts from
+// empty topics as it does with a fresh dev broker.
 class DevKafka {
  public:
   explicit DevKafka(const std::string& dir, int partitions = 4);
   const std::string& bootstrap() const { return bootstrap_; }
+  bool real() const { return process_ == nullptr; }
 
  private:
   std::unique_ptr<ChildProcess> process_;
   std::string bootstrap_;
 };
+
+// The real cluster's bootstrap list when $LOYALTY_TEST_KAFKA is "real", else "".
+std::string RealKafkaBootstrap();
+
+// Deletes the topics (those that exist) and creates them with `partitions` partitions,
+// replication min(3, brokers) and min.insync.replicas=2 from three brokers on; returns once
+// every partition has a leader and a full ISR. Throws on timeout.
+void RecreateTopics(const std::string& bootstrap, const std::vector<std::string>& topics,
+                    int partitions, std::chrono::milliseconds timeout = std::chrono::seconds(90));
+
+// Returns once every partition of the topics (of `partitions` each) has a leader and a full
+// ISR, as seen in several metadata answers in a row. Throws on timeout.
+void WaitTopicsReady(const std::string& bootstrap, const std::vector<std::string>& topics,
+                     int partitions, std::chrono::milliseconds timeout = std::chrono::seconds(90));
+
+// The broker (node) id leading a partition, or -1.
+int PartitionLeader(const std::string& bootstrap, const std::string& topic, int partition);
+
+// The pid of node N of the scripts/kafka.sh cluster ($LOYALTY_KAFKA_DIR or its default).
+pid_t RealKafkaNodePid(int node);
+
+// The platform's topics (as tools/devkafka and scripts/kafka.sh create them).
+const std::vector<std::string>& PlatformTopics();
 
 // A loyalty service as a child process on ports picked by the OS.
 class ServiceProcess {
