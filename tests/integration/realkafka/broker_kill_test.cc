@@ -84,7 +84,7 @@ TEST(RealKafkaBrokerKillTest, KillNineOfThePartitionLeaderMidStreamLosesNothing)
     for (int n = 0; n < kPurchases; ++n) {
       const auto& p = purchases[n];
       (*producer)->Produce("loyalty.purchases.v1", p.member_id(), p.SerializeAsString(), {},
-                           [&](bool ok, const std::string&) { ++(ok ? delivered : failed); });
+                           [&](const DeliveryResult& r) { ++(r.delivered ? delivered : failed); });
       if (n % 500 == 0) (*producer)->Poll(0);
       if (n % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
