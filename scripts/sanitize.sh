@@ -88,6 +88,10 @@ if [ "$kind" = tsan ]; then
   export LD_PRELOAD="$PWD/$dir/libtsan_thrd_create.so"
 fi
 
+# A death test's child forked from a process with threads can deadlock in the sanitizer's
+# allocator (accrual_core_test hung for its whole timeout); threadsafe re-executes the binary.
+export GTEST_DEATH_TEST_STYLE=threadsafe
+
 status=0
 if [ ${#labelled[@]} -gt 0 ]; then
   ctest --test-dir "$dir" --output-on-failure "${select[@]}" "$@" || status=$?
