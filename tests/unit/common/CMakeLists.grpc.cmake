@@ -1,2 +1,4 @@
 # GrpcServer, Metrics and the process lifecycle helpers, over real sockets on port 0.
 loyalty_test(grpc_server_test LABEL unit SOURCES grpc_server_test.cc DEPS loyalty::common)
+# Also run under ThreadSanitizer by scripts/sanitize.sh tsan.
+set_tests_properties(grpc_server_test PROPERTIES LABELS "unit;concurrency")
