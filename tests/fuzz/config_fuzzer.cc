@@ -21,10 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)notification::NotificationConfig::FromConfig(*config);
   // Config's getters throw std::invalid_argument for a value of the wrong type (the
   // runtime turns it into "bad configuration"); the services' FromConfig return a Status.
+  config->Declare({StringKey("kafka.brokers", "", "brokers"), IntKey("kafka.max_batch", 0, "batch"),
+                   BoolKey("store.sync", true, "sync")});
   try {
-    (void)config->GetString("kafka.brokers", "");
-    (void)config->GetInt("kafka.max_batch", 0);
-    (void)config->GetBool("store.sync", true);
+    (void)config->GetString("kafka.brokers");
+    (void)config->GetInt("kafka.max_batch");
+    (void)config->GetBool("store.sync");
   } catch (const std::invalid_argument&) {
   }
   return 0;
