@@ -141,7 +141,9 @@ TEST_F(RuntimeGrpcTest, SigtermStopsQuicklyWithAnIdleChannelOpen) {
     const auto took = steady_clock::now() - start;
     ASSERT_TRUE(WIFEXITED(status)) << s.name << " " << status;
     EXPECT_EQ(WEXITSTATUS(status), 0) << s.name;
-    EXPECT_LT(took, milliseconds(1000))
+    // Without closing idle connections the stop takes about 5 s (gRPC's backup poller); with
+    // it about 0.1 s. 2 s leaves room for a loaded machine.
+    EXPECT_LT(took, milliseconds(2000))
         << s.name << " took " << std::chrono::duration_cast<milliseconds>(took).count() << " ms\n"
         << process->process().LogTail();
   }
@@ -195,7 +197,8 @@ TEST_F(RuntimeGrpcTest, CallsRacingSigtermEndCleanlyAndWhatWasAcknowledgedStays)
   stop = true;
   for (auto& c : clients) c.join();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  EXPECT_LT(took, milliseconds(1000));
+  // Calls in flight may take part of the grace; far from the 5 s of waiting on idle channels.
+  EXPECT_LT(took, milliseconds(3000));
   EXPECT_TRUE(other.empty()) << other.front();
 
   process->Start();
