@@ -4,8 +4,10 @@
 #         under AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer;
 #   tsan  preset tsan (build/tsan): the unit tests labelled `concurrency` (group commit,
 #         outbox relay, idempotency, concurrent holds and redemptions, the asynchronous
-#         core paths, the gRPC server) and redemption_integration_test (the gRPC callback
-#         handlers of redemption and accrual as real processes) under ThreadSanitizer.
+#         core paths, the gRPC server) under ThreadSanitizer. redemption_integration_test
+#         (the callback handlers as real processes) is not run under TSan yet: with Debian's
+#         uninstrumented libgrpc, TSan reports gRPC's own hand-overs between its threads (the
+#         server interceptor, callback tags) as races; LOYALTY_TSAN_INTEGRATION=1 runs it.
 # Only the targets those tests need are built (a sanitizer build of everything takes too long
 # on 2 cores). Any finding fails its test: UBSan does not recover, ASan and TSan halt on the
 # first report. Debian's gRPC, protobuf, librdkafka and RocksDB are not instrumented; the
@@ -32,8 +34,10 @@ case "$kind" in
     dir=build/tsan
     select=(-L concurrency)
     # The callback (asynchronous) gRPC paths run between processes: redemption's Redeem
-    # calls accrual's HoldPoints and CaptureHold.
-    extra=(-R '^redemption_integration_test$')
+    # calls accrual's HoldPoints and CaptureHold. Opt-in until gRPC's hand-overs are
+    # accounted for (see the top of this file).
+    extra=()
+    if [ "${LOYALTY_TSAN_INTEGRATION:-0}" = 1 ]; then extra=(-R '^redemption_integration_test$'); fi
     ;;
   *)
     echo "usage: $0 asan|tsan [ctest arguments]" >&2
@@ -51,7 +55,8 @@ cmake --preset "$preset" >/dev/null
 # tests and what is built.
 tests() { ctest --test-dir "$dir" -N "$@" | sed -n 's/^ *Test *#[0-9]*: *//p'; }
 mapfile -t labelled < <(tests "${select[@]}" "$@")
-mapfile -t integration < <(tests "${extra[@]}")
+integration=()
+if [ ${#extra[@]} -gt 0 ]; then mapfile -t integration < <(tests "${extra[@]}"); fi
 if [ $# -gt 0 ]; then
   mapfile -t integration < <(comm -12 <(printf '%s\n' "${integration[@]}" | sort) \
     <(tests "$@" | sort) | sed '/^$/d')

@@ -202,6 +202,9 @@ TEST(RedemptionIntegrationTest, KillNineMidSagaResumesOrCompensatesEverything) {
     std::atomic<bool> stop{false};
     std::atomic<int> answered{0};
     std::mutex codes_mu;
+    // Counted before the threads start: each thread then owns its next[i] until joined.
+    int before = 0;
+    for (int n : next) before += n;
     std::vector<std::thread> threads;
     for (int i = 0; i < kMembers; ++i) {
       threads.emplace_back([&, i] {
@@ -218,8 +221,6 @@ TEST(RedemptionIntegrationTest, KillNineMidSagaResumesOrCompensatesEverything) {
         }
       });
     }
-    int before = 0;
-    for (int n : next) before += n;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (before + answered.load() < kill_at && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
