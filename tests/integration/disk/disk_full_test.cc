@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -102,6 +103,9 @@ TEST(DiskFullTest, StopsAcknowledgingWhileFullAndResumesExactWhenSpaceReturns) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
   TempDir dir;
   TmpfsMount disk(dir.Sub("disk"), kDiskBytes);
+  // A container without CAP_SYS_ADMIN refuses mount even to root: that is the machine, not
+  // the service, so the test says so instead of failing.
+  if (!disk.mounted() && errno == EPERM) GTEST_SKIP() << "mount tmpfs: not permitted here";
   ASSERT_TRUE(disk.mounted()) << "mount tmpfs failed: " << std::strerror(errno);
   DevKafka kafka(dir.Sub("kafka"));
   std::string config = dir.Sub("accrual.yaml");
