@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -10,6 +11,7 @@
 namespace loyalty {
 namespace {
 
+using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
@@ -101,16 +103,45 @@ Status Within(const std::string& prefix, const Status& inner) {
   return InvalidArgument(prefix + "." + inner.message());
 }
 
+// What CheckMessage looks at in one message type: its string, enum and message fields and
+// every repeated field, each with its limit, worked out once per type (per thread, so that
+// the hot path takes no lock) instead of once per message: the name lookups of LimitOf cost
+// more than the checks themselves.
+struct FieldPlan {
+  const FieldDescriptor* field;
+  FieldLimit limit;
+};
+struct MessagePlan {
+  std::vector<FieldPlan> fields;
+};
+
+const MessagePlan& PlanOf(const Descriptor* type) {
+  thread_local std::unordered_map<const Descriptor*, std::unique_ptr<MessagePlan>> plans;
+  auto& plan = plans[type];
+  if (plan) return *plan;
+  plan = std::make_unique<MessagePlan>();
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* field = type->field(i);
+    auto cpp = field->cpp_type();
+    bool checked = cpp == FieldDescriptor::CPPTYPE_STRING || cpp == FieldDescriptor::CPPTYPE_ENUM ||
+                   cpp == FieldDescriptor::CPPTYPE_MESSAGE || field->is_repeated();
+    if (checked) plan->fields.push_back({field, LimitOf(*field)});
+  }
+  return *plan;
+}
+
 Status CheckMessage(const Message& message, LimitCheck check);
+
+// The path of an element in an error: "skus[3]", or "reason" for a singular field.
+std::string PathOf(const FieldDescriptor& field, int index) {
+  std::string p(field.name());
+  if (index >= 0) p += "[" + std::to_string(index) + "]";
+  return p;
+}
 
 Status CheckElement(const Message& message, const FieldDescriptor& field, int index,
                     const FieldLimit& limit, LimitCheck check) {
   const Reflection& r = *message.GetReflection();
-  auto path = [&] {
-    std::string p(field.name());
-    if (index >= 0) p += "[" + std::to_string(index) + "]";
-    return p;
-  };
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string scratch;
@@ -118,7 +149,7 @@ Status CheckElement(const Message& message, const FieldDescriptor& field, int in
           index < 0 ? r.GetStringReference(message, &field, &scratch)
                     : r.GetRepeatedStringReference(message, &field, index, &scratch);
       if (value.size() > limit.max_bytes)
-        return Over(path(), value.size(), "bytes", limit.max_bytes);
+        return Over(PathOf(field, index), value.size(), "bytes", limit.max_bytes);
       return Status::Ok();
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
@@ -126,7 +157,7 @@ Status CheckElement(const Message& message, const FieldDescriptor& field, int in
       int value = index < 0 ? r.GetEnumValue(message, &field)
                             : r.GetRepeatedEnumValue(message, &field, index);
       if (field.enum_type()->FindValueByNumber(value) == nullptr) {
-        return InvalidArgument(path() + ": " + std::to_string(value) + " is not a " +
+        return InvalidArgument(PathOf(field, index) + ": " + std::to_string(value) + " is not a " +
                                std::string(field.enum_type()->name()));
       }
       return Status::Ok();
@@ -134,7 +165,7 @@ Status CheckElement(const Message& message, const FieldDescriptor& field, int in
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const Message& inner =
           index < 0 ? r.GetMessage(message, &field) : r.GetRepeatedMessage(message, &field, index);
-      if (Status s = CheckMessage(inner, check); !s.ok()) return Within(path(), s);
+      if (Status s = CheckMessage(inner, check); !s.ok()) return Within(PathOf(field, index), s);
       return Status::Ok();
     }
     default:
@@ -144,24 +175,25 @@ Status CheckElement(const Message& message, const FieldDescriptor& field, int in
 
 Status CheckMessage(const Message& message, LimitCheck check) {
   const Reflection& r = *message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  r.ListFields(message, &fields);  // only the fields that are set
-  for (const FieldDescriptor* field : fields) {
-    bool leaf = field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
-    bool string = field->cpp_type() == FieldDescriptor::CPPTYPE_STRING;
-    bool is_enum = field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM;
-    if (leaf && !string && !(is_enum && check.enums)) continue;
-    FieldLimit limit = LimitOf(*field);
-    if (!field->is_repeated()) {
-      if (Status s = CheckElement(message, *field, -1, limit, check); !s.ok()) return s;
+  for (const FieldPlan& plan : PlanOf(message.GetDescriptor()).fields) {
+    const FieldDescriptor& field = *plan.field;
+    if (!field.is_repeated()) {
+      // An unset message field holds nothing to check (and its default instance is empty).
+      if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !r.HasField(message, &field))
+        continue;
+      if (Status s = CheckElement(message, field, -1, plan.limit, check); !s.ok()) return s;
       continue;
     }
-    size_t count = static_cast<size_t>(r.FieldSize(message, field));
-    if (count > limit.max_count) {
-      return Over(std::string(field->name()), count, "values", limit.max_count);
+    size_t count = static_cast<size_t>(r.FieldSize(message, &field));
+    if (count > plan.limit.max_count) {
+      return Over(std::string(field.name()), count, "values", plan.limit.max_count);
     }
+    if (field.cpp_type() != FieldDescriptor::CPPTYPE_STRING &&
+        field.cpp_type() != FieldDescriptor::CPPTYPE_ENUM &&
+        field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE)
+      continue;  // repeated numbers: only their count is limited
     for (int i = 0; i < static_cast<int>(count); ++i) {
-      if (Status s = CheckElement(message, *field, i, limit, check); !s.ok()) return s;
+      if (Status s = CheckElement(message, field, i, plan.limit, check); !s.ok()) return s;
     }
   }
   return Status::Ok();
