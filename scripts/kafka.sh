@@ -55,13 +55,21 @@ bootstrap_list() {
   echo "$list"
 }
 
+# Whether pid runs: a process killed a moment ago stays a zombie until init reaps it, and
+# kill -0 still succeeds on a zombie.
+alive() {
+  local stat
+  stat="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [ -n "$stat" ] && [ "${stat:0:1}" != Z ]
+}
+
 # Node ids whose pid file names a live process.
 alive_nodes() {
   local f pid
   for f in "$STATE"/node*.pid; do
     [ -e "$f" ] || continue
     pid="$(cat "$f")"
-    if kill -0 "$pid" 2>/dev/null; then basename "$f" .pid; fi
+    if alive "$pid"; then basename "$f" .pid; fi
   done
 }
 
@@ -171,7 +179,8 @@ start() {
 start_node() {
   local id="$1"
   [ -e "$STATE/node$id.properties" ] || die "no node $id (start the cluster first)"
-  if [ -e "$STATE/node$id.pid" ] && kill -0 "$(cat "$STATE/node$id.pid")" 2>/dev/null; then
+  if [ -e "$STATE/node$id.pid" ] && alive "$(cat "$STATE/node$id.pid")"; then
+    echo "kafka.sh: node $id runs already (pid $(cat "$STATE/node$id.pid"))" >&2
     return
   fi
   setsid "${JAVA[@]}" kafka.Kafka "$STATE/node$id.properties" >>"$STATE/node$id.log" 2>&1 &
@@ -190,7 +199,7 @@ stop() {
     pid="$(cat "$f")"
     # A controlled shutdown takes a few seconds; a node that lingers is killed.
     for ((i = 0; i < 300; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
+      alive "$pid" || break
       sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null || true
