@@ -11,6 +11,10 @@ bool ShouldRetryAccrualCall(const Status& status) {
     case Code::kNotFound:
     case Code::kAlreadyExists:
     case Code::kFailedPrecondition:
+    // The policy refused this service the call: asking again is refused again until an
+    // operator changes the policy, and the caller should hear it now (docs/security.md).
+    case Code::kPermissionDenied:
+    case Code::kUnauthenticated:
       return false;
     case Code::kInternal:
     case Code::kUnavailable:  // FromGrpc folds deadline, cancelled, aborted... in here

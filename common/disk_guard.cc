@@ -149,7 +149,7 @@ BoundPorts WaitForWritableDisk(const WaitForDiskOptions& options) {
                                  "); retry later");
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(options.grpc_address, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddListeningPort(options.grpc_address, options.credentials, &grpc_port);
   builder.RegisterCallbackGenericService(&unavailable);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {

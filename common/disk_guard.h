@@ -11,7 +11,10 @@
 //   again every second.
 #pragma once
 
+#include <grpcpp/security/server_credentials.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,7 @@ struct WaitForDiskOptions {
   std::string grpc_address;
   std::string metrics_address;
   std::string ports_file;  // written with the stand-in's ports if not empty
+  std::shared_ptr<grpc::ServerCredentials> credentials;  // the service's own (grpc_tls.h)
 };
 struct BoundPorts {
   int grpc = 0;

@@ -40,18 +40,22 @@ void InvokeAsync(std::chrono::milliseconds deadline, const Request& request,
 
 // Reconnect quickly after accrual restarts: gRPC's default backoff grows to two minutes,
 // during which sagas and awards would wait for a service that is back.
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+std::shared_ptr<grpc::Channel> Channel(const std::string& address,
+                                       std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, std::move(credentials), args);
 }
 
 }  // namespace
 
-GrpcAccrualClient::GrpcAccrualClient(const std::string& address, std::chrono::milliseconds deadline)
-    : stub_(v1::AccrualService::NewStub(Channel(address))), deadline_(deadline) {}
+GrpcAccrualClient::GrpcAccrualClient(const std::string& address,
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                     std::chrono::milliseconds deadline)
+    : stub_(v1::AccrualService::NewStub(Channel(address, std::move(credentials)))),
+      deadline_(deadline) {}
 
 StatusOr<v1::Hold> GrpcAccrualClient::HoldPoints(const v1::HoldPointsRequest& request) {
   return Invoke<v1::Hold>(deadline_,

@@ -1,6 +1,8 @@
 // The accrual service over gRPC, as AccrualClient (common/accrual_client.h).
 #pragma once
 
+#include <grpcpp/security/credentials.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -12,8 +14,10 @@ namespace loyalty {
 
 class GrpcAccrualClient : public AccrualClient {
  public:
-  explicit GrpcAccrualClient(const std::string& address,
-                             std::chrono::milliseconds deadline = std::chrono::seconds(5));
+  // credentials: the calling service's (common/grpc_tls.h ChannelCredentials).
+  GrpcAccrualClient(const std::string& address,
+                    std::shared_ptr<grpc::ChannelCredentials> credentials,
+                    std::chrono::milliseconds deadline = std::chrono::seconds(5));
 
   StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest& request) override;
   StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest& request) override;

@@ -292,7 +292,8 @@ GrpcServer::~GrpcServer() {
 
 void GrpcServer::AddService(grpc::Service* service) { services_.push_back(service); }
 
-Status GrpcServer::Start(const std::string& address) {
+Status GrpcServer::Start(const std::string& address,
+                         std::shared_ptr<grpc::ServerCredentials> credentials) {
   if (server_) return FailedPrecondition("grpc server already started");
   // Both are process-wide settings read when the builder is created.
   grpc::EnableDefaultHealthCheckService(true);
@@ -304,7 +305,7 @@ Status GrpcServer::Start(const std::string& address) {
 
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(address, std::move(credentials), &selected_port);
   for (grpc::Service* service : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(std::make_unique<CallInterceptorFactory>(*rpc_metrics_));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include "common/metrics.h"
@@ -33,7 +34,9 @@ class GrpcServer {
   // plus grpc.health.v1.Health and server reflection, and reports SERVING for "" and for each
   // added service's full name. Every unary method answers a request that does not decode
   // with INVALID_ARGUMENT ("request does not decode as loyalty.v1.X").
-  Status Start(const std::string& address);
+  // credentials: common/grpc_tls.h's ServerCredentials (insecure ones only in tests of the
+  // server itself and where grpc.insecure is set).
+  Status Start(const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials);
 
   // The bound port, or 0 before Start succeeded.
   int port() const { return port_; }

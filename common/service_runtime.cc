@@ -30,7 +30,7 @@ void ServiceRuntime::Fail(const std::string& what, const Status& status) {
 
 ConfigKeys ServiceRuntime::RuntimeKeys(const std::string& name, int default_grpc_port,
                                        int default_metrics_port) {
-  return {
+  ConfigKeys keys = {
       StringKey("data_dir", "./data/" + name, "RocksDB directory of the service's state"),
       StringKey("kafka.brokers", "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)"),
       StringKey("grpc.address", "0.0.0.0:" + std::to_string(default_grpc_port),
@@ -48,6 +48,7 @@ ConfigKeys ServiceRuntime::RuntimeKeys(const std::string& name, int default_grpc
       IntKey("idempotency.sweep_interval_seconds", 3600,
              "how often expired idempotency and dedupe records are deleted"),
   };
+  return JoinKeys(JoinKeys(std::move(keys), GrpcTlsKeys()), auth::PolicyKeys());
 }
 
 std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, int argc,
@@ -82,6 +83,22 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   rt->config_ = std::move(*config);
   try {
     rt->brokers_ = rt->config_.GetString("kafka.brokers");
+    auto tls = GrpcTlsFromConfig(rt->config_);
+    if (!tls.ok()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(), tls.status().message().c_str());
+      Fail("bad configuration", tls.status());
+    }
+    rt->tls_ = *tls;
+    auto policy = auth::PolicyFile::Open(rt->config_, rt->registry());
+    if (!policy.ok()) Fail("bad policy", policy.status());
+    rt->policy_file_ = std::move(*policy);
+    rt->authorizer_ = std::make_shared<auth::Authorizer>(rt->policy_file_->source(), nullptr);
+    rt->policy_file_->Start();
+    if (rt->tls_.insecure) {
+      LogWarn(
+          "grpc.insecure is set: gRPC serves plain text and callers have no identity; "
+          "only on a trusted network (docs/security.md)");
+    }
     std::string data_dir = rt->config_.GetString("data_dir");
     std::filesystem::create_directories(data_dir);
     // Nothing starts on a disk that cannot take writes (common/disk_guard.h); the stand-in
@@ -89,8 +106,9 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
     const int64_t min_free_bytes = rt->config_.GetInt("store.disk_min_free_bytes");
     std::string grpc_address = rt->config_.GetString("grpc.address");
     std::string metrics_address = rt->config_.GetString("metrics.address");
-    BoundPorts held = WaitForWritableDisk({name, data_dir, min_free_bytes, grpc_address,
-                                           metrics_address, rt->config_.GetString("ports_file")});
+    BoundPorts held =
+        WaitForWritableDisk({name, data_dir, min_free_bytes, grpc_address, metrics_address,
+                             rt->config_.GetString("ports_file"), rt->server_credentials()});
     if (held.grpc != 0) {
       rt->config_.Set("grpc.address", WithPort(grpc_address, held.grpc));
       rt->config_.Set("metrics.address", WithPort(metrics_address, held.metrics));
@@ -203,7 +221,9 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
   std::string metrics_address = config_.GetString("metrics.address");
   GrpcServer server(metrics_);
   for (auto* service : services) server.AddService(service);
-  if (Status s = server.Start(grpc_address); !s.ok()) Fail("cannot start gRPC", s);
+  if (Status s = server.Start(grpc_address, server_credentials()); !s.ok()) {
+    Fail("cannot start gRPC", s);
+  }
   if (Status s = metrics_.Serve(metrics_address); !s.ok()) Fail("cannot serve /metrics", s);
   // A restart in place (common/disk_guard.h) binds the same ports again.
   SetRestartFlags({"--grpc.address=" + WithPort(grpc_address, server.port()),

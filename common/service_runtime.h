@@ -14,7 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "common/auth/authorizer.h"
+#include "common/auth/policy_file.h"
 #include "common/config.h"
+#include "common/grpc_tls.h"
 #include "common/idempotent.h"
 #include "common/kafka.h"
 #include "common/metrics.h"
@@ -44,7 +47,8 @@ class ServiceRuntime {
                                                 const ConfigKeys& keys);
 
   // The keys every service has: data_dir, kafka.brokers, grpc.address, metrics.address,
-  // store.sync, ports_file, idempotency.*; addresses on the service's default ports.
+  // store.sync, ports_file, idempotency.*, grpc.tls.* and grpc.insecure (GrpcTlsKeys);
+  // addresses on the service's default ports.
   static ConfigKeys RuntimeKeys(const std::string& name, int default_grpc_port,
                                 int default_metrics_port);
   ~ServiceRuntime();
@@ -57,6 +61,15 @@ class ServiceRuntime {
   prometheus::Registry& registry() { return metrics_.registry(); }
   const std::string& brokers() const { return brokers_; }
   const std::string& name() const { return name_; }
+  // For the service's clients of other services: its certificate as client identity.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const {
+    return ChannelCredentials(tls_);
+  }
+  // For its servers: TLS with every call authorised by the policy (common/auth/), or plain
+  // text under grpc.insecure.
+  std::shared_ptr<grpc::ServerCredentials> server_credentials() const {
+    return ServerCredentials(tls_, authorizer_);
+  }
 
   // Serves gRPC and /metrics, writes the ports file if configured, blocks until SIGTERM or
   // SIGINT, then stops gRPC, calls on_stop (join the service's threads there) and the relay.
@@ -91,6 +104,9 @@ class ServiceRuntime {
   std::string name_;
   Config config_;
   std::string brokers_;
+  GrpcTlsSettings tls_;
+  std::unique_ptr<auth::PolicyFile> policy_file_;
+  std::shared_ptr<auth::Authorizer> authorizer_;
   std::unique_ptr<Store> store_;
   Metrics metrics_;
   std::unique_ptr<KafkaProducer> producer_;

@@ -14,9 +14,11 @@ enum class Code {
   kInvalidArgument = 3,
   kNotFound = 5,
   kAlreadyExists = 6,
+  kPermissionDenied = 7,
   kFailedPrecondition = 9,
   kInternal = 13,
   kUnavailable = 14,
+  kUnauthenticated = 16,
 };
 
 class Status {

@@ -14,6 +14,7 @@
 #   .run/devkafka/log             the broker's log
 #   .run/<svc>/db, log, ports.json  each service's RocksDB, log and listening ports
 #   .run/demo.log                 the demo feed's output
+#   .run/pki/                     the local CA and certificates (scripts/pki.sh local)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -177,6 +178,12 @@ wait_for_file 0 "$RUN/bootstrap"
 bootstrap="$(head -n 1 "$RUN/bootstrap")"
 echo "run-local: Kafka (embedded mock broker) at $bootstrap"
 
+# --- certificates ----------------------------------------------------------------------------
+# A local CA and a certificate per service, loyaltyctl and an example till (kept across runs):
+# every gRPC call runs over mutual TLS, as in production (docs/security.md).
+bash scripts/pki.sh local "$RUN/pki"
+echo "run-local: certificates in $ROOT/$RUN/pki (CA ca.pem)"
+
 # --- the services ----------------------------------------------------------------------------
 started_services=()
 for entry in "${SERVICES[@]}"; do
@@ -189,7 +196,10 @@ for entry in "${SERVICES[@]}"; do
     --data_dir="$RUN/$svc/db" \
     --grpc.address="127.0.0.1:$grpc_port" \
     --metrics.address="127.0.0.1:$metrics_port" \
-    --ports_file="$RUN/$svc/ports.json"
+    --ports_file="$RUN/$svc/ports.json" \
+    --grpc.tls.cert_file="$RUN/pki/$svc.pem" \
+    --grpc.tls.key_file="$RUN/pki/$svc.key" \
+    --grpc.tls.ca_file="$RUN/pki/ca.pem"
   started_services+=("$svc")
 done
 for i in "${!names[@]}"; do
@@ -237,6 +247,7 @@ if [ -x "$BIN/loyaltyctl" ]; then
   echo "  $BIN/loyaltyctl balance demo-0001"
   echo "  $BIN/loyaltyctl purchase demo-0001 12345     # 123.45 UAH, published to Kafka"
   echo "  $BIN/loyaltyctl history demo-0001 --limit=5"
+  echo "  (loyaltyctl finds its certificate in $RUN/pki; elsewhere give --tls-cert, --tls-key, --tls-ca)"
 fi
 echo "  kcat -b $bootstrap -L"
 echo "  kcat -b $bootstrap -C -t loyalty.events.v1 -o beginning -e"

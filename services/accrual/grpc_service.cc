@@ -1,5 +1,6 @@
 #include "services/accrual/grpc_service.h"
 
+#include "common/auth/authorizer.h"
 #include "common/field_limits.h"
 #include "common/grpc_status.h"
 
@@ -32,17 +33,27 @@ grpc::Status AccrualGrpcService::ListLedger(grpc::ServerContext*,
   return Reply(core_.ListLedger(*request), response);
 }
 
-grpc::Status AccrualGrpcService::AwardPoints(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::AwardPoints(grpc::ServerContext* context,
                                              const v1::AwardPointsRequest* request,
                                              v1::LedgerEntry* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
+  // A service awards only with the sources it owns (common/auth/policy.h).
+  auth::Caller caller = auth::CallerOf(context->auth_context().get());
+  if (Status s = caller.limits.CheckAward(request->source(), caller.principal); !s.ok()) {
+    return ToGrpc(s);
+  }
   return Reply(core_.AwardPoints(*request), response);
 }
 
-grpc::Status AccrualGrpcService::AdjustPoints(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::AdjustPoints(grpc::ServerContext* context,
                                               const v1::AdjustPointsRequest* request,
                                               v1::LedgerEntry* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
+  // Support adjusts within its limit; referral only reverses (common/auth/policy.h).
+  auth::Caller caller = auth::CallerOf(context->auth_context().get());
+  if (Status s = caller.limits.CheckAdjust(request->delta(), caller.principal); !s.ok()) {
+    return ToGrpc(s);
+  }
   return Reply(core_.AdjustPoints(*request), response);
 }
 

@@ -7,9 +7,9 @@
 namespace loyalty::notification {
 
 GrpcRedemptionClient::GrpcRedemptionClient(const std::string& address,
+                                           std::shared_ptr<grpc::ChannelCredentials> credentials,
                                            std::chrono::milliseconds deadline)
-    : stub_(v1::RedemptionService::NewStub(
-          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+    : stub_(v1::RedemptionService::NewStub(grpc::CreateChannel(address, std::move(credentials)))),
       deadline_(deadline) {}
 
 StatusOr<v1::ListRewardsResponse> GrpcRedemptionClient::ListRewards(const std::string& member_id) {

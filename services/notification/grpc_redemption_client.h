@@ -3,6 +3,8 @@
 // suggestion, never hold the batch).
 #pragma once
 
+#include <grpcpp/security/credentials.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -14,7 +16,9 @@ namespace loyalty::notification {
 
 class GrpcRedemptionClient : public RedemptionClient {
  public:
-  GrpcRedemptionClient(const std::string& address, std::chrono::milliseconds deadline);
+  GrpcRedemptionClient(const std::string& address,
+                       std::shared_ptr<grpc::ChannelCredentials> credentials,
+                       std::chrono::milliseconds deadline);
   StatusOr<v1::ListRewardsResponse> ListRewards(const std::string& member_id) override;
 
  private:

@@ -81,7 +81,8 @@ int Main(int argc, char** argv) {
   // The bot asks accrual for balances; without an address it answers "unavailable".
   std::unique_ptr<GrpcAccrualClient> accrual;
   std::string accrual_address = config.GetString("accrual.address");
-  if (!accrual_address.empty()) accrual = std::make_unique<GrpcAccrualClient>(accrual_address);
+  if (!accrual_address.empty())
+    accrual = std::make_unique<GrpcAccrualClient>(accrual_address, rt->channel_credentials());
   // Redemption suggests a reward in expiring-soon messages and answers /rewards; without an
   // address both behave as before it existed (no suggestion, "catalog not available"). The
   // deadline is short because the event consumer waits for it.
@@ -89,7 +90,8 @@ int Main(int argc, char** argv) {
   std::string redemption_address = config.GetString("redemption.address");
   if (!redemption_address.empty()) {
     redemption = std::make_unique<GrpcRedemptionClient>(
-        redemption_address, std::chrono::milliseconds(config.GetInt("redemption.timeout_ms")));
+        redemption_address, rt->channel_credentials(),
+        std::chrono::milliseconds(config.GetInt("redemption.timeout_ms")));
     core.SetRedemption(redemption.get());
   }
   BalanceBot bot(core, accrual.get(), redemption.get());

@@ -37,7 +37,7 @@ int Main(int argc, char** argv) {
   const Config& config = rt->config();
   auto rules = RedemptionConfig::FromConfig(config);
   if (!rules.ok()) ServiceRuntime::Fail("bad redemption configuration", rules.status());
-  GrpcAccrualClient accrual(config.GetString("accrual.address"),
+  GrpcAccrualClient accrual(config.GetString("accrual.address"), rt->channel_credentials(),
                             std::chrono::milliseconds(config.GetInt("accrual.deadline_ms")));
 
   SystemClock clock;

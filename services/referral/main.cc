@@ -42,7 +42,7 @@ int Main(int argc, char** argv) {
   batch_options.max_batch = config.GetInt("kafka.max_batch");
   batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms"));
 
-  GrpcAccrualClient accrual(config.GetString("accrual.address"));
+  GrpcAccrualClient accrual(config.GetString("accrual.address"), rt->channel_credentials());
   SystemClock clock;
   ReferralCore core(rt->store(), rt->outbox(), clock, accrual, *program);
   ReferralMetrics metrics(rt->registry());

@@ -52,6 +52,7 @@
 #include "services/accrual/input_decoder.h"
 #include "tests/bench/bench_program.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::bench {
@@ -525,7 +526,7 @@ ServiceResult Measure(const Options& o, const Workload& w, testing::DevKafka& ka
   std::printf("broker %s, accrual gRPC %d, metrics %d\n", kafka.bootstrap().c_str(),
               accrual.grpc_port(), metrics_port);
 
-  auto channel = grpc::CreateChannel(accrual.grpc_address(), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(accrual.grpc_address(), testing::TestChannelCredentials());
   auto stub = v1::AccrualService::NewStub(channel);
 
   // (b) Enrollment.

@@ -10,14 +10,15 @@
 #include <thread>
 
 #include "loyalty/v1/accrual.grpc.pb.h"
+#include "tests/support/test_pki.h"
 
 namespace loyalty::testing {
 
 class AccrualClient {
  public:
   explicit AccrualClient(const std::string& address)
-      : stub_(v1::AccrualService::NewStub(
-            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+      : stub_(v1::AccrualService::NewStub(grpc::CreateChannel(address, TestChannelCredentials()))) {
+  }
 
   grpc::Status Enroll(const std::string& member_id, const std::string& phone,
                       v1::Member* member = nullptr) {

@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/test_pki.h"
+
 namespace loyalty::testing {
 
 std::string BinDir() {
@@ -177,6 +179,9 @@ ServiceProcess::ServiceProcess(const std::string& name, const std::string& dir,
   std::vector<std::string> argv = {BinDir() + "/loyalty-" + name,   "--kafka.brokers=" + brokers,
                                    "--data_dir=" + home + "/db",    "--grpc.address=127.0.0.1:0",
                                    "--metrics.address=127.0.0.1:0", "--ports_file=" + ports_file_};
+  // Every service over mutual TLS with a certificate of its own, as in production; a test's
+  // own flags come after, so that it can give other files or --grpc.insecure=true.
+  for (auto& flag : TestPki::Get().ServiceFlags(name)) argv.push_back(flag);
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   process_ = std::make_unique<ChildProcess>(argv, home + "/log");
 }

@@ -357,6 +357,16 @@ void PrintUsage(std::ostream& out) {
          "  --key=KEY            idempotency key of a mutating call (default: a fresh one, "
          "printed;\n"
          "                       repeat a call with the printed key to retry it safely)\n"
+         "  --tls-cert=FILE      client certificate for mutual TLS ($LOYALTY_CTL_TLS_CERT, "
+         "else\n"
+         "                       .run/pki/loyaltyctl.pem if it exists)\n"
+         "  --tls-key=FILE       its private key ($LOYALTY_CTL_TLS_KEY, else "
+         ".run/pki/loyaltyctl.key)\n"
+         "  --tls-ca=FILE        CA the services' certificates chain to ($LOYALTY_CTL_TLS_CA, "
+         "else\n"
+         "                       .run/pki/ca.pem)\n"
+         "  --insecure           plain-text gRPC, for services run with grpc.insecure "
+         "($LOYALTY_CTL_INSECURE=1)\n"
          "\n"
          "Exit status: 0 done, 1 the call or publish failed, 2 usage error.\n";
 }

@@ -53,10 +53,29 @@ std::unique_ptr<grpc::ClientContext> Ctl::NewContext() const {
   return context;
 }
 
+std::shared_ptr<grpc::ChannelCredentials> Ctl::Credentials() const {
+  const GrpcTlsSettings& tls = options_.tls;
+  if (!tls.insecure && tls.ca_file.empty()) {
+    throw CommandFailed(
+        "no TLS settings for gRPC: give --tls-cert, --tls-key and --tls-ca (or "
+        "LOYALTY_CTL_TLS_CERT, _KEY, _CA), or --insecure for services run with grpc.insecure");
+  }
+  if (Status s = CheckTlsFiles(tls); !s.ok()) {
+    std::string message = s.message();
+    for (auto [key, flag] : {std::pair{"grpc.tls.cert_file", "--tls-cert"},
+                             {"grpc.tls.key_file", "--tls-key"},
+                             {"grpc.tls.ca_file", "--tls-ca"}}) {
+      if (message.rfind(key, 0) == 0) message = flag + message.substr(std::string(key).size());
+    }
+    throw CommandFailed(message);
+  }
+  return ChannelCredentials(tls);
+}
+
 grpc::Status Ctl::TryCall(const Rpc& rpc) {
   if (!stub_) {
-    stub_ = v1::AccrualService::NewStub(
-        grpc::CreateChannel(options_.accrual_address, grpc::InsecureChannelCredentials()));
+    stub_ =
+        v1::AccrualService::NewStub(grpc::CreateChannel(options_.accrual_address, Credentials()));
   }
   return rpc(*stub_, NewContext().get());
 }
@@ -68,8 +87,8 @@ void Ctl::Call(const Rpc& rpc, bool mutating) {
 
 grpc::Status Ctl::TryReferralCall(const ReferralRpc& rpc) {
   if (!referral_stub_) {
-    referral_stub_ = v1::ReferralService::NewStub(
-        grpc::CreateChannel(options_.referral_address, grpc::InsecureChannelCredentials()));
+    referral_stub_ =
+        v1::ReferralService::NewStub(grpc::CreateChannel(options_.referral_address, Credentials()));
   }
   return rpc(*referral_stub_, NewContext().get());
 }

@@ -64,6 +64,8 @@ class Ctl {
   void PrintJson(const google::protobuf::Message& message);
 
  private:
+  // For both stubs: throws CommandFailed when TLS is neither configured nor switched off.
+  std::shared_ptr<grpc::ChannelCredentials> Credentials() const;
   GlobalOptions options_;
   std::string generated_key_;
   std::unique_ptr<v1::AccrualService::Stub> stub_;

@@ -20,7 +20,8 @@ std::string Trim(const std::string& text) {
 
 }  // namespace
 
-GlobalOptions GlobalOptions::From(const Args& args, const std::string& bootstrap_file) {
+GlobalOptions GlobalOptions::From(const Args& args, const std::string& bootstrap_file,
+                                  const std::string& pki_dir) {
   GlobalOptions options;
   options.accrual_address = args.Get("accrual", Env("LOYALTY_ACCRUAL_ADDR"));
   if (options.accrual_address.empty()) options.accrual_address = "127.0.0.1:50051";
@@ -34,6 +35,18 @@ GlobalOptions GlobalOptions::From(const Args& args, const std::string& bootstrap
     if (file && std::getline(file, line)) options.brokers = Trim(line);
   }
   if (options.brokers.empty()) options.brokers = "127.0.0.1:9092";
+
+  options.tls.insecure = args.Has("insecure") || Env("LOYALTY_CTL_INSECURE") == "1";
+  options.tls.cert_file = args.Get("tls-cert", Env("LOYALTY_CTL_TLS_CERT"));
+  options.tls.key_file = args.Get("tls-key", Env("LOYALTY_CTL_TLS_KEY"));
+  options.tls.ca_file = args.Get("tls-ca", Env("LOYALTY_CTL_TLS_CA"));
+  const bool given = !options.tls.cert_file.empty() || !options.tls.key_file.empty() ||
+                     !options.tls.ca_file.empty();
+  if (!given && !pki_dir.empty() && std::ifstream(pki_dir + "/loyaltyctl.pem")) {
+    options.tls.cert_file = pki_dir + "/loyaltyctl.pem";
+    options.tls.key_file = pki_dir + "/loyaltyctl.key";
+    options.tls.ca_file = pki_dir + "/ca.pem";
+  }
 
   options.json = args.Has("json");
   if (args.Has("timeout")) options.timeout_seconds = ParseSeconds("--timeout", args.Get("timeout"));

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/grpc_tls.h"
 #include "tools/loyaltyctl/args.h"
 
 namespace loyalty::ctl {
@@ -16,15 +17,21 @@ struct GlobalOptions {
   bool json = false;             // --json
   double timeout_seconds = 10;   // --timeout
   std::string key;               // --key; empty: a fresh key for this run
+  // gRPC over mutual TLS: --tls-cert, --tls-key, --tls-ca, else $LOYALTY_CTL_TLS_CERT, _KEY,
+  // _CA, else .run/pki/loyaltyctl.pem, .key and ca.pem when present (scripts/run-local.sh).
+  // --insecure (or $LOYALTY_CTL_INSECURE=1): plain text, for services run with grpc.insecure.
+  GrpcTlsSettings tls;
 
   // Reads the flags of args, then the environment and bootstrap_file (the first line; the
   // default path is relative to the working directory) for what the flags leave open.
   // Throws UsageError for a bad --timeout or --key.
-  static GlobalOptions From(const Args& args, const std::string& bootstrap_file = ".run/bootstrap");
+  static GlobalOptions From(const Args& args, const std::string& bootstrap_file = ".run/bootstrap",
+                            const std::string& pki_dir = ".run/pki");
 };
 
 // The global flag names, for the unknown-flag check.
 inline constexpr std::string_view kGlobalFlags[] = {"accrual", "referral", "brokers", "json",
-                                                    "timeout", "key",      "help"};
+                                                    "timeout", "key",      "help",    "tls-cert",
+                                                    "tls-key", "tls-ca",   "insecure"};
 
 }  // namespace loyalty::ctl

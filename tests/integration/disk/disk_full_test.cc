@@ -19,6 +19,7 @@
 #include "services/accrual/core/earning.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::testing {
@@ -34,7 +35,7 @@ std::string MemberId(int i) { return "disk-" + std::to_string(i); }
 // the request is field 1 (service name), the answer field 1 (1 SERVING, 2 NOT_SERVING).
 // Returns -1 when the call fails.
 int HealthStatus(const std::string& address, const std::string& service) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(address, TestChannelCredentials());
   grpc::GenericStub stub(channel);
   std::string request;
   request.push_back(0x0a);

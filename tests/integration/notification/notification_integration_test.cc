@@ -17,6 +17,7 @@
 #include "services/notification/core/templates.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::testing {
@@ -92,7 +93,7 @@ class NotificationIntegrationTest : public ::testing::Test {
         std::make_unique<ServiceProcess>("notification", dir.path(), kafka.bootstrap(), flags);
     notification->Start();
     stub = v1::NotificationService::NewStub(
-        grpc::CreateChannel(notification->grpc_address(), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(notification->grpc_address(), TestChannelCredentials()));
   }
 
   grpc::Status SetPrefs(const v1::Preferences& p) {

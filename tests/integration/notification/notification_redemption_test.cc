@@ -17,6 +17,7 @@
 #include "services/notification/core/i18n.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::testing {
@@ -36,7 +37,7 @@ class NotificationRedemptionTest : public ::testing::Test {
         std::vector<std::string>{"--accrual.address=" + accrual.grpc_address()});
     redemption->Start();
     redemption_stub = v1::RedemptionService::NewStub(
-        grpc::CreateChannel(redemption->grpc_address(), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(redemption->grpc_address(), TestChannelCredentials()));
     http_log = dir.Sub("http.log");
     http = std::make_unique<ChildProcess>(
         std::vector<std::string>{kPython, kScripts + "/http_sink.py", http_log,
@@ -56,7 +57,7 @@ class NotificationRedemptionTest : public ::testing::Test {
             "--telegram.port_file=" + dir.Sub("telegram.port"), "--notification.seed=7"});
     notification->Start();
     stub = v1::NotificationService::NewStub(
-        grpc::CreateChannel(notification->grpc_address(), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(notification->grpc_address(), TestChannelCredentials()));
   }
 
   void CreateReward(const std::string& id, const std::string& name, int64_t price) {

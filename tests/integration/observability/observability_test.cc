@@ -32,6 +32,7 @@
 #include "loyalty/v1/redemption.grpc.pb.h"
 #include "loyalty/v1/referral.grpc.pb.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::testing {
@@ -266,15 +267,15 @@ TEST_F(ObservabilityTest, EveryDashboardPanelHasDataUnderADemoLoad) {
   int sink_port = std::stoi(WaitForFile(dir_.Sub("http.port")));
 
   auto accrual_stub = v1::AccrualService::NewStub(
-      grpc::CreateChannel(accrual.grpc_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(accrual.grpc_address(), TestChannelCredentials()));
   auto referral_stub = v1::ReferralService::NewStub(
-      grpc::CreateChannel(referral.grpc_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(referral.grpc_address(), TestChannelCredentials()));
   auto redemption_stub = v1::RedemptionService::NewStub(
-      grpc::CreateChannel(redemption.grpc_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(redemption.grpc_address(), TestChannelCredentials()));
   auto outage_stub = v1::RedemptionService::NewStub(
-      grpc::CreateChannel(redemption_outage.grpc_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(redemption_outage.grpc_address(), TestChannelCredentials()));
   auto notification_stub = v1::NotificationService::NewStub(
-      grpc::CreateChannel(notification.grpc_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(notification.grpc_address(), TestChannelCredentials()));
   auto rpc = [](auto call) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

@@ -23,6 +23,7 @@
 #include "loyalty/v1/redemption.grpc.pb.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::testing {
@@ -82,7 +83,7 @@ class Cluster {
     StartAccrual();
     redemption_.Start();
     stub_ = v1::RedemptionService::NewStub(
-        grpc::CreateChannel(redemption_.grpc_address(), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(redemption_.grpc_address(), TestChannelCredentials()));
   }
 
   void StartAccrual() {

@@ -15,6 +15,7 @@
 #include "loyalty/v1/redemption.grpc.pb.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::testing {
@@ -35,7 +36,7 @@ class RedemptionCluster {
   void StartRedemption() {
     redemption_->Start();
     stub_ = v1::RedemptionService::NewStub(
-        grpc::CreateChannel(redemption_->grpc_address(), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(redemption_->grpc_address(), TestChannelCredentials()));
   }
 
   // Enrolls each member and publishes one purchase per member to loyalty.purchases.v1 that

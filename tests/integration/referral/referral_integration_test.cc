@@ -15,6 +15,7 @@
 #include "loyalty/v1/referral.grpc.pb.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::testing {
@@ -47,7 +48,7 @@ class ReferralIntegrationTest : public ::testing::Test {
 
   void Connect() {
     stub = v1::ReferralService::NewStub(
-        grpc::CreateChannel(referral->grpc_address(), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(referral->grpc_address(), TestChannelCredentials()));
   }
 
   template <typename Call>

@@ -26,6 +26,7 @@
 #include "loyalty/v1/redemption.grpc.pb.h"
 #include "loyalty/v1/referral.grpc.pb.h"
 #include "tests/support/process.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
 
 namespace loyalty::testing {
@@ -109,7 +110,7 @@ TEST_F(RuntimeGrpcTest, EveryMethodRefusesAnUndecodablePayloadAndHealthNamesEach
   for (const Service& s : Services()) {
     ASSERT_NE(s.descriptor, nullptr) << s.name;
     auto process = StartService(s.name);
-    auto channel = grpc::CreateChannel(process->grpc_address(), grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel(process->grpc_address(), TestChannelCredentials());
     for (int i = 0; i < s.descriptor->method_count(); ++i) {
       const auto* method = s.descriptor->method(i);
       const std::string path = "/" + s.descriptor->full_name() + "/" + method->name();
@@ -133,7 +134,7 @@ TEST_F(RuntimeGrpcTest, EveryMethodRefusesAnUndecodablePayloadAndHealthNamesEach
 TEST_F(RuntimeGrpcTest, SigtermStopsQuicklyWithAnIdleChannelOpen) {
   for (const Service& s : Services()) {
     auto process = StartService(s.name);
-    auto idle = grpc::CreateChannel(process->grpc_address(), grpc::InsecureChannelCredentials());
+    auto idle = grpc::CreateChannel(process->grpc_address(), TestChannelCredentials());
     ASSERT_TRUE(CallUnary(idle, "/grpc.health.v1.Health/Check", "").ok()) << s.name;
     const auto start = steady_clock::now();
     process->process().Signal(SIGTERM);
@@ -155,8 +156,8 @@ TEST_F(RuntimeGrpcTest, SigtermStopsQuicklyWithAnIdleChannelOpen) {
 // call answered OK was applied: after a restart each enrolled member is there.
 TEST_F(RuntimeGrpcTest, CallsRacingSigtermEndCleanlyAndWhatWasAcknowledgedStays) {
   auto process = StartService("accrual");
-  auto channel = grpc::CreateChannel(process->grpc_address(), grpc::InsecureChannelCredentials());
-  auto idle = grpc::CreateChannel(process->grpc_address(), grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(process->grpc_address(), TestChannelCredentials());
+  auto idle = grpc::CreateChannel(process->grpc_address(), TestChannelCredentials());
   ASSERT_TRUE(CallUnary(idle, "/grpc.health.v1.Health/Check", "").ok());
   std::atomic<bool> stop{false};
   std::mutex mu;
@@ -202,7 +203,7 @@ TEST_F(RuntimeGrpcTest, CallsRacingSigtermEndCleanlyAndWhatWasAcknowledgedStays)
   EXPECT_TRUE(other.empty()) << other.front();
 
   process->Start();
-  auto after = grpc::CreateChannel(process->grpc_address(), grpc::InsecureChannelCredentials());
+  auto after = grpc::CreateChannel(process->grpc_address(), TestChannelCredentials());
   for (const auto& member_id : enrolled) {
     v1::GetMemberRequest request;
     request.set_member_id(member_id);

@@ -89,7 +89,7 @@ class GrpcRuntimeTest : public ::testing::Test {
   void SetUp() override {
     server_.AddService(&accrual_);
     server_.AddService(&redemption_);
-    ASSERT_TRUE(server_.Start("127.0.0.1:0").ok());
+    ASSERT_TRUE(server_.Start("127.0.0.1:0", grpc::InsecureServerCredentials()).ok());
     channel_ = Connect(server_.port());
   }
 

@@ -105,7 +105,7 @@ class GrpcServerTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(metrics_.Serve("127.0.0.1:0").ok());
     ASSERT_GT(metrics_.port(), 0);
-    ASSERT_TRUE(server_.Start("127.0.0.1:0").ok());
+    ASSERT_TRUE(server_.Start("127.0.0.1:0", grpc::InsecureServerCredentials()).ok());
     ASSERT_GT(server_.port(), 0);
   }
 
@@ -210,7 +210,7 @@ TEST_F(GrpcServerTest, ShutdownStopsServingAndWaitReturns) {
 TEST(GrpcServerStartTest, FailsOnUnbindableAddress) {
   Metrics metrics;
   GrpcServer server(metrics);
-  EXPECT_FALSE(server.Start("256.0.0.1:0").ok());
+  EXPECT_FALSE(server.Start("256.0.0.1:0", grpc::InsecureServerCredentials()).ok());
   EXPECT_EQ(server.port(), 0);
   server.Shutdown();  // No-op before a successful start.
   server.Wait();
