@@ -81,7 +81,7 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   }
   rt->config_ = std::move(*config);
   try {
-    rt->brokers_ = rt->config_.GetString("kafka.brokers");
+    rt->kafka_.brokers = rt->config_.GetString("kafka.brokers");
     std::string data_dir = rt->config_.GetString("data_dir");
     std::filesystem::create_directories(data_dir);
     // Nothing starts on a disk that cannot take writes (common/disk_guard.h); the stand-in
@@ -118,7 +118,7 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   } catch (const std::exception& e) {
     Fail("bad configuration", InvalidArgument(e.what()));
   }
-  auto producer = KafkaProducer::Create(rt->brokers_);
+  auto producer = KafkaProducer::Create(rt->kafka_);
   if (!producer.ok()) Fail("cannot create the Kafka producer", producer.status());
   rt->producer_ = std::move(*producer);
   rt->outbox_ = std::make_unique<Outbox>(*rt->store_);
@@ -215,7 +215,7 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
   }
   LogInfo(name_ + " ready", {{"grpc_port", std::to_string(server.port())},
                              {"metrics_port", std::to_string(metrics_.port())},
-                             {"brokers", brokers_}});
+                             {"brokers", kafka_.brokers}});
   int signal = WaitForShutdownSignal();
   LogInfo("shutting down", {{"signal", std::to_string(signal)}});
   server.Shutdown();

@@ -55,7 +55,9 @@ class ServiceRuntime {
   OutboxRelay& relay() { return *relay_; }
   Metrics& metrics() { return metrics_; }
   prometheus::Registry& registry() { return metrics_.registry(); }
-  const std::string& brokers() const { return brokers_; }
+  // Where and how the service's Kafka clients connect.
+  const KafkaClientSettings& kafka() const { return kafka_; }
+  const std::string& brokers() const { return kafka_.brokers; }
   const std::string& name() const { return name_; }
 
   // Serves gRPC and /metrics, writes the ports file if configured, blocks until SIGTERM or
@@ -90,7 +92,7 @@ class ServiceRuntime {
 
   std::string name_;
   Config config_;
-  std::string brokers_;
+  KafkaClientSettings kafka_;
   std::unique_ptr<Store> store_;
   Metrics metrics_;
   std::unique_ptr<KafkaProducer> producer_;

@@ -98,7 +98,7 @@ KafkaProducer& Ctl::producer() {
   if (!producer_) {
     // A message the broker has not acknowledged within --timeout fails instead of waiting
     // for the producer's default of 30 s.
-    auto created = KafkaProducer::Create(options_.brokers,
+    auto created = KafkaProducer::Create({options_.brokers},
                                          {{"message.timeout.ms", std::to_string(TimeoutMs())}});
     if (!created.ok()) throw CommandFailed("Kafka producer: " + created.status().message());
     producer_ = std::move(*created);

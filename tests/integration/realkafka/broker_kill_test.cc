@@ -75,7 +75,7 @@ TEST(RealKafkaBrokerKillTest, KillNineOfThePartitionLeaderMidStreamLosesNothing)
   } restart{leader};
 
   // The feed waits out the election instead of giving up after the default 30 s.
-  auto producer = KafkaProducer::Create(kafka.bootstrap(), {{"message.timeout.ms", "180000"}});
+  auto producer = KafkaProducer::Create({kafka.bootstrap()}, {{"message.timeout.ms", "180000"}});
   ASSERT_TRUE(producer.ok());
   std::atomic<int> delivered{0};
   std::atomic<int> failed{0};
@@ -132,7 +132,7 @@ TEST(RealKafkaBrokerKillTest, KillNineOfThePartitionLeaderMidStreamLosesNothing)
     ASSERT_EQ(balance.available(), expected[i]) << MemberId(i);
   }
 
-  auto consumer = KafkaConsumer::Create(kafka.bootstrap(), "leader-kill-reader");
+  auto consumer = KafkaConsumer::Create({kafka.bootstrap()}, "leader-kill-reader");
   ASSERT_TRUE(consumer.ok());
   ASSERT_TRUE((*consumer)->AssignAll({"loyalty.events.v1"}, {}).ok());
   std::unordered_map<std::string, std::string> earned_event_by_purchase;
