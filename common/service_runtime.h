@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/idempotent.h"
 #include "common/kafka.h"
+#include "common/kafka_settings.h"
 #include "common/metrics.h"
 #include "common/outbox_relay.h"
 #include "common/retention.h"
@@ -43,8 +44,9 @@ class ServiceRuntime {
                                                 std::vector<std::string> column_families,
                                                 const ConfigKeys& keys);
 
-  // The keys every service has: data_dir, kafka.brokers, grpc.address, metrics.address,
-  // store.sync, ports_file, idempotency.*; addresses on the service's default ports.
+  // The keys every service has: data_dir, the Kafka client keys (KafkaClientKeys: brokers,
+  // security), grpc.address, metrics.address, store.sync, ports_file, idempotency.*; addresses
+  // on the service's default ports.
   static ConfigKeys RuntimeKeys(const std::string& name, int default_grpc_port,
                                 int default_metrics_port);
   ~ServiceRuntime();
@@ -55,7 +57,9 @@ class ServiceRuntime {
   OutboxRelay& relay() { return *relay_; }
   Metrics& metrics() { return metrics_; }
   prometheus::Registry& registry() { return metrics_.registry(); }
-  const std::string& brokers() const { return brokers_; }
+  // Where and how the service's Kafka clients connect (kafka.brokers, security keys).
+  const KafkaClientSettings& kafka() const { return kafka_; }
+  const std::string& brokers() const { return kafka_.brokers; }
   const std::string& name() const { return name_; }
 
   // Serves gRPC and /metrics, writes the ports file if configured, blocks until SIGTERM or
@@ -90,7 +94,7 @@ class ServiceRuntime {
 
   std::string name_;
   Config config_;
-  std::string brokers_;
+  KafkaClientSettings kafka_;
   std::unique_ptr<Store> store_;
   Metrics metrics_;
   std::unique_ptr<KafkaProducer> producer_;
