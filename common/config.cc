@@ -76,6 +76,13 @@ const std::set<std::string> kSharedEnvironment = {
     "LOYALTY_START_TIMEOUT",
     "LOYALTY_TEST_LABELS",
     "LOYALTY_SKIP",
+    // scripts/kafka.sh's: the test cluster's state, cache, ports, partitions and heap, set in
+    // the environment the realkafka tests (and the services they start) run in.
+    "LOYALTY_KAFKA_DIR",
+    "LOYALTY_KAFKA_CACHE",
+    "LOYALTY_KAFKA_PORT",
+    "LOYALTY_KAFKA_PARTITIONS",
+    "LOYALTY_KAFKA_HEAP",
 };
 
 ConfigKey StringKey(std::string path, std::string default_value, std::string meaning) {

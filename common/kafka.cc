@@ -17,14 +17,34 @@
 namespace loyalty {
 namespace {
 
-Status SetAll(RdKafka::Conf& conf, const KafkaHeaders& properties) {
+// The client's configuration: its defaults, then the settings' properties, then extra; and
+// the event logger.
+StatusOr<std::unique_ptr<RdKafka::Conf>> NewConf(KafkaProperties properties,
+                                                 const KafkaClientSettings& settings,
+                                                 const KafkaProperties& extra,
+                                                 KafkaEventLogger* events) {
+  properties["bootstrap.servers"] = settings.brokers;
+  for (const auto& [k, v] : settings.properties) properties[k] = v;
+  for (const auto& [k, v] : extra) properties[k] = v;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
   for (const auto& [k, v] : properties) {
-    if (conf.set(k, v, error) != RdKafka::Conf::CONF_OK) {
+    if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
       return InvalidArgument("kafka property " + k + ": " + error);
     }
   }
-  return Status::Ok();
+  if (conf->set("event_cb", static_cast<RdKafka::EventCb*>(events), error) !=
+      RdKafka::Conf::CONF_OK) {
+    return Internal("kafka event_cb: " + error);
+  }
+  return conf;
+}
+
+LogLevel LevelOfSyslog(int severity) {
+  if (severity <= RdKafka::Event::EVENT_SEVERITY_ERROR) return LogLevel::kError;
+  if (severity == RdKafka::Event::EVENT_SEVERITY_WARNING) return LogLevel::kWarn;
+  if (severity == RdKafka::Event::EVENT_SEVERITY_DEBUG) return LogLevel::kDebug;
+  return LogLevel::kInfo;
 }
 
 }  // namespace
@@ -50,6 +70,53 @@ std::string KafkaErrorName(RdKafka::ErrorCode code) {
   return name;
 }
 
+bool IsSecurityError(RdKafka::ErrorCode code) {
+  switch (code) {
+    case RdKafka::ERR__AUTHENTICATION:  // SASL refused, or no client certificate
+    case RdKafka::ERR__SSL:             // the TLS handshake failed
+    case RdKafka::ERR_SASL_AUTHENTICATION_FAILED:
+    case RdKafka::ERR_UNSUPPORTED_SASL_MECHANISM:
+    case RdKafka::ERR_ILLEGAL_SASL_STATE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void KafkaEventLogger::event_cb(RdKafka::Event& event) {
+  switch (event.type()) {
+    case RdKafka::Event::EVENT_LOG:
+      Log(LevelOfSyslog(event.severity()), "librdkafka: " + event.str(), {{"fac", event.fac()}});
+      return;
+    case RdKafka::Event::EVENT_ERROR: {
+      const RdKafka::ErrorCode code = event.err();
+      if (IsSecurityError(code)) {
+        {
+          std::lock_guard lock(mu_);
+          last_security_error_ = event.str();
+        }
+        LogError("kafka authentication failed",
+                 {{"reason", KafkaErrorName(code)},
+                  {"error", event.str()},
+                  {"check",
+                   "kafka.security_protocol, kafka.sasl_mechanism, kafka.sasl_username, "
+                   "kafka.sasl_password, kafka.ssl_* (docs/operations.md)"}});
+        return;
+      }
+      Log(event.fatal() ? LogLevel::kError : LogLevel::kWarn, "kafka error",
+          {{"reason", KafkaErrorName(code)}, {"error", event.str()}});
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+std::string KafkaEventLogger::last_security_error() const {
+  std::lock_guard lock(mu_);
+  return last_security_error_;
+}
+
 namespace {
 DeliveryResult ResultOf(RdKafka::ErrorCode err, std::string message) {
   DeliveryResult result;
@@ -73,13 +140,12 @@ class KafkaProducer::DeliveryReporter : public RdKafka::DeliveryReportCb {
   }
 };
 
-StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string& brokers,
-                                                               const KafkaHeaders& extra) {
+StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const KafkaClientSettings& settings,
+                                                               const KafkaProperties& extra) {
   std::unique_ptr<KafkaProducer> producer(new KafkaProducer());
   producer->reporter_ = std::make_unique<DeliveryReporter>();
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  KafkaHeaders properties = {
-      {"bootstrap.servers", brokers},
+  producer->events_ = std::make_unique<KafkaEventLogger>();
+  const KafkaProperties defaults = {
       {"enable.idempotence", "true"},
       {"acks", "all"},
       {"partitioner", "murmur2_random"},
@@ -88,8 +154,9 @@ StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::string
       {"batch.num.messages", "10000"},
       {"queue.buffering.max.messages", "1000000"},
   };
-  for (const auto& [k, v] : extra) properties[k] = v;
-  if (auto s = SetAll(*conf, properties); !s.ok()) return s;
+  auto made = NewConf(defaults, settings, extra, producer->events_.get());
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::Conf> conf = std::move(*made);
   std::string error;
   if (conf->set("dr_cb", producer->reporter_.get(), error) != RdKafka::Conf::CONF_OK) {
     return Internal("kafka dr_cb: " + error);
@@ -135,12 +202,12 @@ bool KafkaProducer::Flush(int timeout_ms) {
   return producer_->flush(timeout_ms) == RdKafka::ERR_NO_ERROR;
 }
 
-StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const std::string& brokers,
+StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const KafkaClientSettings& settings,
                                                                const std::string& group_id,
                                                                prometheus::Registry* registry) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  KafkaHeaders properties = {
-      {"bootstrap.servers", brokers},
+  std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer());
+  consumer->events_ = std::make_unique<KafkaEventLogger>();
+  const KafkaProperties defaults = {
       {"group.id", group_id},
       // Offsets live in the service's RocksDB, written with the effects of the messages.
       {"enable.auto.commit", "false"},
@@ -151,10 +218,10 @@ StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(const std::string
       {"enable.partition.eof", "false"},
       {"fetch.wait.max.ms", "10"},
   };
-  if (auto s = SetAll(*conf, properties); !s.ok()) return s;
+  auto conf = NewConf(defaults, settings, {}, consumer->events_.get());
+  if (!conf.ok()) return conf.status();
   std::string error;
-  std::unique_ptr<KafkaConsumer> consumer(new KafkaConsumer());
-  consumer->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  consumer->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
   if (!consumer->consumer_) return Internal("kafka consumer: " + error);
   if (registry != nullptr) {
     consumer->out_of_range_ =
@@ -203,6 +270,15 @@ Status KafkaConsumer::AssignAll(const std::vector<std::string>& topics,
           }
         }
         break;
+      }
+      if (err != RdKafka::ERR_NO_ERROR) {
+        // No broker answered: serve the client's events (no partition is assigned yet, so
+        // no message comes), which tells a refused login from a cluster still starting.
+        std::unique_ptr<RdKafka::Message> none(consumer_->consume(0));
+        if (std::string security = events_->last_security_error(); !security.empty()) {
+          RdKafka::TopicPartition::destroy(partitions);
+          return FailedPrecondition("kafka authentication failed: " + security);
+        }
       }
       if (std::chrono::steady_clock::now() > deadline) {
         RdKafka::TopicPartition::destroy(partitions);

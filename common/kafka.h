@@ -1,7 +1,8 @@
 // Thin wrappers over librdkafka for the services: an idempotent producer with the murmur2
 // partitioner (Java and C++ producers agree on a member's partition), and a consumer that
 // is assigned whole topics and starts at offsets the service keeps in its own RocksDB, so
-// that the offsets are committed in the same write as the effects of the messages.
+// that the offsets are committed in the same write as the effects of the messages. Both take
+// the cluster's address and security settings as one KafkaClientSettings.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -12,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +26,18 @@
 namespace loyalty {
 
 using KafkaHeaders = std::map<std::string, std::string>;
+// librdkafka configuration properties by name ("security.protocol" -> "SASL_SSL").
+using KafkaProperties = std::map<std::string, std::string>;
+
+// Where a client connects and how it authenticates: bootstrap.servers, and librdkafka
+// properties (security.protocol, sasl.*, ssl.*, the operator's kafka.client_properties) set
+// on every producer and consumer after their defaults. KafkaClientSettingsFrom
+// (common/kafka_settings.h) builds it from the configuration, checked; {brokers} alone is a
+// PLAINTEXT cluster such as the dev broker.
+struct KafkaClientSettings {
+  std::string brokers;
+  KafkaProperties properties = {};
+};
 // A consumed record as the cores see it (common/input.h): no librdkafka type in it.
 using KafkaMessage = InputMessage;
 
@@ -35,6 +49,24 @@ using KafkaMessage = InputMessage;
 bool IsPermanentRecordError(RdKafka::ErrorCode code);
 // librdkafka's name of the error in lower case ("msg_size_too_large"), for metric labels.
 std::string KafkaErrorName(RdKafka::ErrorCode code);
+// Whether the client could not authenticate the broker or itself: SASL refused (a wrong user,
+// password or mechanism) or the TLS handshake failed (an unknown CA, a name mismatch, a client
+// certificate refused). Retrying does not help until an operator fixes the settings.
+bool IsSecurityError(RdKafka::ErrorCode code);
+
+// A client's librdkafka events in the service log (common/log.h): its log lines, and its
+// errors, a security error (IsSecurityError) as one the operator can act on. Remembers the
+// last security error for the code that waits on the cluster (KafkaConsumer::AssignAll).
+class KafkaEventLogger : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override;
+  // The last security error's message, or "" if there was none.
+  std::string last_security_error() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::string last_security_error_;  // guarded by mu_
+};
 
 // The answer for one produced record.
 struct DeliveryResult {
@@ -48,9 +80,10 @@ class KafkaProducer {
  public:
   using DeliveryCallback = std::function<void(const DeliveryResult& result)>;
 
-  // extra: further librdkafka properties (e.g. linger.ms), applied after the defaults.
-  static StatusOr<std::unique_ptr<KafkaProducer>> Create(const std::string& brokers,
-                                                         const KafkaHeaders& extra = {});
+  // extra: further librdkafka properties of this producer (e.g. message.timeout.ms), applied
+  // after the defaults and the settings' properties.
+  static StatusOr<std::unique_ptr<KafkaProducer>> Create(const KafkaClientSettings& settings,
+                                                         const KafkaProperties& extra = {});
   ~KafkaProducer();
 
   // Queues a message; on_delivery runs from Poll or Flush once the broker answered. When the
@@ -67,6 +100,7 @@ class KafkaProducer {
   KafkaProducer() = default;
   class DeliveryReporter;
   std::unique_ptr<DeliveryReporter> reporter_;
+  std::unique_ptr<KafkaEventLogger> events_;
   std::unique_ptr<RdKafka::Producer> producer_;
 };
 
@@ -85,14 +119,16 @@ class KafkaConsumer {
  public:
   // registry: where kafka_consumer_offset_out_of_range{topic,partition} goes (1 while a
   // partition is stopped); none in tools and tests that do not need it.
-  static StatusOr<std::unique_ptr<KafkaConsumer>> Create(const std::string& brokers,
+  static StatusOr<std::unique_ptr<KafkaConsumer>> Create(const KafkaClientSettings& settings,
                                                          const std::string& group_id,
                                                          prometheus::Registry* registry = nullptr);
   ~KafkaConsumer();
 
   // Assigns every partition of the topics. A partition starts at next_offsets (the stored
   // offset of the next message to read) or, if it has none, at the beginning. Waits up to
-  // wait_ms for topics to appear.
+  // wait_ms for topics to appear; gives up at once with FailedPrecondition when no broker
+  // answers and the client saw a security error (IsSecurityError): a wrong password does not
+  // heal by waiting.
   Status AssignAll(const std::vector<std::string>& topics,
                    const std::map<TopicPartition, int64_t>& next_offsets, int wait_ms = 30000);
   // One message, or nothing if none arrived within timeout_ms. A partition whose offset is
@@ -111,6 +147,7 @@ class KafkaConsumer {
  private:
   KafkaConsumer() = default;
   void Stop(const TopicPartition& tp, int64_t stored);
+  std::unique_ptr<KafkaEventLogger> events_;  // outlives consumer_, which calls it
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::vector<TopicPartition> assigned_;
   std::map<TopicPartition, StoppedPartition> stopped_;

@@ -32,22 +32,27 @@ ConfigKeys ServiceRuntime::RuntimeKeys(const std::string& name, int default_grpc
                                        int default_metrics_port) {
   ConfigKeys keys = {
       StringKey("data_dir", "./data/" + name, "RocksDB directory of the service's state"),
-      StringKey("kafka.brokers", "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)"),
-      StringKey("grpc.address", "0.0.0.0:" + std::to_string(default_grpc_port),
-                "gRPC listen address (port 0: any free port)"),
-      StringKey("metrics.address", "0.0.0.0:" + std::to_string(default_metrics_port),
-                "Prometheus /metrics listen address (port 0: any free port)"),
-      BoolKey("store.sync", true, "fsync the WAL on every commit; never turn off in production"),
-      IntKey("store.disk_min_free_bytes", 64 << 20,
-             "below this much free space on the data disk nothing is written or acknowledged; "
-             "the service waits for space (docs/operations.md, A full disk)"),
-      StringKey("ports_file", "",
-                "if set, the bound ports are written here as JSON once serving (for tests)"),
-      IntKey("idempotency.retention_days", 30,
-             "idempotency and dedupe records are kept this long, then deleted"),
-      IntKey("idempotency.sweep_interval_seconds", 3600,
-             "how often expired idempotency and dedupe records are deleted"),
   };
+  keys = JoinKeys(std::move(keys), KafkaClientKeys());
+  keys = JoinKeys(
+      std::move(keys),
+      {
+          StringKey("grpc.address", "0.0.0.0:" + std::to_string(default_grpc_port),
+                    "gRPC listen address (port 0: any free port)"),
+          StringKey("metrics.address", "0.0.0.0:" + std::to_string(default_metrics_port),
+                    "Prometheus /metrics listen address (port 0: any free port)"),
+          BoolKey("store.sync", true,
+                  "fsync the WAL on every commit; never turn off in production"),
+          IntKey("store.disk_min_free_bytes", 64 << 20,
+                 "below this much free space on the data disk nothing is written or acknowledged; "
+                 "the service waits for space (docs/operations.md, A full disk)"),
+          StringKey("ports_file", "",
+                    "if set, the bound ports are written here as JSON once serving (for tests)"),
+          IntKey("idempotency.retention_days", 30,
+                 "idempotency and dedupe records are kept this long, then deleted"),
+          IntKey("idempotency.sweep_interval_seconds", 3600,
+                 "how often expired idempotency and dedupe records are deleted"),
+      });
   return JoinKeys(JoinKeys(std::move(keys), GrpcTlsKeys()), auth::PolicyKeys());
 }
 
@@ -82,7 +87,12 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   }
   rt->config_ = std::move(*config);
   try {
-    rt->brokers_ = rt->config_.GetString("kafka.brokers");
+    auto kafka = KafkaClientSettingsFrom(rt->config_);
+    if (!kafka.ok()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(), kafka.status().message().c_str());
+      Fail("bad configuration", kafka.status());
+    }
+    rt->kafka_ = std::move(*kafka);
     auto tls = GrpcTlsFromConfig(rt->config_);
     if (!tls.ok()) {
       std::fprintf(stderr, "%s: %s\n", program.c_str(), tls.status().message().c_str());
@@ -136,7 +146,7 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
   } catch (const std::exception& e) {
     Fail("bad configuration", InvalidArgument(e.what()));
   }
-  auto producer = KafkaProducer::Create(rt->brokers_);
+  auto producer = KafkaProducer::Create(rt->kafka_);
   if (!producer.ok()) Fail("cannot create the Kafka producer", producer.status());
   rt->producer_ = std::move(*producer);
   rt->outbox_ = std::make_unique<Outbox>(*rt->store_);
@@ -233,9 +243,11 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
     Status s = WritePortsFile(ports_file, {{"grpc", server.port()}, {"metrics", metrics_.port()}});
     if (!s.ok()) Fail("cannot write the ports file", s);
   }
-  LogInfo(name_ + " ready", {{"grpc_port", std::to_string(server.port())},
-                             {"metrics_port", std::to_string(metrics_.port())},
-                             {"brokers", brokers_}});
+  LogInfo(name_ + " ready",
+          {{"grpc_port", std::to_string(server.port())},
+           {"metrics_port", std::to_string(metrics_.port())},
+           {"brokers", kafka_.brokers},
+           {"kafka_security_protocol", kafka_.properties.at("security.protocol")}});
   int signal = WaitForShutdownSignal();
   LogInfo("shutting down", {{"signal", std::to_string(signal)}});
   server.Shutdown();

@@ -20,6 +20,7 @@
 #include "common/grpc_tls.h"
 #include "common/idempotent.h"
 #include "common/kafka.h"
+#include "common/kafka_settings.h"
 #include "common/metrics.h"
 #include "common/outbox_relay.h"
 #include "common/retention.h"
@@ -46,9 +47,10 @@ class ServiceRuntime {
                                                 std::vector<std::string> column_families,
                                                 const ConfigKeys& keys);
 
-  // The keys every service has: data_dir, kafka.brokers, grpc.address, metrics.address,
-  // store.sync, ports_file, idempotency.*, grpc.tls.* and grpc.insecure (GrpcTlsKeys);
-  // addresses on the service's default ports.
+  // The keys every service has: data_dir, the Kafka client keys (KafkaClientKeys: brokers,
+  // security), grpc.address, metrics.address, store.sync, ports_file, idempotency.*, the gRPC
+  // TLS keys (GrpcTlsKeys) and the policy keys (auth::PolicyKeys); addresses on the service's
+  // default ports.
   static ConfigKeys RuntimeKeys(const std::string& name, int default_grpc_port,
                                 int default_metrics_port);
   ~ServiceRuntime();
@@ -59,7 +61,9 @@ class ServiceRuntime {
   OutboxRelay& relay() { return *relay_; }
   Metrics& metrics() { return metrics_; }
   prometheus::Registry& registry() { return metrics_.registry(); }
-  const std::string& brokers() const { return brokers_; }
+  // Where and how the service's Kafka clients connect (kafka.brokers, security keys).
+  const KafkaClientSettings& kafka() const { return kafka_; }
+  const std::string& brokers() const { return kafka_.brokers; }
   const std::string& name() const { return name_; }
   // For the service's clients of other services: its certificate as client identity.
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const {
@@ -103,7 +107,7 @@ class ServiceRuntime {
 
   std::string name_;
   Config config_;
-  std::string brokers_;
+  KafkaClientSettings kafka_;
   GrpcTlsSettings tls_;
   std::unique_ptr<auth::PolicyFile> policy_file_;
   std::shared_ptr<auth::Authorizer> authorizer_;

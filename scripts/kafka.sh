@@ -6,6 +6,8 @@
 #        scripts/kafka.sh stop                    stop the nodes this script started
 #        scripts/kafka.sh status                  exit 0 when running (prints the nodes)
 #        scripts/kafka.sh bootstrap               print the bootstrap.servers list
+#        scripts/kafka.sh sasl-ssl                print the librdkafka properties of the
+#                                                 SASL_SSL listener (kcat -F reads them)
 #        scripts/kafka.sh classpath               fetch (once); print the jars' class path
 #        scripts/kafka.sh start-node N            start node N again on its data (after a
 #                                                 fault test killed it); no-op when running
@@ -15,11 +17,17 @@
 # formats fresh storage, so a cluster starts empty. Idempotent: start while running does
 # nothing, stop when stopped does nothing; stop only signals the pids in its own pid files.
 #
+# Every node has two client listeners: PLAINTEXT on PORT+i-1 (what the tests use) and SASL_SSL
+# on PORT+300+i-1, mechanism PLAIN, one user (SASL_USER / SASL_PASSWORD below), with a
+# self-signed server certificate (SAN 127.0.0.1 and localhost) made once with keytool into
+# $LOYALTY_KAFKA_CACHE/tls; its PEM is the CA file clients verify the brokers with.
+#
 # Environment:
 #   LOYALTY_KAFKA_DIR         state (config, data, logs, pid files); default /tmp/loyalty-kafka
 #   LOYALTY_KAFKA_CACHE       jar cache; default ~/.cache/loyalty-kafka
 #   LOYALTY_KAFKA_PORT        first client port (default 19092); node i listens on PORT+i-1
-#                             for clients and PORT+100+i-1 for the controller quorum
+#                             for PLAINTEXT clients, PORT+300+i-1 for SASL_SSL clients and
+#                             PORT+100+i-1 for the controller quorum
 #   LOYALTY_KAFKA_PARTITIONS  partitions per platform topic (default 4, as the dev broker)
 #   LOYALTY_KAFKA_HEAP        JVM heap per node (default 384m)
 set -euo pipefail
@@ -33,6 +41,12 @@ HEAP="${LOYALTY_KAFKA_HEAP:-384m}"
 POM="$ROOT/tools/kafka/pom.xml"
 VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM")"
 JARS="$CACHE/$VERSION"
+TLS="$CACHE/tls"
+# The test user of the SASL_SSL listener; fixed, as the cluster is for tests and trials only.
+SASL_USER=loyalty
+SASL_PASSWORD=loyalty-secret
+# The broker's keystore password (the keystore is a test fixture, not a secret).
+KEYSTORE_PASSWORD=loyalty-keystore
 
 # The platform's topics, as tools/devkafka creates them.
 TOPICS=(
@@ -48,6 +62,7 @@ die() {
 
 client_port() { echo $((PORT + $1 - 1)); }
 controller_port() { echo $((PORT + 100 + $1 - 1)); }
+sasl_ssl_port() { echo $((PORT + 300 + $1 - 1)); }
 
 bootstrap_list() {
   local n="$1" list="" i
@@ -61,6 +76,12 @@ alive() {
   local stat
   stat="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
   [ -n "$stat" ] && [ "${stat:0:1}" != Z ]
+}
+
+sasl_ssl_list() {
+  local n="$1" list="" i
+  for ((i = 1; i <= n; i++)); do list+="${list:+,}127.0.0.1:$(sasl_ssl_port "$i")"; done
+  echo "$list"
 }
 
 # Node ids whose pid file names a live process.
@@ -83,6 +104,31 @@ fetch() {
   touch "$JARS/.complete"
 }
 
+# The brokers' key and self-signed certificate (keystore.p12) and the certificate as PEM for
+# clients (ca.pem), made once: built in a temporary folder and moved into place, so that a
+# concurrent start never sees half of it.
+make_tls() {
+  if [ -e "$TLS/ca.pem" ] && [ -e "$TLS/keystore.p12" ]; then return; fi
+  command -v keytool >/dev/null || die "keytool not found (part of openjdk-17)"
+  mkdir -p "$CACHE"
+  local tmp
+  tmp="$(mktemp -d "$CACHE/tls.XXXXXX")"
+  # bc:c makes the self-signed certificate its own CA, so clients can trust it as ca.pem.
+  keytool -genkeypair -noprompt -alias broker -keyalg RSA -keysize 2048 -validity 3650 \
+    -dname "CN=localhost, O=loyalty test cluster" -ext "SAN=ip:127.0.0.1,dns:localhost" \
+    -ext bc:c -storetype PKCS12 -keystore "$tmp/keystore.p12" \
+    -storepass "$KEYSTORE_PASSWORD" -keypass "$KEYSTORE_PASSWORD" >"$tmp/keytool.log" 2>&1 ||
+    die "keytool -genkeypair failed: $(cat "$tmp/keytool.log")"
+  keytool -exportcert -rfc -alias broker -keystore "$tmp/keystore.p12" \
+    -storepass "$KEYSTORE_PASSWORD" -file "$tmp/ca.pem" >>"$tmp/keytool.log" 2>&1 ||
+    die "keytool -exportcert failed: $(cat "$tmp/keytool.log")"
+  if [ -e "$TLS/ca.pem" ]; then
+    rm -rf "$tmp"  # another start made it meanwhile
+  else
+    mv -T "$tmp" "$TLS" 2>/dev/null || rm -rf "$tmp"
+  fi
+}
+
 write_config() {
   local id="$1" n="$2" voters="" i
   for ((i = 1; i <= n; i++)); do voters+="${voters:+,}$i@127.0.0.1:$(controller_port "$i")"; done
@@ -93,11 +139,18 @@ write_config() {
 process.roles=broker,controller
 node.id=$id
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$(client_port "$id"),CONTROLLER://127.0.0.1:$(controller_port "$id")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(client_port "$id")
+listeners=PLAINTEXT://127.0.0.1:$(client_port "$id"),CONTROLLER://127.0.0.1:$(controller_port "$id"),SASL_SSL://127.0.0.1:$(sasl_ssl_port "$id")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(client_port "$id"),SASL_SSL://127.0.0.1:$(sasl_ssl_port "$id")
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+# Clients only (the brokers speak PLAINTEXT among themselves): SASL/PLAIN over TLS, one user.
+listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$TLS/keystore.p12
+listener.name.sasl_ssl.ssl.keystore.password=$KEYSTORE_PASSWORD
+listener.name.sasl_ssl.ssl.key.password=$KEYSTORE_PASSWORD
 log.dirs=$STATE/data$id
 # Topics exist only when created (as in production): a typo must fail, not create a topic.
 auto.create.topics.enable=false
@@ -148,6 +201,7 @@ start() {
   fi
   command -v java >/dev/null || die "java not found (scripts/install-deps.sh installs openjdk-17)"
   fetch
+  make_tls
   rm -rf "$STATE"
   mkdir -p "$STATE"
   echo "$n" >"$STATE/brokers"
@@ -236,8 +290,19 @@ case "${1:-}" in
     [ -n "$(alive_nodes)" ] || die "not running"
     bootstrap_list "$(cat "$STATE/brokers")"
     ;;
+  sasl-ssl)
+    [ -n "$(alive_nodes)" ] || die "not running"
+    grep -q '^listener.name.sasl_ssl' "$STATE/node1.properties" ||
+      die "the running cluster has no SASL_SSL listener (started by an older kafka.sh: restart it)"
+    echo "bootstrap.servers=$(sasl_ssl_list "$(cat "$STATE/brokers")")"
+    echo "security.protocol=SASL_SSL"
+    echo "sasl.mechanism=PLAIN"
+    echo "sasl.username=$SASL_USER"
+    echo "sasl.password=$SASL_PASSWORD"
+    echo "ssl.ca.location=$TLS/ca.pem"
+    ;;
   *)
-    sed -n '2,12p' "$0" >&2
+    sed -n '2,13p' "$0" >&2
     exit 2
     ;;
 esac

@@ -71,7 +71,7 @@ int Main(int argc, char** argv) {
   core.SetOnWork([&] { award_worker.Wake(); });
 
   auto consumer =
-      KafkaConsumer::Create(rt->brokers(), config.GetString("kafka.group_id"), &rt->registry());
+      KafkaConsumer::Create(rt->kafka(), config.GetString("kafka.group_id"), &rt->registry());
   if (!consumer.ok()) ServiceRuntime::Fail("cannot create the Kafka consumer", consumer.status());
   EventConsumer events(core, **consumer, metrics, batch_options);
   if (Status s = events.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the input", s);

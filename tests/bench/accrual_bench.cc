@@ -564,12 +564,12 @@ ServiceResult Measure(const Options& o, const Workload& w, testing::DevKafka& ka
   std::atomic<int64_t> last_event_ns{0};
   std::atomic<bool> stop_reader{false};
 
-  auto consumer = KafkaConsumer::Create(kafka.bootstrap(), "accrual-bench-reader");
+  auto consumer = KafkaConsumer::Create({kafka.bootstrap()}, "accrual-bench-reader");
   if (!consumer.ok()) throw std::runtime_error(consumer.status().message());
   if (Status s = (*consumer)->AssignAll({accrual::kEventsTopic}, {}); !s.ok()) {
     throw std::runtime_error(s.message());
   }
-  auto producer = KafkaProducer::Create(kafka.bootstrap());
+  auto producer = KafkaProducer::Create({kafka.bootstrap()});
   if (!producer.ok()) throw std::runtime_error(producer.status().message());
 
   // Warm-up: one non-member purchase (it earns nothing) gets the producer its metadata and

@@ -69,7 +69,7 @@ TEST(AccrualCrashTest, KillNineMidStreamLosesNothingAndCountsNothingTwice) {
     }
   }
 
-  auto producer = KafkaProducer::Create(kafka.bootstrap());
+  auto producer = KafkaProducer::Create({kafka.bootstrap()});
   ASSERT_TRUE(producer.ok());
   std::atomic<bool> published{false};
   // A jthread joins on an early return too: a failed assertion cannot abort the test and
@@ -143,7 +143,7 @@ TEST(AccrualCrashTest, KillNineMidStreamLosesNothingAndCountsNothingTwice) {
   }
 
   // The events: one distinct event per earning and per refund, whatever was republished.
-  auto consumer = KafkaConsumer::Create(kafka.bootstrap(), "crash-test-reader");
+  auto consumer = KafkaConsumer::Create({kafka.bootstrap()}, "crash-test-reader");
   ASSERT_TRUE(consumer.ok());
   ASSERT_TRUE((*consumer)->AssignAll({"loyalty.events.v1"}, {}).ok());
   std::unordered_map<std::string, std::string> earned_event_by_purchase;

@@ -47,7 +47,7 @@ TEST(AccrualSchedulerTest, PendingPointsAreReleasedOnceAcrossKills) {
     expected[p.member_id()] += accrual::BasePoints(p.amount_minor(), 100, 1);
     ++purchases_of[p.member_id()];
   }
-  auto producer = KafkaProducer::Create(kafka.bootstrap());
+  auto producer = KafkaProducer::Create({kafka.bootstrap()});
   ASSERT_TRUE(producer.ok());
   // A jthread joins on an early return too: a failed assertion cannot abort the test and
   // leave its child processes running.

@@ -113,11 +113,23 @@ void Ctl::Fail(const grpc::Status& status, bool mutating, const std::string& ser
   throw CommandFailed(message);
 }
 
+KafkaClientSettings Ctl::KafkaSettings() const {
+  auto config = Config::FromYamlText("");
+  if (!config.ok()) throw CommandFailed(config.status().message());
+  config->Set("kafka.brokers", options_.brokers);
+  auto settings = KafkaClientSettingsFrom(*config);
+  if (!settings.ok()) {
+    throw CommandFailed("Kafka settings (LOYALTY_KAFKA_* environment): " +
+                        settings.status().message());
+  }
+  return std::move(*settings);
+}
+
 KafkaProducer& Ctl::producer() {
   if (!producer_) {
     // A message the broker has not acknowledged within --timeout fails instead of waiting
     // for the producer's default of 30 s.
-    auto created = KafkaProducer::Create(options_.brokers,
+    auto created = KafkaProducer::Create(KafkaSettings(),
                                          {{"message.timeout.ms", std::to_string(TimeoutMs())}});
     if (!created.ok()) throw CommandFailed("Kafka producer: " + created.status().message());
     producer_ = std::move(*created);

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/kafka.h"
+#include "common/kafka_settings.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
 #include "loyalty/v1/referral.grpc.pb.h"
 #include "tools/loyaltyctl/args.h"
@@ -50,6 +51,12 @@ class Ctl {
   using ReferralRpc = std::function<grpc::Status(v1::ReferralService::Stub&, grpc::ClientContext*)>;
   grpc::Status TryReferralCall(const ReferralRpc& rpc);
   void CallReferral(const ReferralRpc& rpc, bool mutating);
+
+  // Where and how the Kafka clients connect: --brokers, and the security settings from the
+  // LOYALTY_KAFKA_* variables the services read too (LOYALTY_KAFKA_SECURITY_PROTOCOL,
+  // LOYALTY_KAFKA_SASL_PASSWORD, ...: common/kafka_settings.h). Throws CommandFailed when
+  // they are refused.
+  KafkaClientSettings KafkaSettings() const;
 
   // Queues one message for Kafka (the producer is created on first use); throws
   // CommandFailed if it cannot be queued.

@@ -69,7 +69,7 @@ void RunConsumerResume(Ctl& ctl, const Args& args) {
                     static_cast<int32_t>(args.GetInt("partition", -1, 0, 1'000'000))};
   if (tp.second < 0) throw UsageError("--partition=P is required");
   std::string from = args.Required("offset");
-  auto consumer = KafkaConsumer::Create(ctl.options().brokers, "loyaltyctl-resume");
+  auto consumer = KafkaConsumer::Create(ctl.KafkaSettings(), "loyaltyctl-resume");
   if (!consumer.ok()) throw CommandFailed("Kafka consumer: " + consumer.status().message());
   auto offset = ResolveResumeOffset(**consumer, tp, from);
   if (!offset.ok()) throw CommandFailed(offset.status().message());

@@ -77,7 +77,7 @@ TEST(JavaPartitionerContractTest, JavaDefaultPartitionerAndCppMurmur2AgreeOnEver
 
   // The services' producer (common/kafka.cc) with the same keys.
   {
-    auto producer = KafkaProducer::Create(kafka.bootstrap());
+    auto producer = KafkaProducer::Create({kafka.bootstrap()});
     ASSERT_TRUE(producer.ok()) << producer.status().message();
     for (const auto& m : members) ASSERT_TRUE((*producer)->Produce(kTopic, m, "cpp").ok());
     ASSERT_TRUE((*producer)->Flush(30000));

@@ -158,7 +158,7 @@ TEST_F(NotificationRedemptionTest, ExpiringSoonNamesAnAffordableRewardAndBotList
 
   // Accrual's reminder, as it would publish it: 250 points expiring, so the cheapest reward
   // covering them (the cinema ticket) is the suggestion; the trip is out of reach.
-  auto producer = KafkaProducer::Create(kafka.bootstrap());
+  auto producer = KafkaProducer::Create({kafka.bootstrap()});
   ASSERT_TRUE(producer.ok()) << producer.status().ToString();
   for (const char* member : {"exp-en", "exp-pl"}) {
     v1::LoyaltyEvent e;

@@ -432,7 +432,7 @@ TEST_F(ObservabilityTest, EveryDashboardPanelHasDataUnderADemoLoad) {
   }
 
   // Purchases over Kafka, as a till would publish them.
-  auto producer = KafkaProducer::Create(kafka.bootstrap());
+  auto producer = KafkaProducer::Create({kafka.bootstrap()});
   ASSERT_TRUE(producer.ok()) << producer.status().message();
   int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())

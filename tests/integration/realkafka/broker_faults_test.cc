@@ -88,7 +88,7 @@ class BrokerFaultTest : public ::testing::Test {
     }
     publisher_ = std::jthread([this, per_second] {
       auto producer =
-          KafkaProducer::Create(kafka_->bootstrap(), {{"message.timeout.ms", "240000"}});
+          KafkaProducer::Create({kafka_->bootstrap()}, {{"message.timeout.ms", "240000"}});
       if (!producer.ok()) return;
       // The pace starts once the producer has its idempotence id and the first record is in.
       auto start = std::chrono::steady_clock::now();
@@ -161,7 +161,7 @@ class BrokerFaultTest : public ::testing::Test {
       ASSERT_EQ(balance.available(), expected_[i]) << MemberId(i);
     }
 
-    auto consumer = KafkaConsumer::Create(kafka_->bootstrap(), "broker-fault-reader");
+    auto consumer = KafkaConsumer::Create({kafka_->bootstrap()}, "broker-fault-reader");
     ASSERT_TRUE(consumer.ok());
     ASSERT_TRUE((*consumer)->AssignAll({"loyalty.events.v1"}, {}).ok());
     // Until every purchase's event is in (the relay may still be sending what timed out on

@@ -97,7 +97,7 @@ class Cluster {
   // Enrolls the members and earns them their points through purchases on Kafka; returns each
   // member's available balance once the purchases were applied.
   std::map<std::string, int64_t> Earn() {
-    auto producer = KafkaProducer::Create(kafka_.bootstrap());
+    auto producer = KafkaProducer::Create({kafka_.bootstrap()});
     if (!producer.ok()) throw std::runtime_error(producer.status().ToString());
     for (int i = 0; i < kMembers; ++i) {
       char phone[32];

@@ -43,7 +43,7 @@ class RedemptionCluster {
   // earns them at least `points` (Bronze earns 1%: one point per 100 minor units), then waits
   // until they are available. Tests compare balances with what they were after this.
   void EarnByPurchase(const std::vector<std::string>& members, int64_t points) {
-    auto producer = KafkaProducer::Create(kafka_.bootstrap());
+    auto producer = KafkaProducer::Create({kafka_.bootstrap()});
     if (!producer.ok()) throw std::runtime_error(producer.status().ToString());
     int n = 0;
     for (const auto& id : members) {

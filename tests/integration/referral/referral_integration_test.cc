@@ -41,7 +41,7 @@ class ReferralIntegrationTest : public ::testing::Test {
         std::make_unique<ServiceProcess>("referral", dir.path(), kafka.bootstrap(), referral_flags);
     referral->Start();
     Connect();
-    auto producer = KafkaProducer::Create(kafka.bootstrap());
+    auto producer = KafkaProducer::Create({kafka.bootstrap()});
     ASSERT_TRUE(producer.ok());
     producer_ = std::move(*producer);
   }
@@ -164,7 +164,7 @@ class ReferralIntegrationTest : public ::testing::Test {
 
   // Every message on loyalty.events.v1 so far.
   std::vector<KafkaMessage> AllEvents() {
-    auto consumer = KafkaConsumer::Create(kafka.bootstrap(), "test-reader");
+    auto consumer = KafkaConsumer::Create({kafka.bootstrap()}, "test-reader");
     EXPECT_TRUE(consumer.ok());
     EXPECT_TRUE((*consumer)->AssignAll({"loyalty.events.v1"}, {}).ok());
     std::vector<KafkaMessage> all;

@@ -107,7 +107,7 @@ struct Offsets {
 
 void RunConsumer(const std::string& bootstrap, Offsets& offsets, ConsumerMetrics& metrics,
                  const std::atomic<bool>& running) {
-  auto consumer = KafkaConsumer::Create(bootstrap, "lag-test");
+  auto consumer = KafkaConsumer::Create({bootstrap}, "lag-test");
   ASSERT_TRUE(consumer.ok());
   ASSERT_TRUE((*consumer)->AssignAll({kTopic}, offsets.Copy()).ok());
   BatchOptions options;
@@ -166,7 +166,7 @@ TEST_F(KafkaConsumerTest, AnOffsetBelowTheLogStartStopsThatPartitionAndTheOthers
   ProduceTo(0, 80, 100'000);  // 8 MB: the mock drops the oldest beyond ~5 MiB
   ProduceTo(1, 5, 10);
   prometheus::Registry registry;
-  auto consumer = KafkaConsumer::Create(bootstrap_, "oor-test", &registry);
+  auto consumer = KafkaConsumer::Create({bootstrap_}, "oor-test", &registry);
   ASSERT_TRUE(consumer.ok());
   ASSERT_TRUE((*consumer)->AssignAll({kTopic}, {{{kTopic, 0}, 3}, {{kTopic, 1}, 0}}).ok());
   EXPECT_EQ(Gauge(registry, "kafka_consumer_offset_out_of_range", "0"), 0);
@@ -192,7 +192,7 @@ TEST_F(KafkaConsumerTest, AnOffsetBelowTheLogStartStopsThatPartitionAndTheOthers
   consumer->reset();
 
   prometheus::Registry registry2;
-  auto resumed = KafkaConsumer::Create(bootstrap_, "oor-test", &registry2);
+  auto resumed = KafkaConsumer::Create({bootstrap_}, "oor-test", &registry2);
   ASSERT_TRUE(resumed.ok());
   ASSERT_TRUE((*resumed)->AssignAll({kTopic}, {{{kTopic, 0}, *earliest}, {{kTopic, 1}, 5}}).ok());
   read = PollFor(**resumed, 3000);
@@ -206,7 +206,7 @@ TEST_F(KafkaConsumerTest, AnOffsetBeyondTheLogEndStopsThatPartition) {
   ProduceTo(0, 5, 10);
   ProduceTo(1, 5, 10);
   prometheus::Registry registry;
-  auto consumer = KafkaConsumer::Create(bootstrap_, "oor-test", &registry);
+  auto consumer = KafkaConsumer::Create({bootstrap_}, "oor-test", &registry);
   ASSERT_TRUE(consumer.ok());
   // As if the topic had been recreated: the service had read 1000 records of partition 1.
   ASSERT_TRUE((*consumer)->AssignAll({kTopic}, {{{kTopic, 0}, 0}, {{kTopic, 1}, 1000}}).ok());

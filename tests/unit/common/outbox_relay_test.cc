@@ -41,7 +41,7 @@ class OutboxRelayTest : public ::testing::Test {
     outbox_ = std::make_unique<Outbox>(*store_);
     // Short timeouts, so that a broker that is down fails deliveries within the test.
     auto producer = KafkaProducer::Create(
-        bootstrap_, {{"message.timeout.ms", "1500"}, {"socket.timeout.ms", "1000"}});
+        {bootstrap_}, {{"message.timeout.ms", "1500"}, {"socket.timeout.ms", "1000"}});
     ASSERT_TRUE(producer.ok()) << producer.status().ToString();
     producer_ = std::move(*producer);
     relay_ = std::make_unique<OutboxRelay>(*store_, *outbox_, *producer_, registry_);
@@ -117,7 +117,7 @@ class OutboxRelayTest : public ::testing::Test {
 
   // Everything on the topic, in offset order.
   std::vector<std::string> Published(size_t at_least) {
-    auto consumer = KafkaConsumer::Create(bootstrap_, "relay-test");
+    auto consumer = KafkaConsumer::Create({bootstrap_}, "relay-test");
     EXPECT_TRUE(consumer.ok());
     EXPECT_TRUE((*consumer)->AssignAll({kTopic}, {}).ok());
     std::vector<std::string> values;
