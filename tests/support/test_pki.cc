@@ -67,6 +67,11 @@ std::vector<std::string> TestPki::ServiceFlags(const std::string& name) const {
           "--grpc.tls.ca_file=" + ca_file()};
 }
 
+std::string TestPki::CtlFlags(const std::string& name) const {
+  return " --tls-cert=" + cert_file(name) + " --tls-key=" + key_file(name) +
+         " --tls-ca=" + ca_file();
+}
+
 std::shared_ptr<grpc::ChannelCredentials> TestChannelCredentials(const std::string& name) {
   return ChannelCredentials(TestPki::Get().Settings(name));
 }

@@ -34,6 +34,8 @@ class TestPki {
   GrpcTlsSettings Settings(const std::string& name) const;
   // The flags that give a service name's certificate and the CA.
   std::vector<std::string> ServiceFlags(const std::string& name) const;
+  // loyaltyctl's flags for name's certificate (" --tls-cert=... --tls-key=... --tls-ca=...").
+  std::string CtlFlags(const std::string& name = "loyaltyctl") const;
 
  private:
   explicit TestPki(std::string dir);

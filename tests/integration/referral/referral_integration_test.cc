@@ -15,8 +15,8 @@
 #include "loyalty/v1/referral.grpc.pb.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace loyalty::testing {
 namespace {
@@ -649,9 +649,10 @@ TEST_F(ReferralReturnWindowTest, RefundWithinAccrualsWindowReversesBothAfterItKe
             bob_earned.breakdown().release_at_ms());
   // loyaltyctl lists it, in UTC like the other times it prints.
   int code = 0;
-  std::string listed = RunShell(
-      BinDir() + "/loyaltyctl referral list alice --referral=" + referral->grpc_address() + " 2>&1",
-      &code);
+  std::string listed =
+      RunShell(BinDir() + "/loyaltyctl referral list alice --referral=" + referral->grpc_address() +
+                   TestPki::Get().CtlFlags() + " 2>&1",
+               &code);
   EXPECT_EQ(code, 0) << listed;
   EXPECT_NE(listed.find("RETURN WINDOW ENDS (UTC)"), std::string::npos) << listed;
   std::time_t release = static_cast<std::time_t>(bob_earned.breakdown().release_at_ms() / 1000);
