@@ -2,7 +2,8 @@
 // $EIO_INJECT_CONTROL exists, the write-side calls on files under $EIO_INJECT_DIR (and on
 // that directory itself) fail with EIO, as on a disk with bad sectors; everything else (other
 // paths, sockets, pipes) passes through untouched with errno as the real call left it. The
-// test arms and disarms it from outside the process by creating and removing the file. (Not
+// test arms and disarms it from outside the process by creating and removing the file; a
+// file that starts with "syncs" fails only fsync, fdatasync and sync_file_range. (Not
 // LOYALTY_*: the services refuse unknown LOYALTY_ variables as misspelt configuration.)
 //
 // Interposed: what RocksDB (nm -D librocksdb.so) and ProbeWritable call to write or sync a
@@ -14,7 +15,8 @@
 // unlink): the data written before them already fails.
 //
 // Cheap: whether an fd is under the directory is cached per fd (a readlink of /proc/self/fd
-// the first time), and only for fds under it is the control file looked at. The cache is
+// the first time), and only for fds under it is the control file looked at (an access(), and
+// a read while it exists). The cache is
 // reset when an fd number is opened, duplicated onto or closed through this library; an fd
 // closed past it (fclose inside glibc) may leave a stale entry, so an "under the directory"
 // entry is confirmed with a fresh readlink before a call is failed, and a stale "elsewhere"
@@ -101,8 +103,25 @@ void Note(int fd, const char* call) {
   if (n > 0) (void)real_write(STDERR_FILENO, line, static_cast<size_t>(n));
 }
 
+enum Armed { kOff, kEveryCall, kSyncsOnly };
+
+// The control file: absent, off; starting with "syncs", only the sync calls fail (the write
+// reached the page cache, its fsync did not reach the disk); anything else, every call.
+Armed ReadControl(const Config& config) {
+  if (access(config.control, F_OK) != 0) return kOff;
+  static const auto real_open = Next<decltype(&::open)>("open");
+  static const auto real_close = Next<decltype(&::close)>("close");
+  char text[8] = {};
+  int fd = real_open(config.control, O_RDONLY | O_CLOEXEC, 0);
+  if (fd >= 0) {
+    (void)read(fd, text, sizeof text - 1);
+    real_close(fd);
+  }
+  return std::strncmp(text, "syncs", 5) == 0 ? kSyncsOnly : kEveryCall;
+}
+
 // True (and errno EIO) if this call on fd is to fail; errno is untouched otherwise.
-bool Fail(int fd, const char* call) {
+bool Fail(int fd, const char* call, bool sync = false) {
   const Config& config = GetConfig();
   if (!config.enabled || fd < 0) return false;
   const int saved_errno = errno;
@@ -113,7 +132,8 @@ bool Fail(int fd, const char* call) {
     if (fd < kCachedFds) where_cache[fd].store(where, std::memory_order_relaxed);
   }
   bool fail = false;
-  if (where == kUnder && access(config.control, F_OK) == 0) {
+  Armed armed = where == kUnder ? ReadControl(config) : kOff;
+  if (armed == kEveryCall || (armed == kSyncsOnly && sync)) {
     // Armed: confirm, since the number may have been closed and reused past this library.
     fail = PathUnder(fd, config);
     if (!fail) Forget(fd);
@@ -172,17 +192,20 @@ ssize_t pwritev2(int fd, const struct iovec* iov, int iovcnt, off_t offset, int 
 
 int fsync(int fd) {
   static const auto real = Next<decltype(&::fsync)>("fsync");
-  return Fail(fd, "fsync") ? -1 : real(fd);
+  return Fail(fd, "fsync", /*sync=*/true) ? -1 : real(fd);
 }
 
 int fdatasync(int fd) {
   static const auto real = Next<decltype(&::fdatasync)>("fdatasync");
-  return Fail(fd, "fdatasync") ? -1 : real(fd);
+  return Fail(fd, "fdatasync", /*sync=*/true) ? -1 : real(fd);
 }
 
+// With flags 0 the kernel does nothing and cannot fail (RocksDB calls it so to probe for
+// support when it opens a file, and asserts that only ENOSYS comes back).
 int sync_file_range(int fd, off64_t offset, off64_t nbytes, unsigned int flags) {
   static const auto real = Next<decltype(&::sync_file_range)>("sync_file_range");
-  return Fail(fd, "sync_file_range") ? -1 : real(fd, offset, nbytes, flags);
+  if (flags != 0 && Fail(fd, "sync_file_range", /*sync=*/true)) return -1;
+  return real(fd, offset, nbytes, flags);
 }
 
 int fallocate(int fd, int mode, off_t offset, off_t len) {
