@@ -209,7 +209,9 @@ TEST(DiskEioTest, StopsAcknowledgingOnWriteErrorsAndResumesExactWhenTheyStop) {
     }
     ++min_restarts;  // the fault meets a service that opens or has opened its store
 
-    std::ofstream(control) << c.control << "\n";
+    // Renamed into place: the library must never read it half written ("" means every call).
+    std::ofstream(control + ".new") << c.control << "\n";
+    std::filesystem::rename(control + ".new", control);
     const int refused_before = awards.refused();
     std::string ended;
     ASSERT_TRUE(Eventually(
@@ -241,6 +243,13 @@ TEST(DiskEioTest, StopsAcknowledgingOnWriteErrorsAndResumesExactWhenTheyStop) {
     // restart whose store open fails restarts again).
     std::string log = ReadAll(log_path);
     EXPECT_GE(Count(log, "restarting in place to recover from disk"), min_restarts);
+    if (std::string(c.control) == "syncs") {
+      // What failed was a sync; the write before it went through.
+      auto at = log.rfind("a write to the data disk failed");
+      ASSERT_NE(at, std::string::npos);
+      std::string line = log.substr(at, log.find('\n', at) - at);
+      EXPECT_NE(line.find("sync "), std::string::npos) << line;
+    }
     publish(100);  // waits in Kafka meanwhile
 
     starts_before_disarm = Count(ReadAll(log_path), kStarting);
