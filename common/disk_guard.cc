@@ -132,7 +132,7 @@ std::string FullServiceName(const std::string& service) {
 BoundPorts WaitForWritableDisk(const WaitForDiskOptions& options) {
   Status probe = ProbeWritable(options.data_dir, options.min_free_bytes);
   if (probe.ok()) return {};
-  LogError("the data directory cannot take writes; waiting for space",
+  LogError("the data directory cannot take writes; waiting until it does",
            {{"data_dir", options.data_dir}, {"error", probe.message()}});
 
   Metrics metrics;

@@ -2,7 +2,8 @@
 // resumes by itself, losing nothing it acknowledged.
 //
 // - A failed store write restarts the process in place (it execs its own command line, with
-//   the ports it had bound). Memory is then ahead of disk, so the only honest way on is the
+//   the ports it had bound), at the first file write or sync inside RocksDB that fails
+//   (common/fail_stop_fs.h). Memory is then ahead of disk, so the only honest way on is the
 //   way a crash takes: recover from what is on disk (the kill -9 tests prove that path). The
 //   callers of the failed group never get an answer; their connections drop (UNAVAILABLE).
 // - At start, while the data directory has less than store.disk_min_free_bytes free or

@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <iterator>
 
+#include "common/fail_stop_fs.h"
 #include "common/log.h"
 
 namespace loyalty {
@@ -63,7 +65,14 @@ void StagedWrite::DeleteVisible(std::string_view cf, std::string_view key) {
 StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                              const std::vector<std::string>& column_families,
                                              StoreOptions options) {
+  std::unique_ptr<Store> store(new Store());
   rocksdb::Options db_options;
+  if (options.on_write_failure) {
+    // The first failed write stops here, before RocksDB can trip over its own failed writer
+    // (common/fail_stop_fs.h).
+    store->env_ = NewFailStopEnv(rocksdb::FileSystem::Default(), options.on_write_failure);
+    db_options.env = store->env_.get();
+  }
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
@@ -83,7 +92,6 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   for (const auto& name : column_families) descriptors.emplace_back(name, cf_options);
 
-  std::unique_ptr<Store> store(new Store());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &store->handles_, &raw);

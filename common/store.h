@@ -29,7 +29,9 @@ struct StoreOptions {
   size_t block_cache_mb = 128;
   // Called instead of aborting when a write fails (a full disk, an I/O error), with the
   // error; it must not return (the service restarts in place: common/disk_guard.h). The
-  // callers of the failed group stay blocked: their changes are not durable.
+  // callers of the failed group stay blocked: their changes are not durable. When set, it is
+  // also called at the first failed file write or sync inside RocksDB, on whatever thread
+  // met it, before RocksDB handles the error (common/fail_stop_fs.h).
   std::function<void(const std::string& error)> on_write_failure;
   // A write is failed before it reaches RocksDB when the file system has less free: a WAL
   // write that meets ENOSPC leaves RocksDB's writer in a state that Debian's build (with
@@ -128,6 +130,7 @@ class Store {
   [[noreturn]] void WriteFailed(const rocksdb::Status& status) const;
   friend class StagedWrite;
 
+  std::unique_ptr<rocksdb::Env> env_;  // with on_write_failure; declared first, freed last
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> by_name_;

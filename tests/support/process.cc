@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,8 +28,9 @@ std::string BinDir() {
   return std::filesystem::canonical("/proc/self/exe").parent_path().string();
 }
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
-    : argv_(std::move(argv)), log_path_(std::move(log_path)) {}
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path,
+                           std::vector<std::string> env)
+    : argv_(std::move(argv)), log_path_(std::move(log_path)), env_(std::move(env)) {}
 
 ChildProcess::~ChildProcess() {
   if (pid_ <= 0) return;
@@ -41,6 +43,23 @@ ChildProcess::~ChildProcess() {
 
 void ChildProcess::Start() {
   if (pid_ > 0) throw std::runtime_error("already running: " + argv_[0]);
+  // Built before fork: the child of a threaded process may only make async-signal-safe calls.
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    std::string name = entry.substr(0, entry.find('='));
+    bool replaced = std::any_of(env_.begin(), env_.end(), [&](const std::string& mine) {
+      return mine.compare(0, name.size() + 1, name + "=") == 0;
+    });
+    if (!replaced) env.push_back(std::move(entry));
+  }
+  env.insert(env.end(), env_.begin(), env_.end());
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (auto& a : argv_) args.push_back(a.data());
+  args.push_back(nullptr);
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -54,11 +73,8 @@ void ChildProcess::Start() {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<char*> args;
-    for (auto& a : argv_) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    std::perror("execv");
+    execve(args[0], args.data(), envp.data());
+    std::perror("execve");
     _exit(127);
   }
   pid_ = pid;
@@ -172,7 +188,8 @@ DevKafka::DevKafka(const std::string& dir, int partitions) {
 }
 
 ServiceProcess::ServiceProcess(const std::string& name, const std::string& dir,
-                               const std::string& brokers, std::vector<std::string> extra_flags) {
+                               const std::string& brokers, std::vector<std::string> extra_flags,
+                               std::vector<std::string> extra_env) {
   std::string home = dir + "/" + name;
   std::filesystem::create_directories(home);
   ports_file_ = home + "/ports.json";
@@ -183,7 +200,7 @@ ServiceProcess::ServiceProcess(const std::string& name, const std::string& dir,
   // own flags come after, so that it can give other files or --grpc.insecure=true.
   for (auto& flag : TestPki::Get().ServiceFlags(name)) argv.push_back(flag);
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  process_ = std::make_unique<ChildProcess>(argv, home + "/log");
+  process_ = std::make_unique<ChildProcess>(argv, home + "/log", std::move(extra_env));
 }
 
 void ServiceProcess::Start() {

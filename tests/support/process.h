@@ -18,7 +18,9 @@ std::string BinDir();
 
 class ChildProcess {
  public:
-  ChildProcess(std::vector<std::string> argv, std::string log_path);
+  // env: "NAME=value" entries added to (or replacing in) the inherited environment.
+  ChildProcess(std::vector<std::string> argv, std::string log_path,
+               std::vector<std::string> env = {});
   ~ChildProcess();  // SIGTERM, then SIGKILL if it lingers
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -38,6 +40,7 @@ class ChildProcess {
  private:
   std::vector<std::string> argv_;
   std::string log_path_;
+  std::vector<std::string> env_;
   pid_t pid_ = -1;
 };
 
@@ -93,9 +96,11 @@ const std::vector<std::string>& PlatformTopics();
 // A loyalty service as a child process on ports picked by the OS.
 class ServiceProcess {
  public:
-  // name: "accrual" runs bin/loyalty-accrual with its state in dir/accrual.
+  // name: "accrual" runs bin/loyalty-accrual with its state in dir/accrual. extra_env as
+  // ChildProcess's env (e.g. LD_PRELOAD of a fault-injection library).
   ServiceProcess(const std::string& name, const std::string& dir, const std::string& brokers,
-                 std::vector<std::string> extra_flags = {});
+                 std::vector<std::string> extra_flags = {},
+                 std::vector<std::string> extra_env = {});
   void Start();  // (re)starts and waits until it is ready
   void Kill9() { process_->Kill9(); }
   void Stop();  // SIGTERM and wait

@@ -12,15 +12,14 @@
 #include <fstream>
 #include <map>
 
-#include <grpcpp/generic/generic_stub.h>
-
 #include "common/kafka.h"
 #include "loyalty/v1/purchases.pb.h"
 #include "services/accrual/core/earning.h"
 #include "tests/integration/accrual_client.h"
+#include "tests/integration/disk/health_check.h"
 #include "tests/support/process.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace loyalty::testing {
 namespace {
@@ -30,37 +29,6 @@ constexpr int64_t kDiskBytes = 48 << 20;
 constexpr int64_t kMinFreeBytes = 8 << 20;
 
 std::string MemberId(int i) { return "disk-" + std::to_string(i); }
-
-// grpc.health.v1.Health/Check by hand (no generated health stub in Debian's packages):
-// the request is field 1 (service name), the answer field 1 (1 SERVING, 2 NOT_SERVING).
-// Returns -1 when the call fails.
-int HealthStatus(const std::string& address, const std::string& service) {
-  auto channel = grpc::CreateChannel(address, TestChannelCredentials());
-  grpc::GenericStub stub(channel);
-  std::string request;
-  request.push_back(0x0a);
-  request.push_back(static_cast<char>(service.size()));
-  request += service;
-  grpc::Slice slice(request);
-  grpc::ByteBuffer request_buffer(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  grpc::CompletionQueue cq;
-  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check", request_buffer, &cq);
-  call->StartCall();
-  grpc::Status status;
-  call->Finish(&response, &status, reinterpret_cast<void*>(1));
-  void* tag = nullptr;
-  bool ok = false;
-  cq.Next(&tag, &ok);
-  if (!status.ok()) return -1;
-  std::vector<grpc::Slice> slices;
-  (void)response.Dump(&slices);
-  std::string bytes;
-  for (auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : 0;
-}
 
 class TmpfsMount {
  public:
