@@ -58,7 +58,7 @@ int Main(int argc, char** argv) {
   try {
     // Switches: the global ones and those of campaign create and campaign list.
     Args args = Args::Parse(std::vector<std::string>(argv + 1, argv + argc),
-                            {"json", "help", "exclusive", "all"});
+                            {"json", "help", "insecure", "exclusive", "all"});
     if (args.Has("help") || args.command() == "help") {
       PrintUsage(std::cout);
       return 0;

@@ -78,3 +78,69 @@ TEST_F(OptionsTest, JsonTimeoutAndKey) {
 
 }  // namespace
 }  // namespace loyalty::ctl
+
+namespace loyalty::ctl {
+namespace {
+
+// TLS settings: flags, else LOYALTY_CTL_TLS_*, else .run/pki's loyaltyctl certificate.
+class TlsOptionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* v : {"LOYALTY_CTL_TLS_CERT", "LOYALTY_CTL_TLS_KEY", "LOYALTY_CTL_TLS_CA",
+                          "LOYALTY_CTL_INSECURE"}) {
+      unsetenv(v);
+    }
+    pki_ =
+        (std::filesystem::temp_directory_path() / ("loyaltyctl_pki_" + std::to_string(::getpid())))
+            .string();
+    std::filesystem::remove_all(pki_);
+  }
+  void TearDown() override {
+    std::filesystem::remove_all(pki_);
+    unsetenv("LOYALTY_CTL_TLS_CERT");
+    unsetenv("LOYALTY_CTL_INSECURE");
+  }
+  GlobalOptions From(std::vector<std::string> argv) {
+    return GlobalOptions::From(Args::Parse(argv, {"json", "help", "insecure"}), "", pki_);
+  }
+  std::string pki_;
+};
+
+TEST_F(TlsOptionsTest, NothingConfiguredMeansNoTlsFiles) {
+  GlobalOptions options = From({"balance", "m1"});
+  EXPECT_FALSE(options.tls.insecure);
+  EXPECT_TRUE(options.tls.ca_file.empty());
+}
+
+TEST_F(TlsOptionsTest, TheLocalPkiIsUsedWhenItHoldsLoyaltyctlsCertificate) {
+  std::filesystem::create_directories(pki_);
+  std::ofstream(pki_ + "/loyaltyctl.pem") << "x";
+  GlobalOptions options = From({"balance", "m1"});
+  EXPECT_EQ(options.tls.cert_file, pki_ + "/loyaltyctl.pem");
+  EXPECT_EQ(options.tls.key_file, pki_ + "/loyaltyctl.key");
+  EXPECT_EQ(options.tls.ca_file, pki_ + "/ca.pem");
+}
+
+TEST_F(TlsOptionsTest, FlagsWinOverTheEnvironmentAndTheLocalPki) {
+  std::filesystem::create_directories(pki_);
+  std::ofstream(pki_ + "/loyaltyctl.pem") << "x";
+  setenv("LOYALTY_CTL_TLS_CERT", "/env/cert.pem", 1);
+  GlobalOptions env = From({"balance", "m1"});
+  EXPECT_EQ(env.tls.cert_file, "/env/cert.pem");
+  EXPECT_TRUE(env.tls.ca_file.empty()) << "the local PKI is not mixed with given files";
+  GlobalOptions flags =
+      From({"balance", "m1", "--tls-cert=/f/c.pem", "--tls-key=/f/c.key", "--tls-ca=/f/ca.pem"});
+  EXPECT_EQ(flags.tls.cert_file, "/f/c.pem");
+  EXPECT_EQ(flags.tls.key_file, "/f/c.key");
+  EXPECT_EQ(flags.tls.ca_file, "/f/ca.pem");
+}
+
+TEST_F(TlsOptionsTest, InsecureIsASwitchOrAVariable) {
+  GlobalOptions options = From({"--insecure", "balance", "m1"});
+  EXPECT_TRUE(options.tls.insecure);
+  setenv("LOYALTY_CTL_INSECURE", "1", 1);
+  EXPECT_TRUE(From({"balance", "m1"}).tls.insecure);
+}
+
+}  // namespace
+}  // namespace loyalty::ctl
