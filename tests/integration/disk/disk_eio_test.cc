@@ -160,7 +160,7 @@ TEST(DiskEioTest, StopsAcknowledgingOnWriteErrorsAndResumesExactWhenTheyStop) {
   }
   ASSERT_EQ(HealthStatus(accrual.grpc_address(), ""), 1);
 
-  auto producer = KafkaProducer::Create(kafka.bootstrap());
+  auto producer = KafkaProducer::Create({kafka.bootstrap()});
   ASSERT_TRUE(producer.ok());
   std::map<int, int64_t> expected;  // member -> points
   int purchases = 0;
