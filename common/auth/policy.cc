@@ -36,18 +36,15 @@ std::map<std::string, Role> ShippedRoles() {
   std::map<std::string, Role> roles;
   Role& till = roles["till"];
   till.methods = In(kAccrual, {"GetMember", "GetBalance", "HoldPoints", "CaptureHold", "VoidHold"});
-  Append(till.methods,
-         In(kRedemption, {"QuoteCheckout", "StartCheckout", "CompleteCheckout", "CancelCheckout",
-                          "GetCheckout", "ValidateVoucher", "UseVoucher", "ListRewards",
-                          "GetReward"}));
+  Append(till.methods, In(kRedemption, {"QuoteCheckout", "StartCheckout", "CompleteCheckout",
+                                        "CancelCheckout", "GetCheckout", "ValidateVoucher",
+                                        "UseVoucher", "ListRewards", "GetReward"}));
 
   Role& support = roles["support"];
-  support.methods =
-      In(kAccrual, {"GetMember", "GetBalance", "ListLedger", "AdjustPoints", "ListCampaigns",
-                    "GetCampaign"});
-  Append(support.methods,
-         In(kRedemption, {"GetRedemption", "ListRedemptions", "GetCheckout", "GetReward",
-                          "ListRewards"}));
+  support.methods = In(kAccrual, {"GetMember", "GetBalance", "ListLedger", "AdjustPoints",
+                                  "ListCampaigns", "GetCampaign"});
+  Append(support.methods, In(kRedemption, {"GetRedemption", "ListRedemptions", "GetCheckout",
+                                           "GetReward", "ListRewards"}));
   Append(support.methods,
          In(kReferral, {"GetReferralCode", "GetReferral", "GetReferralStats", "ListReferrals",
                         "ListHeldReferrals", "ApproveReferral", "RejectReferral"}));
@@ -55,13 +52,11 @@ std::map<std::string, Role> ShippedRoles() {
   support.adjust_limit = 5000;
 
   Role& marketing = roles["marketing"];
-  marketing.methods =
-      In(kAccrual, {"CreateCampaign", "UpdateCampaign", "GetCampaign", "ListCampaigns",
-                    "EndCampaign", "ListCampaignAudit", "SimulatePurchase", "SetMemberSegments",
-                    "ListPartnerStats"});
-  Append(marketing.methods,
-         In(kRedemption, {"CreateReward", "UpdateReward", "GetReward", "ListRewards",
-                          "RunPrizeDraw", "GetPrizeDraw"}));
+  marketing.methods = In(
+      kAccrual, {"CreateCampaign", "UpdateCampaign", "GetCampaign", "ListCampaigns", "EndCampaign",
+                 "ListCampaignAudit", "SimulatePurchase", "SetMemberSegments", "ListPartnerStats"});
+  Append(marketing.methods, In(kRedemption, {"CreateReward", "UpdateReward", "GetReward",
+                                             "ListRewards", "RunPrizeDraw", "GetPrizeDraw"}));
   Append(marketing.methods, In(kReferral, {"SetVanityCode", "GetReferralStats"}));
   Append(marketing.methods, In(kNotification, {"SetTemplate", "GetTemplate"}));
 
@@ -84,8 +79,8 @@ std::map<std::string, Role> ShippedRoles() {
 }
 
 Status CheckMethodPattern(const std::string& role, const std::string& pattern) {
-  bool ok = pattern == "*" || (pattern.size() > 1 && pattern[0] == '/' &&
-                               pattern.find('/', 1) != std::string::npos);
+  bool ok = pattern == "*" ||
+            (pattern.size() > 1 && pattern[0] == '/' && pattern.find('/', 1) != std::string::npos);
   if (!ok || pattern.size() > limits::kIdBytes * 2) {
     return InvalidArgument("roles." + role + ".methods: '" + Quote(pattern) +
                            "' is not /package.Service/Method (a trailing * matches any rest)");
@@ -164,8 +159,8 @@ Policy Policy::Defaults() {
   Policy policy;
   policy.roles_ = ShippedRoles();
   for (const char* service : {"accrual", "redemption", "referral", "notification"}) {
-    policy.principals_.push_back({std::string("spiffe://loyalty/service/") + service,
-                                  {std::string("service.") + service}});
+    policy.principals_.push_back(
+        {std::string("spiffe://loyalty/service/") + service, {std::string("service.") + service}});
   }
   policy.principals_.push_back({"spiffe://loyalty/admin/*", {"admin"}});
   for (const char* role : {"till", "support", "marketing"}) {
@@ -200,8 +195,8 @@ StatusOr<Policy> Policy::FromYaml(const std::string& text) {
         }
       } else if (key == "principals") {
         if (!entry.second.IsSequence() || entry.second.size() > kMaxPrincipals) {
-          return InvalidArgument("principals: a list of at most " +
-                                 std::to_string(kMaxPrincipals) + " {match, roles}");
+          return InvalidArgument("principals: a list of at most " + std::to_string(kMaxPrincipals) +
+                                 " {match, roles}");
         }
         for (const auto& p : entry.second) {
           if (!p.IsMap() || !p["match"] || !p["roles"] || !p["roles"].IsSequence()) {
@@ -273,8 +268,10 @@ ArgumentLimits Policy::LimitsFor(const std::vector<std::string>& roles,
                               [&](const std::string& p) { return MatchesPattern(p, method); });
     if (!allows) continue;
     any = true;
-    if (!role.adjust_limit) adjust_unlimited = true;
-    else limits.adjust_limit = std::max(limits.adjust_limit.value_or(0), *role.adjust_limit);
+    if (!role.adjust_limit)
+      adjust_unlimited = true;
+    else
+      limits.adjust_limit = std::max(limits.adjust_limit.value_or(0), *role.adjust_limit);
     if (!role.adjust_negative_only) adjust_any_sign = true;
     if (role.award_sources.empty()) any_source = true;
     sources.insert(role.award_sources.begin(), role.award_sources.end());

@@ -46,8 +46,7 @@ ConfigKeys PolicyKeys() {
       StringKey("auth.policy_file", "",
                 "YAML policy: roles and the principals that hold them (docs/security.md); "
                 "empty: the shipped roles and principals"),
-      IntKey("auth.policy_refresh_seconds", 5,
-             "how often the policy file is checked for a change"),
+      IntKey("auth.policy_refresh_seconds", 5, "how often the policy file is checked for a change"),
   };
 }
 
@@ -63,8 +62,9 @@ StatusOr<std::unique_ptr<PolicyFile>> PolicyFile::Open(const Config& config,
   file->refresh_ = std::chrono::seconds(refresh);
   auto& reloads = prometheus::BuildCounter()
                       .Name("auth_policy_reloads_total")
-                      .Help("Policy file reads after a change: applied, or rejected (the "
-                            "policy in force stays; see the log)")
+                      .Help(
+                          "Policy file reads after a change: applied, or rejected (the "
+                          "policy in force stays; see the log)")
                       .Register(registry);
   file->applied_ = &reloads.Add({{"result", "applied"}});
   file->rejected_ = &reloads.Add({{"result", "rejected"}});

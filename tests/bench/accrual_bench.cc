@@ -52,8 +52,8 @@
 #include "services/accrual/input_decoder.h"
 #include "tests/bench/bench_program.h"
 #include "tests/support/process.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace loyalty::bench {
 namespace {

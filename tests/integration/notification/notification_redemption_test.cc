@@ -17,8 +17,8 @@
 #include "services/notification/core/i18n.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace loyalty::testing {
 namespace {

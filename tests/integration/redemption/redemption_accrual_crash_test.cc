@@ -23,8 +23,8 @@
 #include "loyalty/v1/redemption.grpc.pb.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
-#include "tests/support/test_pki.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace loyalty::testing {
 namespace {

@@ -133,9 +133,9 @@ TEST_F(AuthorizerTest, NoCertificateIsRefusedAndWithOptionalCertificatesIsUnauth
   EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
       << answer.status.error_message();
   // A bearer token where no API keys are configured is no identity either.
-  EXPECT_EQ(Call(server_.port(), ChannelCredentials(no_cert), kGetBalance, "lk_abc")
-                .status.error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      Call(server_.port(), ChannelCredentials(no_cert), kGetBalance, "lk_abc").status.error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(AuthorizerTest, APrincipalWithoutARoleIsUnauthenticated) {
@@ -150,8 +150,8 @@ TEST_F(AuthorizerTest, ANewPolicyTakesEffectForTheNextCall) {
   Start();
   ASSERT_EQ(Call(server_.port(), As("till-example"), kAdjust).status.error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  auto wider = Policy::FromYaml(
-      "roles: {till: {methods: [\"/loyalty.v1.AccrualService/AdjustPoints\"]}}");
+  auto wider =
+      Policy::FromYaml("roles: {till: {methods: [\"/loyalty.v1.AccrualService/AdjustPoints\"]}}");
   ASSERT_TRUE(wider.ok());
   policy_->Set(std::move(*wider));
   EXPECT_EQ(Call(server_.port(), As("till-example"), kAdjust).status.error_code(),
