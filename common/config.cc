@@ -76,6 +76,14 @@ const std::set<std::string> kSharedEnvironment = {
     "LOYALTY_START_TIMEOUT",
     "LOYALTY_TEST_LABELS",
     "LOYALTY_SKIP",
+    // scripts/sanitize.sh's, and loyaltyctl's TLS settings (an operator's shell often holds
+    // them while it also starts services).
+    "LOYALTY_BUILD_JOBS",
+    "LOYALTY_TSAN_INTEGRATION",
+    "LOYALTY_CTL_TLS_CERT",
+    "LOYALTY_CTL_TLS_KEY",
+    "LOYALTY_CTL_TLS_CA",
+    "LOYALTY_CTL_INSECURE",
     // scripts/kafka.sh's: the test cluster's state, cache, ports, partitions and heap, set in
     // the environment the realkafka tests (and the services they start) run in.
     "LOYALTY_KAFKA_DIR",
