@@ -25,6 +25,7 @@ constexpr int kMembers = 500;
 constexpr int kPurchases = 100'000;
 constexpr int kDuplicateEvery = 50;  // every 50th purchase is published twice
 constexpr int kRefundEvery = 40;     // every 40th purchase is fully refunded
+constexpr int kPerSecond = 3'000;    // the feed's pace: the stream lasts about 33 s
 constexpr uint64_t kSeed = 20261125;
 
 std::string MemberId(int i) { return "crash-" + std::to_string(i); }
@@ -75,6 +76,7 @@ TEST(AccrualCrashTest, KillNineMidStreamLosesNothingAndCountsNothingTwice) {
   // A jthread joins on an early return too: a failed assertion cannot abort the test and
   // leave its child processes running.
   std::jthread publisher([&] {
+    auto start = std::chrono::steady_clock::now();
     for (int n = 0; n < kPurchases; ++n) {
       const auto& p = purchases[n];
       std::string bytes = p.SerializeAsString();
@@ -93,11 +95,17 @@ TEST(AccrualCrashTest, KillNineMidStreamLosesNothingAndCountsNothingTwice) {
       // The pace starts once the first records are in: an idempotent producer on a fresh
       // real cluster may wait seconds for its producer id, and would then send everything
       // queued meanwhile at once, ending the stream before the second kill.
-      if (n == 0) (*producer)->Flush(60'000);
-      if (n % 1000 == 0) (*producer)->Poll(0);
-      // About 20,000 purchases a second, so that the stream lasts long enough to be killed
-      // in the middle however fast accrual is.
-      if (n % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (n == 0) {
+        (*producer)->Flush(60'000);
+        start = std::chrono::steady_clock::now();
+      }
+      // A wall-clock pace of kPerSecond, so that the stream lasts about half a minute on any
+      // machine: long enough for two kills and restarts in the middle however fast accrual is.
+      if (n % 100 == 0) {
+        (*producer)->Poll(0);
+        std::this_thread::sleep_until(start +
+                                      std::chrono::microseconds(n * 1'000'000LL / kPerSecond));
+      }
     }
     (*producer)->Flush(60'000);
     published = true;
@@ -119,6 +127,7 @@ TEST(AccrualCrashTest, KillNineMidStreamLosesNothingAndCountsNothingTwice) {
   for (int crash = 0; crash < 2; ++crash) {
     int64_t before = total_earned();
     ASSERT_TRUE(Eventually([&] { return total_earned() > before; }, std::chrono::seconds(120)))
+        << "no progress from " << before << " of " << total_expected << " points\n"
         << accrual.process().LogTail();
     int64_t at_kill = total_earned();
     accrual.Kill9();
