@@ -84,6 +84,7 @@ const std::set<std::string> kSharedEnvironment = {
     "LOYALTY_CTL_TLS_KEY",
     "LOYALTY_CTL_TLS_CA",
     "LOYALTY_CTL_INSECURE",
+    "LOYALTY_CTL_API_KEY",
     // scripts/kafka.sh's: the test cluster's state, cache, ports, partitions and heap, set in
     // the environment the realkafka tests (and the services they start) run in.
     "LOYALTY_KAFKA_DIR",

@@ -66,6 +66,7 @@ const std::unordered_map<std::string_view, Entry>& Table() {
       {"stores", {limits::kIdBytes, 1000}},
       {"partners", {limits::kIdBytes, 1000}},
       {"tiers", {64, 100}},
+      {"roles", {64, 10}},  // of an API key (common/auth/api_keys.h)
       {"store_ids", {limits::kIdBytes, 1000}},
       {"entrants", {limits::kIdBytes, limits::kMaxEntrants}},
       {"channels", {32, 16}},
@@ -87,6 +88,7 @@ constexpr Override kOverrides[] = {
     {"Visibility", "values", {limits::kIdBytes, 10000}},  // member ids of an exclusive offer
     // The till's order id, which redemption passes on to accrual's hold with a prefix.
     {"StartCheckoutRequest", "reference", {limits::kIdBytes, 0}},
+    {"CreateApiKeyRequest", "name", {64, 0}},  // the principal "apikey:<name>"
 };
 
 bool EndsWith(std::string_view s, std::string_view suffix) {

@@ -102,7 +102,23 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
     auto policy = auth::PolicyFile::Open(rt->config_, rt->registry());
     if (!policy.ok()) Fail("bad policy", policy.status());
     rt->policy_file_ = std::move(*policy);
-    rt->authorizer_ = std::make_shared<auth::Authorizer>(rt->policy_file_->source(), nullptr);
+    // API keys are a TLS matter: without TLS there is no Authorizer to present them to.
+    const std::string keys_topic = rt->config_.GetString("auth.api_keys_topic");
+    if (!rt->tls_.insecure && !keys_topic.empty()) {
+      const int64_t load_timeout = rt->config_.GetInt("auth.api_keys_load_timeout_seconds");
+      if (load_timeout < 0 || load_timeout > 600) {
+        Fail("bad configuration",
+             InvalidArgument("auth.api_keys_load_timeout_seconds: " + std::to_string(load_timeout) +
+                             " is not in 0..600"));
+      }
+      rt->api_keys_load_timeout_ = std::chrono::seconds(load_timeout);
+      rt->api_keys_ = std::make_unique<auth::ApiKeyBook>(rt->clock_);
+      rt->api_key_feed_ = std::make_unique<auth::ApiKeyFeed>(rt->kafka_, name, keys_topic,
+                                                             *rt->api_keys_, rt->registry());
+      rt->api_key_feed_->Start();
+    }
+    rt->authorizer_ =
+        std::make_shared<auth::Authorizer>(rt->policy_file_->source(), rt->api_keys_.get());
     rt->policy_file_->Start();
     if (rt->tls_.insecure) {
       LogWarn(
@@ -223,12 +239,18 @@ ServiceRuntime::~ServiceRuntime() {
   stop_cv_.notify_all();
   if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
   if (relay_) relay_->Stop();
+  if (api_key_feed_) api_key_feed_->Stop();
 }
 
 int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services,
                                      const std::function<void()>& on_stop) {
   std::string grpc_address = config_.GetString("grpc.address");
   std::string metrics_address = config_.GetString("metrics.address");
+  // A restarted service must not refuse the keys it has not read yet.
+  if (api_key_feed_ && !api_key_feed_->WaitLoaded(api_keys_load_timeout_)) {
+    LogWarn("serving before the API keys topic was read: bearer keys are refused until it is",
+            {{"topic", config_.GetString("auth.api_keys_topic")}});
+  }
   GrpcServer server(metrics_);
   for (auto* service : services) server.AddService(service);
   if (Status s = server.Start(grpc_address, server_credentials()); !s.ok()) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "common/auth/api_key_feed.h"
+#include "common/auth/api_keys.h"
 #include "common/auth/authorizer.h"
 #include "common/auth/policy_file.h"
 #include "common/config.h"
@@ -74,6 +76,11 @@ class ServiceRuntime {
   std::shared_ptr<grpc::ServerCredentials> server_credentials() const {
     return ServerCredentials(tls_, authorizer_);
   }
+  // The policy in force (the shipped roles and auth.policy_file).
+  std::shared_ptr<auth::PolicySource> policy() const { return policy_file_->source(); }
+  // The API keys this service verifies bearer tokens against, read from auth.api_keys_topic;
+  // nullptr when gRPC is insecure or the topic is set empty.
+  auth::ApiKeyBook* api_keys() { return api_keys_.get(); }
 
   // Serves gRPC and /metrics, writes the ports file if configured, blocks until SIGTERM or
   // SIGINT, then stops gRPC, calls on_stop (join the service's threads there) and the relay.
@@ -111,6 +118,10 @@ class ServiceRuntime {
   GrpcTlsSettings tls_;
   std::unique_ptr<auth::PolicyFile> policy_file_;
   std::shared_ptr<auth::Authorizer> authorizer_;
+  SystemClock clock_;
+  std::unique_ptr<auth::ApiKeyBook> api_keys_;
+  std::unique_ptr<auth::ApiKeyFeed> api_key_feed_;
+  std::chrono::seconds api_keys_load_timeout_{10};
   std::unique_ptr<Store> store_;
   Metrics metrics_;
   std::unique_ptr<KafkaProducer> producer_;

@@ -47,6 +47,11 @@ ConfigKeys PolicyKeys() {
                 "YAML policy: roles and the principals that hold them (docs/security.md); "
                 "empty: the shipped roles and principals"),
       IntKey("auth.policy_refresh_seconds", 5, "how often the policy file is checked for a change"),
+      StringKey("auth.api_keys_topic", "loyalty.apikeys.v1",
+                "compacted topic the API keys are read from (docs/security.md, API keys); "
+                "empty: no API keys here, a bearer token is refused"),
+      IntKey("auth.api_keys_load_timeout_seconds", 10,
+             "at start, how long gRPC waits for the API keys topic to be read before serving"),
   };
 }
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/auth/access_service.h"
 #include "common/clock.h"
 #include "common/periodic_task.h"
 #include "common/service_runtime.h"
@@ -66,7 +67,20 @@ int Main(int argc, char** argv) {
   scheduler.Start();
 
   AccrualGrpcService service(core);
-  return rt->ServeUntilSignal({&service}, [&] {
+  std::vector<grpc::Service*> services = {&service};
+  // The API keys of the whole platform are created and revoked here (common/auth/).
+  std::unique_ptr<KafkaProducer> keys_producer;
+  std::unique_ptr<auth::AccessGrpcService> access;
+  if (rt->api_keys() != nullptr) {
+    auto producer = KafkaProducer::Create(rt->kafka());
+    if (!producer.ok()) ServiceRuntime::Fail("cannot create the Kafka producer", producer.status());
+    keys_producer = std::move(*producer);
+    access = std::make_unique<auth::AccessGrpcService>(*keys_producer,
+                                                       config.GetString("auth.api_keys_topic"),
+                                                       *rt->api_keys(), rt->policy(), clock);
+    services.push_back(access.get());
+  }
+  return rt->ServeUntilSignal(services, [&] {
     running = false;
     scheduler.Stop();
     consume_thread.join();

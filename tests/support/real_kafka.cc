@@ -115,7 +115,7 @@ const std::vector<std::string>& PlatformTopics() {
   static const std::vector<std::string> topics = {
       "loyalty.purchases.v1",      "loyalty.refunds.v1",       "loyalty.activities.v1",
       "loyalty.events.v1",         "loyalty.purchases.v1.dlq", "loyalty.refunds.v1.dlq",
-      "loyalty.activities.v1.dlq", "loyalty.events.v1.dlq",
+      "loyalty.activities.v1.dlq", "loyalty.events.v1.dlq",    "loyalty.apikeys.v1",
   };
   return topics;
 }

@@ -42,7 +42,7 @@ namespace {
 constexpr const char* kDefaultTopics[] = {
     "loyalty.purchases.v1",      "loyalty.refunds.v1",       "loyalty.activities.v1",
     "loyalty.events.v1",         "loyalty.purchases.v1.dlq", "loyalty.refunds.v1.dlq",
-    "loyalty.activities.v1.dlq", "loyalty.events.v1.dlq",
+    "loyalty.activities.v1.dlq", "loyalty.events.v1.dlq",    "loyalty.apikeys.v1",
 };
 
 constexpr int kExitUsage = 2;

@@ -3,7 +3,9 @@
 // scripts/kafka.sh as a single-file program: java -cp "<jars>/*" CreateTopics.java ...
 //
 // usage: CreateTopics <bootstrap> <brokers> <partitions> <replication> <min.insync> <timeout s>
-//                     topic...
+//                     topic[:compact]...
+// A topic named with ":compact" gets cleanup.policy=compact (the API keys: the latest record
+// of each key is its state).
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +26,13 @@ public class CreateTopics {
     short replication = Short.parseShort(args[3]);
     String minInsync = args[4];
     long deadline = System.currentTimeMillis() + Long.parseLong(args[5]) * 1000;
-    List<String> names = List.of(args).subList(6, args.length);
+    List<String> names = new ArrayList<>();
+    List<String> compacted = new ArrayList<>();
+    for (String spec : List.of(args).subList(6, args.length)) {
+      String name = spec.endsWith(":compact") ? spec.substring(0, spec.indexOf(':')) : spec;
+      names.add(name);
+      if (!name.equals(spec)) compacted.add(name);
+    }
 
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -47,8 +55,10 @@ public class CreateTopics {
       }
       List<NewTopic> topics = new ArrayList<>();
       for (String name : names) {
-        topics.add(new NewTopic(name, partitions, replication)
-                       .configs(Map.of("min.insync.replicas", minInsync)));
+        Map<String, String> configs = compacted.contains(name)
+            ? Map.of("min.insync.replicas", minInsync, "cleanup.policy", "compact")
+            : Map.of("min.insync.replicas", minInsync);
+        topics.add(new NewTopic(name, partitions, replication).configs(configs));
       }
       for (var entry : admin.createTopics(topics).values().entrySet()) {
         try {

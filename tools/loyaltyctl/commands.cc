@@ -14,6 +14,7 @@ constexpr std::string_view kReferralGroup = "Referrals (gRPC to referral)";
 constexpr std::string_view kEventGroup = "Events from tills, shops and apps (published to Kafka)";
 constexpr std::string_view kStoreGroup =
     "Operations on a service's store (--data-dir=PATH or --service=NAME for ./data/NAME)";
+constexpr std::string_view kAccessGroup = "API keys (gRPC to accrual; the admin role)";
 constexpr std::string_view kOtherGroup = "Other";
 
 }  // namespace
@@ -278,6 +279,34 @@ const std::vector<Command>& Commands() {
        {"data-dir", "service", "topic", "partition", "offset"},
        false,
        RunConsumerResume},
+      {"apikey create",
+       "NAME --roles=ROLE[,ROLE] [--expires=TIME]",
+       "create an API key for a caller without a certificate; prints its secret once\n"
+       "(NAME: [a-z0-9._-], the principal is apikey:NAME; TIME: 2027-01-01 or unix ms)",
+       kAccessGroup,
+       1,
+       1,
+       {"roles", "expires"},
+       false,
+       RunApiKeyCreate},
+      {"apikey list",
+       "[--all]",
+       "list the API keys in force (--all: the revoked and expired too)",
+       kAccessGroup,
+       0,
+       0,
+       {"all"},
+       false,
+       RunApiKeyList},
+      {"apikey revoke",
+       "KEY_ID",
+       "revoke an API key: every service refuses it within seconds",
+       kAccessGroup,
+       1,
+       1,
+       {},
+       false,
+       RunApiKeyRevoke},
       {"demo",
        "[--members=20] [--purchases=200] [--seed=1]",
        "local demo feed: enroll demo-0001..., publish purchases and ~5% refunds, wait, show "
@@ -371,6 +400,8 @@ void PrintUsage(std::ostream& out) {
          "                       .run/pki/ca.pem)\n"
          "  --insecure           plain-text gRPC, for services run with grpc.insecure "
          "($LOYALTY_CTL_INSECURE=1)\n"
+         "  --api-key=SECRET     call as an API key's principal: sent as authorization: Bearer\n"
+         "                       ($LOYALTY_CTL_API_KEY; the channel still checks --tls-ca)\n"
          "\n"
          "Exit status: 0 done, 1 the call or publish failed, 2 usage error.\n";
 }

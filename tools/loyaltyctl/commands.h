@@ -73,6 +73,10 @@ v1::PurchaseEvent PurchaseFromArgs(const Args& args, const std::string& id_prefi
 // store_commands.cc: a service's RocksDB, read or changed directly.
 void RunOutboxDeadLetters(Ctl& ctl, const Args& args);
 void RunConsumerResume(Ctl& ctl, const Args& args);
+// access_commands.cc: API keys (loyalty.v1.AccessService at --accrual).
+void RunApiKeyCreate(Ctl& ctl, const Args& args);
+void RunApiKeyList(Ctl& ctl, const Args& args);
+void RunApiKeyRevoke(Ctl& ctl, const Args& args);
 // demo.cc.
 void RunDemo(Ctl& ctl, const Args& args);
 

@@ -50,6 +50,8 @@ const std::string& Ctl::IdempotencyKey() {
 std::unique_ptr<grpc::ClientContext> Ctl::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(TimeoutMs()));
+  if (!options_.api_key.empty())
+    context->AddMetadata("authorization", "Bearer " + options_.api_key);
   return context;
 }
 
@@ -96,6 +98,19 @@ grpc::Status Ctl::TryReferralCall(const ReferralRpc& rpc) {
 void Ctl::CallReferral(const ReferralRpc& rpc, bool mutating) {
   grpc::Status status = TryReferralCall(rpc);
   if (!status.ok()) Fail(status, mutating, "referral", options_.referral_address);
+}
+
+grpc::Status Ctl::TryAccessCall(const AccessRpc& rpc) {
+  if (!access_stub_) {
+    access_stub_ =
+        v1::AccessService::NewStub(grpc::CreateChannel(options_.accrual_address, Credentials()));
+  }
+  return rpc(*access_stub_, NewContext().get());
+}
+
+void Ctl::CallAccess(const AccessRpc& rpc) {
+  grpc::Status status = TryAccessCall(rpc);
+  if (!status.ok()) Fail(status, /*mutating=*/false, "accrual", options_.accrual_address);
 }
 
 void Ctl::Fail(const grpc::Status& status, bool mutating, const std::string& service,

@@ -13,6 +13,7 @@
 
 #include "common/kafka.h"
 #include "common/kafka_settings.h"
+#include "loyalty/v1/access.grpc.pb.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
 #include "loyalty/v1/referral.grpc.pb.h"
 #include "tools/loyaltyctl/args.h"
@@ -52,6 +53,11 @@ class Ctl {
   grpc::Status TryReferralCall(const ReferralRpc& rpc);
   void CallReferral(const ReferralRpc& rpc, bool mutating);
 
+  // The same for loyalty.v1.AccessService (API keys), which accrual hosts at --accrual.
+  using AccessRpc = std::function<grpc::Status(v1::AccessService::Stub&, grpc::ClientContext*)>;
+  grpc::Status TryAccessCall(const AccessRpc& rpc);
+  void CallAccess(const AccessRpc& rpc);
+
   // Where and how the Kafka clients connect: --brokers, and the security settings from the
   // LOYALTY_KAFKA_* variables the services read too (LOYALTY_KAFKA_SECURITY_PROTOCOL,
   // LOYALTY_KAFKA_SASL_PASSWORD, ...: common/kafka_settings.h). Throws CommandFailed when
@@ -77,6 +83,7 @@ class Ctl {
   std::string generated_key_;
   std::unique_ptr<v1::AccrualService::Stub> stub_;
   std::unique_ptr<v1::ReferralService::Stub> referral_stub_;
+  std::unique_ptr<v1::AccessService::Stub> access_stub_;
   KafkaProducer& producer();
   int64_t TimeoutMs() const;                                // --timeout
   std::unique_ptr<grpc::ClientContext> NewContext() const;  // with the --timeout deadline

@@ -48,6 +48,9 @@ GlobalOptions GlobalOptions::From(const Args& args, const std::string& bootstrap
     options.tls.ca_file = pki_dir + "/ca.pem";
   }
 
+  options.api_key = args.Get("api-key", Env("LOYALTY_CTL_API_KEY"));
+  if (options.api_key.size() > 512) throw UsageError("--api-key: at most 512 characters");
+
   options.json = args.Has("json");
   if (args.Has("timeout")) options.timeout_seconds = ParseSeconds("--timeout", args.Get("timeout"));
   if (args.Has("key")) {

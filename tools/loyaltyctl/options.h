@@ -21,6 +21,9 @@ struct GlobalOptions {
   // _CA, else .run/pki/loyaltyctl.pem, .key and ca.pem when present (scripts/run-local.sh).
   // --insecure (or $LOYALTY_CTL_INSECURE=1): plain text, for services run with grpc.insecure.
   GrpcTlsSettings tls;
+  // --api-key, else $LOYALTY_CTL_API_KEY: sent as `authorization: Bearer <key>` on every
+  // gRPC call, instead of the certificate's identity (the channel still needs --tls-ca).
+  std::string api_key;
 
   // Reads the flags of args, then the environment and bootstrap_file (the first line; the
   // default path is relative to the working directory) for what the flags leave open.
@@ -30,8 +33,8 @@ struct GlobalOptions {
 };
 
 // The global flag names, for the unknown-flag check.
-inline constexpr std::string_view kGlobalFlags[] = {"accrual", "referral", "brokers", "json",
-                                                    "timeout", "key",      "help",    "tls-cert",
-                                                    "tls-key", "tls-ca",   "insecure"};
+inline constexpr std::string_view kGlobalFlags[] = {"accrual", "referral", "brokers",  "json",
+                                                    "timeout", "key",      "help",     "tls-cert",
+                                                    "tls-key", "tls-ca",   "insecure", "api-key"};
 
 }  // namespace loyalty::ctl

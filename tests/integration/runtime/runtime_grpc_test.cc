@@ -21,6 +21,7 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <gtest/gtest.h>
 
+#include "loyalty/v1/access.grpc.pb.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
 #include "loyalty/v1/notification.grpc.pb.h"
 #include "loyalty/v1/redemption.grpc.pb.h"
@@ -81,6 +82,8 @@ struct Service {
 std::vector<Service> Services() {
   return {
       {"accrual", v1::GetBalanceRequest::descriptor()->file()->FindServiceByName("AccrualService")},
+      {"accrual",
+       v1::CreateApiKeyRequest::descriptor()->file()->FindServiceByName("AccessService")},
       {"redemption",
        v1::GetRewardRequest::descriptor()->file()->FindServiceByName("RedemptionService")},
       {"referral",

@@ -6,3 +6,5 @@ set_tests_properties(grpc_server_test PROPERTIES LABELS "unit;concurrency")
 loyalty_test(policy_test LABEL unit SOURCES policy_test.cc DEPS loyalty::common)
 loyalty_test(authorizer_test LABEL unit SOURCES authorizer_test.cc
   DEPS loyalty::common loyalty::test_support)
+# API keys: minting, verification, revocation and expiry (the book alone).
+loyalty_test(api_keys_test LABEL unit SOURCES api_keys_test.cc DEPS loyalty::common)

@@ -16,6 +16,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 
+#include "common/auth/api_keys.h"
 #include "common/grpc_server.h"
 #include "common/grpc_tls.h"
 #include "common/metrics.h"
@@ -60,7 +61,8 @@ Answer Call(int port, std::shared_ptr<grpc::ChannelCredentials> credentials,
 
 class AuthorizerTest : public ::testing::Test {
  protected:
-  void Start(ClientCertificates mode = ClientCertificates::kRequire) {
+  void Start(ClientCertificates mode = ClientCertificates::kRequire,
+             const ApiKeyVerifier* keys = nullptr) {
     const TestPki& pki = TestPki::Get();
     // A server certificate of its own in a folder of its own, so that rotating it here does
     // not disturb the other tests' "accrual".
@@ -72,7 +74,7 @@ class AuthorizerTest : public ::testing::Test {
     settings_.client_certificates = mode;
     settings_.refresh_seconds = 1;
     policy_ = std::make_shared<PolicySource>(Policy::Defaults());
-    auto authorizer = std::make_shared<Authorizer>(policy_, nullptr);
+    auto authorizer = std::make_shared<Authorizer>(policy_, keys);
     ASSERT_TRUE(server_.Start("127.0.0.1:0", ServerCredentials(settings_, authorizer)).ok());
   }
 
@@ -136,6 +138,48 @@ TEST_F(AuthorizerTest, NoCertificateIsRefusedAndWithOptionalCertificatesIsUnauth
   EXPECT_EQ(
       Call(server_.port(), ChannelCredentials(no_cert), kGetBalance, "lk_abc").status.error_code(),
       grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(AuthorizerTest, AnApiKeyIsItsOwnPrincipalUntilRevokedOrExpired) {
+  ManualClock clock;
+  ApiKeyBook book(clock);
+  v1::CreateApiKeyRequest request;
+  request.set_name("web-shop");
+  request.add_roles("till");
+  request.set_expires_at_ms(clock.NowMs() + kDayMs);
+  auto minted = MintApiKey(request, "spiffe://loyalty/admin/ops", clock.NowMs());
+  ASSERT_TRUE(minted.ok()) << minted.status().message();
+  ASSERT_TRUE(book.Apply(minted->record).ok());
+  Start(ClientCertificates::kOptional, &book);
+  GrpcTlsSettings no_cert;
+  no_cert.ca_file = TestPki::Get().ca_file();
+  auto channel = ChannelCredentials(no_cert);
+  const std::string secret = minted->secret;
+
+  EXPECT_EQ(Call(server_.port(), channel, kGetBalance, secret).status.error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);  // the till role allows it; no handler here
+  Answer denied = Call(server_.port(), channel, kAdjust, secret);
+  EXPECT_EQ(denied.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(denied.status.error_message().find("apikey:web-shop"), std::string::npos)
+      << denied.status.error_message();
+  // The key outranks the certificate: an admin's certificate with the till's key is a till.
+  EXPECT_EQ(Call(server_.port(), As("loyaltyctl"), kAdjust, secret).status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  std::string wrong = secret;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  EXPECT_EQ(Call(server_.port(), channel, kGetBalance, wrong).status.error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  clock.Advance(kDayMs);
+  EXPECT_EQ(Call(server_.port(), channel, kGetBalance, secret).status.error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);  // expired
+  clock.Advance(-kDayMs);
+  v1::ApiKeyRecord revoked = minted->record;
+  revoked.mutable_key()->set_revoked_at_ms(clock.NowMs());
+  ASSERT_TRUE(book.Apply(revoked).ok());
+  EXPECT_EQ(Call(server_.port(), channel, kGetBalance, secret).status.error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(AuthorizerTest, APrincipalWithoutARoleIsUnauthenticated) {
