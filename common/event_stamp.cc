@@ -4,13 +4,14 @@ namespace loyalty {
 
 v1::internal::OutboxRecord StampEvent(const EventSource& source, int64_t& last_sequence,
                                       const std::string& member_id, int64_t now_ms,
-                                      v1::LoyaltyEvent& event) {
+                                      const std::string& principal, v1::LoyaltyEvent& event) {
   int64_t sequence = ++last_sequence;
   event.set_event_id(source.id_prefix + member_id + ":" + std::to_string(sequence));
   event.set_member_id(member_id);
   event.set_sequence(sequence);
   event.set_occurred_at_ms(now_ms);
   event.set_source_service(source.service);
+  event.set_principal(principal);
   v1::internal::OutboxRecord record;
   record.set_topic(kEventsTopic);
   record.set_key(member_id);

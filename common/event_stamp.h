@@ -20,9 +20,10 @@ struct EventSource {
 };
 
 // Gives event the member's next sequence (advancing last_sequence, kept in the member's
-// record), its id, time and source, and returns the outbox record that publishes it.
+// record), its id, time, source and the principal of the call that caused it (empty for the
+// service's own work), and returns the outbox record that publishes it.
 v1::internal::OutboxRecord StampEvent(const EventSource& source, int64_t& last_sequence,
                                       const std::string& member_id, int64_t now_ms,
-                                      v1::LoyaltyEvent& event);
+                                      const std::string& principal, v1::LoyaltyEvent& event);
 
 }  // namespace loyalty

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/key_codec.h"
+#include "common/principal.h"
 #include "common/retention.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -30,11 +31,18 @@ inline Status CheckIdempotencyKey(const std::string& key) {
   return Status::Ok();
 }
 
-// Where the record of (method, key) is kept.
-inline std::string IdempotencyRecordKey(const char* method, const std::string& key) {
+// Where the record of (method, key, principal) is kept: a key is the caller's own, so the
+// same key from another principal is another call and never sees the first one's answer. On
+// a port without TLS every caller is "anonymous", whose records keep the (method, key) form
+// they had before principals existed; so do a core's calls that name no principal (empty).
+inline std::string IdempotencyRecordKey(const char* method, const Principal& principal,
+                                        const std::string& key) {
   std::string out;
   keys::AppendString(out, method);
   keys::AppendString(out, key);
+  if (!principal.value().empty() && principal.value() != kAnonymousPrincipal) {
+    keys::AppendString(out, principal.value());
+  }
   return out;
 }
 
@@ -52,8 +60,8 @@ struct IdempotentOutcome {
 // with its record. Never waits for the disk; the caller answers once ticket is durable.
 template <typename Record, typename Response, typename Txn, typename Request>
 IdempotentOutcome<Response, Txn> RunIdempotent(Store& store, std::mutex& mu, int64_t now_ms,
-                                               const char* method, const Request& request,
-                                               const std::string& key,
+                                               const char* method, const Principal& principal,
+                                               const Request& request, const std::string& key,
                                                const std::function<StatusOr<Response>(Txn&)>& apply,
                                                const std::function<uint64_t(Txn&)>& stage) {
   IdempotentOutcome<Response, Txn> outcome{Status::Ok(), 0, Txn()};
@@ -61,7 +69,7 @@ IdempotentOutcome<Response, Txn> RunIdempotent(Store& store, std::mutex& mu, int
     outcome.result = s;
     return outcome;
   }
-  std::string record_key = IdempotencyRecordKey(method, key);
+  std::string record_key = IdempotencyRecordKey(method, principal, key);
   std::string request_bytes = request.SerializeAsString();
   std::lock_guard lock(mu);
   std::string stored;
@@ -79,6 +87,7 @@ IdempotentOutcome<Response, Txn> RunIdempotent(Store& store, std::mutex& mu, int
     outcome.ticket = store.Stage([](StagedWrite&) {});  // the first call's group, or later
     return outcome;
   }
+  outcome.txn.principal = principal.value();
   outcome.result = apply(outcome.txn);
   if (!outcome.result.ok()) return outcome;
   Record record;

@@ -33,6 +33,11 @@ class UnitOfWork {
   bool empty() const { return ops_.empty() && outbox_.empty(); }
   size_t published() const { return outbox_.size(); }
 
+  // The principal of the call this work is for (common/principal.h), recorded in its ledger
+  // entries, events and audit records; empty for the service's own work (input messages,
+  // timers).
+  std::string principal;
+
  private:
   struct Op {
     std::string_view cf;  // a column family name constant

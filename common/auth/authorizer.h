@@ -15,6 +15,7 @@
 
 #include <grpcpp/security/auth_context.h>
 #include <grpcpp/security/auth_metadata_processor.h>
+#include <grpcpp/server_context.h>
 
 #include <atomic>
 #include <memory>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "common/auth/policy.h"
+#include "common/principal.h"
 #include "common/status.h"
 
 namespace loyalty::auth {
@@ -86,5 +88,9 @@ struct Caller {
   ArgumentLimits limits;
 };
 Caller CallerOf(const grpc::AuthContext* context);
+// The caller's principal as the cores take it (common/principal.h).
+inline Principal PrincipalOf(const grpc::ServerContextBase& context) {
+  return Principal(CallerOf(context.auth_context().get()).principal);
+}
 
 }  // namespace loyalty::auth

@@ -5,11 +5,11 @@
 #include "common/grpc_status.h"
 
 namespace loyalty::accrual {
-grpc::Status AccrualGrpcService::EnrollMember(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::EnrollMember(grpc::ServerContext* context,
                                               const v1::EnrollMemberRequest* request,
                                               v1::Member* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.EnrollMember(*request), response);
+  return Reply(core_.EnrollMember(auth::PrincipalOf(*context), *request), response);
 }
 
 grpc::Status AccrualGrpcService::GetMember(grpc::ServerContext*,
@@ -42,7 +42,7 @@ grpc::Status AccrualGrpcService::AwardPoints(grpc::ServerContext* context,
   if (Status s = caller.limits.CheckAward(request->source(), caller.principal); !s.ok()) {
     return ToGrpc(s);
   }
-  return Reply(core_.AwardPoints(*request), response);
+  return Reply(core_.AwardPoints(Principal(caller.principal), *request), response);
 }
 
 grpc::Status AccrualGrpcService::AdjustPoints(grpc::ServerContext* context,
@@ -54,7 +54,7 @@ grpc::Status AccrualGrpcService::AdjustPoints(grpc::ServerContext* context,
   if (Status s = caller.limits.CheckAdjust(request->delta(), caller.principal); !s.ok()) {
     return ToGrpc(s);
   }
-  return Reply(core_.AdjustPoints(*request), response);
+  return Reply(core_.AdjustPoints(Principal(caller.principal), *request), response);
 }
 
 grpc::ServerUnaryReactor* AccrualGrpcService::HoldPoints(grpc::CallbackServerContext* context,
@@ -63,8 +63,9 @@ grpc::ServerUnaryReactor* AccrualGrpcService::HoldPoints(grpc::CallbackServerCon
   if (Status s = CheckFieldLimits(*request); !s.ok()) {
     return Answer(context, response, [&](auto done) { done(s); });
   }
-  return Answer(context, response,
-                [&](auto done) { core_.HoldPointsAsync(*request, std::move(done)); });
+  return Answer(context, response, [&](auto done) {
+    core_.HoldPointsAsync(auth::PrincipalOf(*context), *request, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* AccrualGrpcService::CaptureHold(grpc::CallbackServerContext* context,
@@ -73,35 +74,36 @@ grpc::ServerUnaryReactor* AccrualGrpcService::CaptureHold(grpc::CallbackServerCo
   if (Status s = CheckFieldLimits(*request); !s.ok()) {
     return Answer(context, response, [&](auto done) { done(s); });
   }
-  return Answer(context, response,
-                [&](auto done) { core_.CaptureHoldAsync(*request, std::move(done)); });
+  return Answer(context, response, [&](auto done) {
+    core_.CaptureHoldAsync(auth::PrincipalOf(*context), *request, std::move(done));
+  });
 }
 
-grpc::Status AccrualGrpcService::VoidHold(grpc::ServerContext*, const v1::VoidHoldRequest* request,
-                                          v1::Hold* response) {
+grpc::Status AccrualGrpcService::VoidHold(grpc::ServerContext* context,
+                                          const v1::VoidHoldRequest* request, v1::Hold* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.VoidHold(*request), response);
+  return Reply(core_.VoidHold(auth::PrincipalOf(*context), *request), response);
 }
 
-grpc::Status AccrualGrpcService::EraseMember(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::EraseMember(grpc::ServerContext* context,
                                              const v1::EraseMemberRequest* request,
                                              v1::EraseMemberResponse* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.EraseMember(*request), response);
+  return Reply(core_.EraseMember(auth::PrincipalOf(*context), *request), response);
 }
 
-grpc::Status AccrualGrpcService::CreateCampaign(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::CreateCampaign(grpc::ServerContext* context,
                                                 const v1::CreateCampaignRequest* request,
                                                 v1::Campaign* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.CreateCampaign(*request), response);
+  return Reply(core_.CreateCampaign(auth::PrincipalOf(*context), *request), response);
 }
 
-grpc::Status AccrualGrpcService::UpdateCampaign(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::UpdateCampaign(grpc::ServerContext* context,
                                                 const v1::UpdateCampaignRequest* request,
                                                 v1::Campaign* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.UpdateCampaign(*request), response);
+  return Reply(core_.UpdateCampaign(auth::PrincipalOf(*context), *request), response);
 }
 
 grpc::Status AccrualGrpcService::GetCampaign(grpc::ServerContext*,
@@ -119,11 +121,11 @@ grpc::Status AccrualGrpcService::ListCampaigns(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AccrualGrpcService::EndCampaign(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::EndCampaign(grpc::ServerContext* context,
                                              const v1::EndCampaignRequest* request,
                                              v1::Campaign* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.EndCampaign(*request), response);
+  return Reply(core_.EndCampaign(auth::PrincipalOf(*context), *request), response);
 }
 
 grpc::Status AccrualGrpcService::ListCampaignAudit(grpc::ServerContext*,
@@ -133,18 +135,18 @@ grpc::Status AccrualGrpcService::ListCampaignAudit(grpc::ServerContext*,
   return Reply(core_.ListCampaignAudit(request->campaign_id()), response);
 }
 
-grpc::Status AccrualGrpcService::SetMemberSegments(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::SetMemberSegments(grpc::ServerContext* context,
                                                    const v1::SetMemberSegmentsRequest* request,
                                                    v1::Member* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.SetMemberSegments(*request), response);
+  return Reply(core_.SetMemberSegments(auth::PrincipalOf(*context), *request), response);
 }
 
-grpc::Status AccrualGrpcService::PurchaseMembership(grpc::ServerContext*,
+grpc::Status AccrualGrpcService::PurchaseMembership(grpc::ServerContext* context,
                                                     const v1::PurchaseMembershipRequest* request,
                                                     v1::Member* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.PurchaseMembership(*request), response);
+  return Reply(core_.PurchaseMembership(auth::PrincipalOf(*context), *request), response);
 }
 
 grpc::Status AccrualGrpcService::SimulatePurchase(grpc::ServerContext*,

@@ -58,6 +58,9 @@
 namespace loyalty::bench {
 namespace {
 
+// The caller of the calls on the core (common/principal.h).
+const Principal kTestCaller("spiffe://loyalty/admin/bench");
+
 using SteadyClock = std::chrono::steady_clock;
 using testing::HttpGet;
 
@@ -499,17 +502,17 @@ void SetUpRulesOverGrpc(const Options& o, const Workload& w, v1::AccrualService:
 
 void SetUpRulesInProcess(const Options& o, const Workload& w, accrual::AccrualCore& core) {
   for (int m : MembersWhere(o.members, BuysTier)) {
-    if (auto s = core.PurchaseMembership(PaidMembership(w, m)); !s.ok()) {
+    if (auto s = core.PurchaseMembership(kTestCaller, PaidMembership(w, m)); !s.ok()) {
       throw std::runtime_error(s.status().message());
     }
   }
   for (int m : MembersWhere(o.members, BenchInSegment)) {
-    if (auto s = core.SetMemberSegments(Segment(w, m)); !s.ok()) {
+    if (auto s = core.SetMemberSegments(kTestCaller, Segment(w, m)); !s.ok()) {
       throw std::runtime_error(s.status().message());
     }
   }
   for (int i = 0; i < kBenchCampaigns; ++i) {
-    if (auto s = core.CreateCampaign(NewCampaign(i)); !s.ok()) {
+    if (auto s = core.CreateCampaign(kTestCaller, NewCampaign(i)); !s.ok()) {
       throw std::runtime_error(s.status().message());
     }
   }
@@ -937,7 +940,7 @@ Reference RunReference(const Options& o, const Workload& w, const ServiceResult&
     request.set_member_id(w.member_ids[m]);
     request.set_phone(Phone(m));
     request.set_idempotency_key("enroll-" + w.member_ids[m]);
-    if (auto s = core.EnrollMember(request); !s.ok()) {
+    if (auto s = core.EnrollMember(kTestCaller, request); !s.ok()) {
       throw std::runtime_error(s.status().message());
     }
   }

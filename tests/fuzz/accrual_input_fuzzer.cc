@@ -14,6 +14,9 @@
 namespace loyalty::accrual {
 namespace {
 
+// The caller of the calls on the core (common/principal.h).
+const Principal kTestCaller("spiffe://loyalty/admin/bench");
+
 struct Env {
   Env() : store(fuzz::OpenFuzzStore(AccrualColumnFamilies())), outbox(*store) {
     core = std::make_unique<AccrualCore>(*store, outbox, clock, AccrualConfig{});
@@ -23,7 +26,7 @@ struct Env {
       request.set_member_id(id);
       request.set_phone("+38067123456" + std::to_string(++n));
       request.set_idempotency_key(std::string("enroll-") + id);
-      auto enrolled = core->EnrollMember(request);
+      auto enrolled = core->EnrollMember(kTestCaller, request);
       if (!enrolled.ok()) fprintf(stderr, "%s\n", enrolled.status().ToString().c_str());
       FUZZ_CHECK(enrolled.ok());
     }

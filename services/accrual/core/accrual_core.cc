@@ -121,19 +121,19 @@ void AccrualCore::Finish(uint64_t ticket, const std::vector<LedgerFacts>& facts)
 
 template <typename Response, typename Request>
 AccrualCore::Decided<Response> AccrualCore::Decide(
-    const char* method, const Request& request, const std::string& key,
+    const char* method, const Principal& caller, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, request, key, apply,
+      store_, mu_, clock_.NowMs(), method, caller, request, key, apply,
       [this](Txn& txn) { return Stage(txn); });
   return {std::move(outcome.result), outcome.ticket, std::move(outcome.txn.facts)};
 }
 
 template <typename Response, typename Request>
-StatusOr<Response> AccrualCore::Idempotent(const char* method, const Request& request,
-                                           const std::string& key,
+StatusOr<Response> AccrualCore::Idempotent(const char* method, const Principal& caller,
+                                           const Request& request, const std::string& key,
                                            const std::function<StatusOr<Response>(Txn&)>& apply) {
-  Decided<Response> decided = Decide<Response>(method, request, key, apply);
+  Decided<Response> decided = Decide<Response>(method, caller, request, key, apply);
   if (decided.ticket != 0) Finish(decided.ticket, decided.facts);
   return std::move(decided.result);
 }
@@ -151,8 +151,9 @@ void AccrualCore::AnswerWhenDurable(Decided<Response> decided,
 
 // --- members ---
 
-StatusOr<v1::Member> AccrualCore::EnrollMember(const v1::EnrollMemberRequest& request) {
-  return Idempotent<v1::Member>("EnrollMember", request, request.idempotency_key(),
+StatusOr<v1::Member> AccrualCore::EnrollMember(const Principal& caller,
+                                               const v1::EnrollMemberRequest& request) {
+  return Idempotent<v1::Member>("EnrollMember", caller, request, request.idempotency_key(),
                                 [&](Txn& txn) { return ApplyEnroll(txn, request); });
 }
 
@@ -178,6 +179,7 @@ StatusOr<v1::Member> AccrualCore::ApplyEnroll(Txn& txn, const v1::EnrollMemberRe
   }
   MemberRecord& record = members_.Create(txn, member_id);
   record.set_enroll_idempotency_key(request.idempotency_key());
+  record.set_enroll_principal(txn.principal);
   v1::Member& member = *record.mutable_member();
   member.set_member_id(member_id);
   member.set_phone(contacts->phone);
@@ -278,8 +280,10 @@ StatusOr<v1::ListLedgerResponse> AccrualCore::ListLedger(const v1::ListLedgerReq
   return response;
 }
 
-StatusOr<v1::EraseMemberResponse> AccrualCore::EraseMember(const v1::EraseMemberRequest& request) {
-  return Idempotent<v1::EraseMemberResponse>("EraseMember", request, request.idempotency_key(),
+StatusOr<v1::EraseMemberResponse> AccrualCore::EraseMember(const Principal& caller,
+                                                           const v1::EraseMemberRequest& request) {
+  return Idempotent<v1::EraseMemberResponse>("EraseMember", caller, request,
+                                             request.idempotency_key(),
                                              [&](Txn& txn) { return ApplyErase(txn, request); });
 }
 
@@ -291,8 +295,10 @@ StatusOr<v1::EraseMemberResponse> AccrualCore::ApplyErase(Txn& txn,
   // The remembered answer to the enrollment holds the contact: forget it too.
   if (!(*member)->enroll_idempotency_key().empty()) {
     txn.Erase(cf::kIdempotency,
-              IdempotencyRecordKey("EnrollMember", (*member)->enroll_idempotency_key()));
+              IdempotencyRecordKey("EnrollMember", Principal((*member)->enroll_principal()),
+                                   (*member)->enroll_idempotency_key()));
     (*member)->clear_enroll_idempotency_key();
+    (*member)->clear_enroll_principal();
   }
   v1::Member& m = *(*member)->mutable_member();
   if (!m.phone().empty()) members_.RemoveContact(txn, "phone:" + m.phone());
@@ -308,9 +314,10 @@ StatusOr<v1::EraseMemberResponse> AccrualCore::ApplyErase(Txn& txn,
   return response;
 }
 
-StatusOr<v1::Member> AccrualCore::SetMemberSegments(const v1::SetMemberSegmentsRequest& request) {
+StatusOr<v1::Member> AccrualCore::SetMemberSegments(const Principal& caller,
+                                                    const v1::SetMemberSegmentsRequest& request) {
   return Idempotent<v1::Member>(
-      "SetMemberSegments", request, request.idempotency_key(),
+      "SetMemberSegments", caller, request, request.idempotency_key(),
       [&](Txn& txn) -> StatusOr<v1::Member> {
         for (const auto& segment : request.segments()) {
           if (!ValidId(segment)) {
@@ -326,9 +333,10 @@ StatusOr<v1::Member> AccrualCore::SetMemberSegments(const v1::SetMemberSegmentsR
       });
 }
 
-StatusOr<v1::Member> AccrualCore::PurchaseMembership(const v1::PurchaseMembershipRequest& request) {
+StatusOr<v1::Member> AccrualCore::PurchaseMembership(const Principal& caller,
+                                                     const v1::PurchaseMembershipRequest& request) {
   return Idempotent<v1::Member>(
-      "PurchaseMembership", request, request.idempotency_key(),
+      "PurchaseMembership", caller, request, request.idempotency_key(),
       [&](Txn& txn) -> StatusOr<v1::Member> {
         if (config_.TierIndex(request.tier()) < 0) {
           return InvalidArgument("tier: '" + Quote(request.tier()) + "' is not a tier");
@@ -350,8 +358,9 @@ int64_t AccrualCore::MemberCount() const {
 
 // --- points: awards and adjustments ---
 
-StatusOr<v1::LedgerEntry> AccrualCore::AwardPoints(const v1::AwardPointsRequest& request) {
-  return Idempotent<v1::LedgerEntry>("AwardPoints", request, request.idempotency_key(),
+StatusOr<v1::LedgerEntry> AccrualCore::AwardPoints(const Principal& caller,
+                                                   const v1::AwardPointsRequest& request) {
+  return Idempotent<v1::LedgerEntry>("AwardPoints", caller, request, request.idempotency_key(),
                                      [&](Txn& txn) { return ApplyAward(txn, request); });
 }
 
@@ -379,8 +388,9 @@ StatusOr<v1::LedgerEntry> AccrualCore::ApplyAward(Txn& txn, const v1::AwardPoint
   return std::move(posted.entry);
 }
 
-StatusOr<v1::LedgerEntry> AccrualCore::AdjustPoints(const v1::AdjustPointsRequest& request) {
-  return Idempotent<v1::LedgerEntry>("AdjustPoints", request, request.idempotency_key(),
+StatusOr<v1::LedgerEntry> AccrualCore::AdjustPoints(const Principal& caller,
+                                                    const v1::AdjustPointsRequest& request) {
+  return Idempotent<v1::LedgerEntry>("AdjustPoints", caller, request, request.idempotency_key(),
                                      [&](Txn& txn) { return ApplyAdjust(txn, request); });
 }
 
@@ -430,31 +440,36 @@ StatusOr<v1::Hold> AccrualCore::ApplyHold(Txn& txn, const v1::HoldPointsRequest&
   return holds_.Open(txn, **member, Points(request.points()), Seconds(ttl), request.reference());
 }
 
-StatusOr<v1::Hold> AccrualCore::HoldPoints(const v1::HoldPointsRequest& request) {
-  return Idempotent<v1::Hold>("HoldPoints", request, request.idempotency_key(),
+StatusOr<v1::Hold> AccrualCore::HoldPoints(const Principal& caller,
+                                           const v1::HoldPointsRequest& request) {
+  return Idempotent<v1::Hold>("HoldPoints", caller, request, request.idempotency_key(),
                               [&](Txn& txn) { return ApplyHold(txn, request); });
 }
 
-void AccrualCore::HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done) {
-  Decided<v1::Hold> decided = Decide<v1::Hold>("HoldPoints", request, request.idempotency_key(),
-                                               [&](Txn& txn) { return ApplyHold(txn, request); });
+void AccrualCore::HoldPointsAsync(const Principal& caller, const v1::HoldPointsRequest& request,
+                                  HoldCallback done) {
+  Decided<v1::Hold> decided =
+      Decide<v1::Hold>("HoldPoints", caller, request, request.idempotency_key(),
+                       [&](Txn& txn) { return ApplyHold(txn, request); });
   AnswerWhenDurable(std::move(decided), std::move(done));
 }
 
-StatusOr<v1::Hold> AccrualCore::CaptureHold(const v1::CaptureHoldRequest& request) {
+StatusOr<v1::Hold> AccrualCore::CaptureHold(const Principal& caller,
+                                            const v1::CaptureHoldRequest& request) {
   bool expired_now = false;
-  auto result =
-      Idempotent<v1::Hold>("CaptureHold", request, request.idempotency_key(), [&](Txn& txn) {
+  auto result = Idempotent<v1::Hold>(
+      "CaptureHold", caller, request, request.idempotency_key(), [&](Txn& txn) {
         return holds_.Capture(txn, request.hold_id(), Points(request.points()), expired_now);
       });
   if (expired_now) ExpireHolds();  // the expiry is a change of its own, made durable now
   return result;
 }
 
-void AccrualCore::CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) {
+void AccrualCore::CaptureHoldAsync(const Principal& caller, const v1::CaptureHoldRequest& request,
+                                   HoldCallback done) {
   bool expired_now = false;
   Decided<v1::Hold> decided =
-      Decide<v1::Hold>("CaptureHold", request, request.idempotency_key(), [&](Txn& txn) {
+      Decide<v1::Hold>("CaptureHold", caller, request, request.idempotency_key(), [&](Txn& txn) {
         return holds_.Capture(txn, request.hold_id(), Points(request.points()), expired_now);
       });
   // Rare (the caller came back after the hold's time): this one waits for the expiry's write.
@@ -462,8 +477,9 @@ void AccrualCore::CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCa
   AnswerWhenDurable(std::move(decided), std::move(done));
 }
 
-StatusOr<v1::Hold> AccrualCore::VoidHold(const v1::VoidHoldRequest& request) {
-  return Idempotent<v1::Hold>("VoidHold", request, request.idempotency_key(),
+StatusOr<v1::Hold> AccrualCore::VoidHold(const Principal& caller,
+                                         const v1::VoidHoldRequest& request) {
+  return Idempotent<v1::Hold>("VoidHold", caller, request, request.idempotency_key(),
                               [&](Txn& txn) { return holds_.Void(txn, request.hold_id()); });
 }
 
@@ -586,18 +602,21 @@ int AccrualCore::RunTimers() {
 
 // --- campaigns, simulation, partners ---
 
-StatusOr<v1::Campaign> AccrualCore::CreateCampaign(const v1::CreateCampaignRequest& request) {
-  return Idempotent<v1::Campaign>("CreateCampaign", request, request.idempotency_key(),
+StatusOr<v1::Campaign> AccrualCore::CreateCampaign(const Principal& caller,
+                                                   const v1::CreateCampaignRequest& request) {
+  return Idempotent<v1::Campaign>("CreateCampaign", caller, request, request.idempotency_key(),
                                   [&](Txn& txn) { return campaigns_.Create(txn, request); });
 }
 
-StatusOr<v1::Campaign> AccrualCore::UpdateCampaign(const v1::UpdateCampaignRequest& request) {
-  return Idempotent<v1::Campaign>("UpdateCampaign", request, request.idempotency_key(),
+StatusOr<v1::Campaign> AccrualCore::UpdateCampaign(const Principal& caller,
+                                                   const v1::UpdateCampaignRequest& request) {
+  return Idempotent<v1::Campaign>("UpdateCampaign", caller, request, request.idempotency_key(),
                                   [&](Txn& txn) { return campaigns_.Update(txn, request); });
 }
 
-StatusOr<v1::Campaign> AccrualCore::EndCampaign(const v1::EndCampaignRequest& request) {
-  return Idempotent<v1::Campaign>("EndCampaign", request, request.idempotency_key(),
+StatusOr<v1::Campaign> AccrualCore::EndCampaign(const Principal& caller,
+                                                const v1::EndCampaignRequest& request) {
+  return Idempotent<v1::Campaign>("EndCampaign", caller, request, request.idempotency_key(),
                                   [&](Txn& txn) { return campaigns_.End(txn, request); });
 }
 

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/input.h"
 #include "common/outbox.h"
+#include "common/principal.h"
 #include "common/staged_offsets.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -52,22 +53,30 @@ class AccrualCore {
   using CommitObserver = std::function<void(const std::vector<LedgerFacts>&)>;
   void SetOnCommit(CommitObserver on_commit) { on_commit_ = std::move(on_commit); }
 
-  StatusOr<v1::Member> EnrollMember(const v1::EnrollMemberRequest& request);
+  // Every mutating call names its caller (common/principal.h): the idempotency key is scoped
+  // to it, and the ledger entries, events and audit records it makes carry it.
+  StatusOr<v1::Member> EnrollMember(const Principal& caller,
+                                    const v1::EnrollMemberRequest& request);
   StatusOr<v1::Member> GetMember(const std::string& member_id);
   StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id);
   StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& request);
-  StatusOr<v1::LedgerEntry> AwardPoints(const v1::AwardPointsRequest& request);
-  StatusOr<v1::LedgerEntry> AdjustPoints(const v1::AdjustPointsRequest& request);
-  StatusOr<v1::Hold> HoldPoints(const v1::HoldPointsRequest& request);
-  StatusOr<v1::Hold> CaptureHold(const v1::CaptureHoldRequest& request);
-  StatusOr<v1::Hold> VoidHold(const v1::VoidHoldRequest& request);
+  StatusOr<v1::LedgerEntry> AwardPoints(const Principal& caller,
+                                        const v1::AwardPointsRequest& request);
+  StatusOr<v1::LedgerEntry> AdjustPoints(const Principal& caller,
+                                         const v1::AdjustPointsRequest& request);
+  StatusOr<v1::Hold> HoldPoints(const Principal& caller, const v1::HoldPointsRequest& request);
+  StatusOr<v1::Hold> CaptureHold(const Principal& caller, const v1::CaptureHoldRequest& request);
+  StatusOr<v1::Hold> VoidHold(const Principal& caller, const v1::VoidHoldRequest& request);
   // HoldPoints and CaptureHold for asynchronous callers: they return once the change is
   // staged, and done runs with the answer once it is durable (on the thread that completes
   // the write, so done must not block). The same idempotency keys as the blocking calls.
   using HoldCallback = std::function<void(StatusOr<v1::Hold>)>;
-  void HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done);
-  void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done);
-  StatusOr<v1::EraseMemberResponse> EraseMember(const v1::EraseMemberRequest& request);
+  void HoldPointsAsync(const Principal& caller, const v1::HoldPointsRequest& request,
+                       HoldCallback done);
+  void CaptureHoldAsync(const Principal& caller, const v1::CaptureHoldRequest& request,
+                        HoldCallback done);
+  StatusOr<v1::EraseMemberResponse> EraseMember(const Principal& caller,
+                                                const v1::EraseMemberRequest& request);
 
   // Applies records of loyalty.purchases.v1, loyalty.refunds.v1 and loyalty.activities.v1,
   // each decoded by decode as it comes, with their offsets, in one durable write. Records
@@ -97,15 +106,20 @@ class AccrualCore {
   int RunTimers();
 
   // Campaigns (admin), every change audited with actor and time.
-  StatusOr<v1::Campaign> CreateCampaign(const v1::CreateCampaignRequest& request);
-  StatusOr<v1::Campaign> UpdateCampaign(const v1::UpdateCampaignRequest& request);
-  StatusOr<v1::Campaign> EndCampaign(const v1::EndCampaignRequest& request);
+  StatusOr<v1::Campaign> CreateCampaign(const Principal& caller,
+                                        const v1::CreateCampaignRequest& request);
+  StatusOr<v1::Campaign> UpdateCampaign(const Principal& caller,
+                                        const v1::UpdateCampaignRequest& request);
+  StatusOr<v1::Campaign> EndCampaign(const Principal& caller,
+                                     const v1::EndCampaignRequest& request);
   StatusOr<v1::Campaign> GetCampaign(const std::string& campaign_id);
   v1::ListCampaignsResponse ListCampaigns(bool include_ended);
   StatusOr<v1::ListCampaignAuditResponse> ListCampaignAudit(const std::string& campaign_id);
 
-  StatusOr<v1::Member> SetMemberSegments(const v1::SetMemberSegmentsRequest& request);
-  StatusOr<v1::Member> PurchaseMembership(const v1::PurchaseMembershipRequest& request);
+  StatusOr<v1::Member> SetMemberSegments(const Principal& caller,
+                                         const v1::SetMemberSegmentsRequest& request);
+  StatusOr<v1::Member> PurchaseMembership(const Principal& caller,
+                                          const v1::PurchaseMembershipRequest& request);
   // Exactly what the purchase would earn now, writing nothing.
   StatusOr<v1::SimulatePurchaseResponse> SimulatePurchase(const v1::PurchaseEvent& purchase);
   v1::ListPartnerStatsResponse ListPartnerStats();
@@ -124,11 +138,13 @@ class AccrualCore {
   // Applies a call under the lock and stages it, or finds the remembered response of a
   // retried key.
   template <typename Response, typename Request>
-  Decided<Response> Decide(const char* method, const Request& request, const std::string& key,
+  Decided<Response> Decide(const char* method, const Principal& caller, const Request& request,
+                           const std::string& key,
                            const std::function<StatusOr<Response>(Txn&)>& apply);
   // Decide, then wait until the answer is durable.
   template <typename Response, typename Request>
-  StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
+  StatusOr<Response> Idempotent(const char* method, const Principal& caller, const Request& request,
+                                const std::string& key,
                                 const std::function<StatusOr<Response>(Txn&)>& apply);
   // Runs done with the answer once it is durable, on the thread that completes the write.
   template <typename Response>

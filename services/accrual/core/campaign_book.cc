@@ -49,6 +49,7 @@ v1::Campaign CampaignBook::Save(Txn& txn, v1::Campaign campaign, const std::stri
   audit.set_campaign_id(campaign.campaign_id());
   audit.set_action(action);
   audit.set_actor(actor);
+  audit.set_principal(txn.principal);
   audit.set_at_ms(now);
   *audit.mutable_campaign() = campaign;
   std::string key;

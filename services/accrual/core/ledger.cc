@@ -126,6 +126,7 @@ Ledger::Posted Ledger::Post(Txn& txn, MemberRecord& member, Posting posting,
   entry.set_pending_delta(posting.pending.value());
   entry.set_debt_delta(posting.debt.value());
   entry.set_source_id(std::move(posting.source_id));
+  entry.set_principal(txn.principal);
   if (posting.breakdown) *entry.mutable_breakdown() = std::move(*posting.breakdown);
   Points gross = GrossPoints(entry);
   // A credit repays debt first (docs/decisions.md): the reason says how much of it did.
@@ -236,7 +237,7 @@ void Ledger::ScheduleLot(Txn& txn, const MemberRecord& member, TimeMs expires, b
 void Ledger::Emit(Txn& txn, MemberRecord& member, v1::LoyaltyEvent event) {
   int64_t last_sequence = member.last_sequence();
   txn.Publish(StampEvent(kAccrualEvents, last_sequence, member.member().member_id(), clock_.NowMs(),
-                         event));
+                         txn.principal, event));
   member.set_last_sequence(last_sequence);
   MemberBook::Touch(txn, member);
 }

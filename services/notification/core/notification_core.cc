@@ -59,7 +59,7 @@ StatusOr<Response> NotificationCore::Idempotent(
     const char* method, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<v1::internal::IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, request, key, apply,
+      store_, mu_, clock_.NowMs(), method, Principal(), request, key, apply,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
   return std::move(outcome.result);

@@ -34,7 +34,7 @@ void MemberStates::Emit(Txn& txn, const std::string& member_id, v1::LoyaltyEvent
   // Redemption's own per-member sequence: the prefix keeps ids apart from accrual's.
   static const EventSource kSource{"redemption", "redemption:"};
   int64_t sequence = member.last_sequence();
-  txn.Publish(StampEvent(kSource, sequence, member_id, clock_.NowMs(), event));
+  txn.Publish(StampEvent(kSource, sequence, member_id, clock_.NowMs(), txn.principal, event));
   member.set_last_sequence(sequence);
   txn.dirty_members.insert(member_id);
 }

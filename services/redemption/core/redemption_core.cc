@@ -60,7 +60,7 @@ StatusOr<Response> RedemptionCore::Idempotent(
     const char* method, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyEntry, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, request, key, apply,
+      store_, mu_, clock_.NowMs(), method, Principal(), request, key, apply,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket);
   return std::move(outcome.result);

@@ -145,7 +145,7 @@ void SagaBook::MarkDone(Txn& txn, const std::string& id) {
 StatusOr<std::string> SagaBook::SagaForKey(const char* method, const std::string& key,
                                            const std::string& request_bytes) const {
   std::string stored;
-  if (!store_.Get(cf::kIdempotency, IdempotencyRecordKey(method, key), &stored)) {
+  if (!store_.Get(cf::kIdempotency, IdempotencyRecordKey(method, Principal(), key), &stored)) {
     return std::string();
   }
   IdempotencyEntry entry;
@@ -163,7 +163,8 @@ void SagaBook::RememberSagaKey(Txn& txn, const char* method, const std::string& 
   entry.set_request(request_bytes);
   entry.set_target_id(saga_id);
   entry.set_created_at_ms(clock_.NowMs());
-  txn.Put(cf::kIdempotency, IdempotencyRecordKey(method, key), entry.SerializeAsString(),
+  txn.Put(cf::kIdempotency, IdempotencyRecordKey(method, Principal(), key),
+          entry.SerializeAsString(),
           /*visible=*/true);
 }
 

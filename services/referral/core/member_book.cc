@@ -39,7 +39,7 @@ void MemberBook::Publish(Txn& txn, const std::string& member_id, v1::LoyaltyEven
   // Prefixed, so that referral's ids never collide with accrual's "<member_id>:<sequence>".
   static const EventSource kSource{"referral", "referral:"};
   int64_t sequence = member.last_event_sequence();
-  txn.Publish(StampEvent(kSource, sequence, member_id, clock_.NowMs(), event));
+  txn.Publish(StampEvent(kSource, sequence, member_id, clock_.NowMs(), txn.principal, event));
   LOYALTY_CHECK(sequence > member.last_event_sequence(), "a member's event sequence only grows");
   member.set_last_event_sequence(sequence);
 }

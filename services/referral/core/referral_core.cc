@@ -54,7 +54,7 @@ StatusOr<Response> ReferralCore::Idempotent(const char* method, const Request& r
                                             const std::string& key,
                                             const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, request, key, apply,
+      store_, mu_, clock_.NowMs(), method, Principal(), request, key, apply,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
   return std::move(outcome.result);

@@ -29,6 +29,9 @@
 namespace loyalty::accrual {
 namespace {
 
+// The caller of the calls on the core (common/principal.h).
+const Principal kTestCaller("spiffe://loyalty/admin/bench");
+
 constexpr int kBatch = 2000;
 
 double ProcessCpuSeconds() {
@@ -65,7 +68,7 @@ Run Apply(bool with_rules, int64_t purchases, int members) {
         std::snprintf(phone, sizeof phone, "+38050%07d", m);
         enroll.set_phone(phone);
         enroll.set_idempotency_key("e" + std::to_string(m));
-        if (!core.EnrollMember(enroll).ok()) std::abort();
+        if (!core.EnrollMember(kTestCaller, enroll).ok()) std::abort();
         if (!with_rules) continue;
         if (*bench::BenchPaidTier(m) != '\0') {
           v1::PurchaseMembershipRequest paid;
@@ -73,14 +76,14 @@ Run Apply(bool with_rules, int64_t purchases, int members) {
           paid.set_tier(bench::BenchPaidTier(m));
           paid.set_days(365);
           paid.set_idempotency_key("t" + std::to_string(m));
-          if (!core.PurchaseMembership(paid).ok()) std::abort();
+          if (!core.PurchaseMembership(kTestCaller, paid).ok()) std::abort();
         }
         if (bench::BenchInSegment(m)) {
           v1::SetMemberSegmentsRequest segments;
           segments.set_member_id(enroll.member_id());
           segments.add_segments("students");
           segments.set_idempotency_key("s" + std::to_string(m));
-          if (!core.SetMemberSegments(segments).ok()) std::abort();
+          if (!core.SetMemberSegments(kTestCaller, segments).ok()) std::abort();
         }
       }
     });
@@ -92,7 +95,7 @@ Run Apply(bool with_rules, int64_t purchases, int members) {
       *create.mutable_campaign() = bench::BenchCampaign(i, 50'000'000);
       create.set_actor("bench");
       create.set_idempotency_key("c" + std::to_string(i));
-      if (!core.CreateCampaign(create).ok()) std::abort();
+      if (!core.CreateCampaign(kTestCaller, create).ok()) std::abort();
     }
   }
 

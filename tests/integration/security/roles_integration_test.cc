@@ -80,6 +80,14 @@ class RolesIntegrationTest : public ::testing::Test {
 TEST_F(RolesIntegrationTest, SupportAdjustsWithinItsLimitOnly) {
   auto support = As("support-anna");
   EXPECT_TRUE(Adjust(*support, 5000, "within").ok());
+  // The ledger names who made the change, whatever the caller typed as actor.
+  v1::ListLedgerRequest list;
+  list.set_member_id("m-1");
+  v1::ListLedgerResponse ledger;
+  ASSERT_TRUE(As("loyaltyctl")->ListLedger(Context().get(), list, &ledger).ok());
+  ASSERT_GE(ledger.entries_size(), 2);
+  EXPECT_EQ(ledger.entries(0).principal(), "spiffe://loyalty/support/anna");
+  EXPECT_EQ(ledger.entries(1).principal(), "spiffe://loyalty/admin/loyaltyctl");
   EXPECT_TRUE(Adjust(*support, -5000, "within-down").ok());
   grpc::Status over = Adjust(*support, 5001, "over");
   EXPECT_EQ(over.error_code(), grpc::StatusCode::PERMISSION_DENIED);

@@ -11,7 +11,7 @@ TEST(EnrollTest, NormalisesContactsAndKeepsThemUnique) {
   request.set_phone("+380 67 123 45 67");
   request.set_email("Olena@Example.com");
   request.set_idempotency_key("k1");
-  auto member = env.core->EnrollMember(request);
+  auto member = env.core->EnrollMember(kTestCaller, request);
   ASSERT_TRUE(member.ok()) << member.status().ToString();
   EXPECT_EQ(member->phone(), "+380671234567");
   EXPECT_EQ(member->email(), "olena@example.com");
@@ -21,7 +21,7 @@ TEST(EnrollTest, NormalisesContactsAndKeepsThemUnique) {
   v1::EnrollMemberRequest again;
   again.set_phone("00380671234567");
   again.set_idempotency_key("k2");
-  auto duplicate = env.core->EnrollMember(again);
+  auto duplicate = env.core->EnrollMember(kTestCaller, again);
   EXPECT_EQ(duplicate.status().code(), Code::kAlreadyExists);
   EXPECT_EQ(duplicate.status().message().rfind("phone:", 0), 0u);
 }
@@ -30,12 +30,14 @@ TEST(EnrollTest, BadInputNamesTheField) {
   AccrualTestEnv env;
   v1::EnrollMemberRequest request;
   request.set_idempotency_key("k");
-  EXPECT_EQ(env.core->EnrollMember(request).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(env.core->EnrollMember(kTestCaller, request).status().code(), Code::kInvalidArgument);
   request.set_email("not-an-email");
-  EXPECT_EQ(env.core->EnrollMember(request).status().message().rfind("email:", 0), 0u);
+  EXPECT_EQ(env.core->EnrollMember(kTestCaller, request).status().message().rfind("email:", 0), 0u);
   request.set_email("a@b.com");
   request.set_idempotency_key("");
-  EXPECT_EQ(env.core->EnrollMember(request).status().message().rfind("idempotency_key:", 0), 0u);
+  EXPECT_EQ(
+      env.core->EnrollMember(kTestCaller, request).status().message().rfind("idempotency_key:", 0),
+      0u);
 }
 
 TEST(EnrollTest, WelcomeBonusIsALedgerEntryAndAnEvent) {
@@ -64,22 +66,59 @@ TEST(IdempotencyTest, RetryReturnsTheFirstResultAndChangesNothing) {
   award.set_points(100);
   award.set_reason("goodwill");
   award.set_idempotency_key("award-1");
-  auto first = env.core->AwardPoints(award);
+  auto first = env.core->AwardPoints(kTestCaller, award);
   ASSERT_TRUE(first.ok());
-  auto second = env.core->AwardPoints(award);
+  auto second = env.core->AwardPoints(kTestCaller, award);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(first->sequence(), second->sequence());
   EXPECT_EQ(env.Balance("m1").available(), 100);
 
   award.set_points(200);
-  auto conflicting = env.core->AwardPoints(award);
+  auto conflicting = env.core->AwardPoints(kTestCaller, award);
   EXPECT_EQ(conflicting.status().code(), Code::kAlreadyExists);
   EXPECT_EQ(env.Balance("m1").available(), 100);
 
   env.Restart();  // remembered across restarts too
   award.set_points(100);
-  ASSERT_TRUE(env.core->AwardPoints(award).ok());
+  ASSERT_TRUE(env.core->AwardPoints(kTestCaller, award).ok());
   EXPECT_EQ(env.Balance("m1").available(), 100);
+}
+
+TEST(IdempotencyTest, AKeyIsTheCallersOwnAndTheEntryAndEventNameTheCaller) {
+  AccrualTestEnv env;
+  env.Enroll("m1", "+380671234567");
+  const Principal till("spiffe://loyalty/till/kyiv-01"), shop("apikey:web-shop");
+  v1::AdjustPointsRequest adjust;
+  adjust.set_member_id("m1");
+  adjust.set_delta(50);
+  adjust.set_reason("goodwill");
+  adjust.set_actor("typed by the caller");
+  adjust.set_idempotency_key("same-key");
+  auto by_till = env.core->AdjustPoints(till, adjust);
+  ASSERT_TRUE(by_till.ok());
+  EXPECT_EQ(by_till->principal(), till.value());
+  // The shop's call with the till's key is a call of its own, not the till's answer.
+  adjust.set_delta(70);
+  auto by_shop = env.core->AdjustPoints(shop, adjust);
+  ASSERT_TRUE(by_shop.ok()) << by_shop.status().message();
+  EXPECT_EQ(by_shop->principal(), shop.value());
+  EXPECT_NE(by_shop->sequence(), by_till->sequence());
+  EXPECT_EQ(env.Balance("m1").available(), 120);
+  env.Restart();
+  auto retried = env.core->AdjustPoints(shop, adjust);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->sequence(), by_shop->sequence());
+  EXPECT_EQ(env.Balance("m1").available(), 120);
+
+  std::vector<std::string> adjusted_by;
+  for (const auto& event : env.Events()) {
+    if (event.has_points_adjusted()) adjusted_by.push_back(event.principal());
+  }
+  EXPECT_EQ(adjusted_by, (std::vector<std::string>{till.value(), shop.value()}));
+  // A purchase from the input topic is the service's own work: no principal.
+  ASSERT_EQ(env.core->ApplyBatch({env.Purchase("p1", "m1", 10'000)}).purchases_applied, 1);
+  EXPECT_EQ(env.Ledger("m1").front().principal(), "");
+  EXPECT_EQ(env.Events().back().principal(), "");
 }
 
 TEST(EarningTest, PurchaseEarnsTheTierRateRoundedDownWithBreakdown) {
@@ -179,12 +218,12 @@ TEST(RefundTest, ClawsBackInProportionAndRecordsDebtBeyondTheBalance) {
   hold.set_member_id("m1");
   hold.set_points(70);
   hold.set_idempotency_key("h");
-  auto held = env.core->HoldPoints(hold);
+  auto held = env.core->HoldPoints(kTestCaller, hold);
   ASSERT_TRUE(held.ok());
   v1::CaptureHoldRequest capture;
   capture.set_hold_id(held->hold_id());
   capture.set_idempotency_key("c");
-  ASSERT_TRUE(env.core->CaptureHold(capture).ok());
+  ASSERT_TRUE(env.core->CaptureHold(kTestCaller, capture).ok());
   env.core->ApplyBatch({env.Refund("r2", "p1", "m1", 7'500)});
   v1::Balance b = env.Balance("m1");
   EXPECT_EQ(b.available(), 0);
@@ -239,7 +278,7 @@ TEST(EraseTest, RemovesPersonalDataKeepsTheLedgerAndFreesTheContact) {
   v1::EraseMemberRequest erase;
   erase.set_member_id("m1");
   erase.set_idempotency_key("e1");
-  auto erased = env.core->EraseMember(erase);
+  auto erased = env.core->EraseMember(kTestCaller, erase);
   ASSERT_TRUE(erased.ok());
   EXPECT_EQ(erased->member().phone(), "");
   EXPECT_EQ(erased->member().status(), v1::MEMBER_STATUS_ERASED);
@@ -291,10 +330,10 @@ TEST(AdjustTest, NegativeBeyondAvailableIsRefusedUnlessDebtIsAllowed) {
   adjust.set_reason("referral bonus reversed");
   adjust.set_actor("referral");
   adjust.set_idempotency_key("a1");
-  EXPECT_EQ(env.core->AdjustPoints(adjust).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.core->AdjustPoints(kTestCaller, adjust).status().code(), Code::kFailedPrecondition);
   adjust.set_allow_debt(true);
   adjust.set_idempotency_key("a2");
-  auto entry = env.core->AdjustPoints(adjust);
+  auto entry = env.core->AdjustPoints(kTestCaller, adjust);
   ASSERT_TRUE(entry.ok()) << entry.status().ToString();
   EXPECT_EQ(entry->available_delta(), -30);
   EXPECT_EQ(entry->debt_delta(), 20);

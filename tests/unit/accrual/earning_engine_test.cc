@@ -97,7 +97,7 @@ TEST(TierTest, PaidMembershipHoldsTheTierThenFallsBack) {
   buy.set_tier("Gold");
   buy.set_days(30);
   buy.set_idempotency_key("pm1");
-  auto member = env.core->PurchaseMembership(buy);
+  auto member = env.core->PurchaseMembership(kTestCaller, buy);
   ASSERT_TRUE(member.ok()) << member.status().ToString();
   EXPECT_EQ(member->tier(), "Gold");
   env.core->ApplyBatch({env.Purchase("p1", "m1", 10'000)});
@@ -107,7 +107,8 @@ TEST(TierTest, PaidMembershipHoldsTheTierThenFallsBack) {
   EXPECT_EQ(env.core->GetMember("m1")->tier(), "Bronze");
   buy.set_tier("Diamond");
   buy.set_idempotency_key("pm2");
-  EXPECT_EQ(env.core->PurchaseMembership(buy).status().message().rfind("tier:", 0), 0u);
+  EXPECT_EQ(env.core->PurchaseMembership(kTestCaller, buy).status().message().rfind("tier:", 0),
+            0u);
 }
 
 v1::Campaign Multiplier(const std::string& id, int64_t starts, int64_t ends, int64_t value_bp) {
@@ -126,7 +127,7 @@ StatusOr<v1::Campaign> Create(AccrualTestEnv& env, const v1::Campaign& c) {
   *request.mutable_campaign() = c;
   request.set_actor("marketing@shop");
   request.set_idempotency_key("create-" + c.campaign_id());
-  return env.core->CreateCampaign(request);
+  return env.core->CreateCampaign(kTestCaller, request);
 }
 
 TEST(CampaignTest, WindowOpensAndClosesAndTheBreakdownShowsEachShare) {
@@ -192,14 +193,14 @@ TEST(CampaignTest, ACapCannotBeAddedOnceTheCampaignHasIssuedPoints) {
   *update.mutable_campaign() = uncapped;
   update.mutable_campaign()->set_per_member_cap(500);
   // Before it issued points, a cap may be added.
-  ASSERT_TRUE(env.core->UpdateCampaign(update).ok());
+  ASSERT_TRUE(env.core->UpdateCampaign(kTestCaller, update).ok());
   update.mutable_campaign()->set_per_member_cap(0);
   update.set_idempotency_key("u2");
-  ASSERT_TRUE(env.core->UpdateCampaign(update).ok());
+  ASSERT_TRUE(env.core->UpdateCampaign(kTestCaller, update).ok());
   env.core->ApplyBatch({env.Purchase("p1", "m1", 10'000)});
   update.mutable_campaign()->set_per_member_cap(500);
   update.set_idempotency_key("u3");
-  auto refused = env.core->UpdateCampaign(update);
+  auto refused = env.core->UpdateCampaign(kTestCaller, update);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("campaign.per_member_cap"), std::string::npos);
@@ -281,16 +282,18 @@ TEST(CampaignTest, ChangesAreAuditedAndBadDefinitionsRefused) {
   *update.mutable_campaign() = c;
   update.set_actor("boss");
   update.set_idempotency_key("u1");
-  EXPECT_EQ(env.core->UpdateCampaign(update).status().message().rfind("campaign.value:", 0), 0u);
+  EXPECT_EQ(
+      env.core->UpdateCampaign(kTestCaller, update).status().message().rfind("campaign.value:", 0),
+      0u);
   c.set_value(15'000);
   *update.mutable_campaign() = c;
   update.set_idempotency_key("u2");
-  ASSERT_TRUE(env.core->UpdateCampaign(update).ok());
+  ASSERT_TRUE(env.core->UpdateCampaign(kTestCaller, update).ok());
   v1::EndCampaignRequest end;
   end.set_campaign_id("x2");
   end.set_actor("boss");
   end.set_idempotency_key("e1");
-  ASSERT_TRUE(env.core->EndCampaign(end).ok());
+  ASSERT_TRUE(env.core->EndCampaign(kTestCaller, end).ok());
   auto audit = env.core->ListCampaignAudit("x2");
   ASSERT_EQ(audit->entries_size(), 3);
   EXPECT_EQ(audit->entries(0).actor(), "marketing@shop");
@@ -358,11 +361,11 @@ TEST(ExpiryTest, OldestLotsAreSpentFirstRemindedOnceAndExpire) {
   hold.set_member_id("m1");
   hold.set_points(60);
   hold.set_idempotency_key("h1");
-  auto held = env.core->HoldPoints(hold);
+  auto held = env.core->HoldPoints(kTestCaller, hold);
   v1::CaptureHoldRequest capture;
   capture.set_hold_id(held->hold_id());
   capture.set_idempotency_key("c1");
-  ASSERT_TRUE(env.core->CaptureHold(capture).ok());
+  ASSERT_TRUE(env.core->CaptureHold(kTestCaller, capture).ok());
   EXPECT_EQ(env.core->GetMember("m1")->next_expiry_points(), 40);
   env.clock.Advance(42 * kDayMs);  // day 92: lot A's reminder is due
   env.core->RunTimers();
@@ -514,7 +517,7 @@ TEST(PropertyTest, LedgerAlwaysMatchesBalances) {
           hold.set_points(1 + rng() % 300);
           hold.set_ttl_seconds(1 + rng() % (3 * 86'400));
           hold.set_idempotency_key("h" + id);
-          auto held = env.core->HoldPoints(hold);
+          auto held = env.core->HoldPoints(kTestCaller, hold);
           if (held.ok()) open_holds.push_back(held->hold_id());
           break;
         }
@@ -526,12 +529,12 @@ TEST(PropertyTest, LedgerAlwaysMatchesBalances) {
               capture.set_hold_id(hold_id);
               capture.set_points(rng() % 50);
               capture.set_idempotency_key("c" + id);
-              env.core->CaptureHold(capture);
+              env.core->CaptureHold(kTestCaller, capture);
             } else {
               v1::VoidHoldRequest void_hold;
               void_hold.set_hold_id(hold_id);
               void_hold.set_idempotency_key("v" + id);
-              env.core->VoidHold(void_hold);
+              env.core->VoidHold(kTestCaller, void_hold);
             }
           }
           break;
@@ -544,7 +547,7 @@ TEST(PropertyTest, LedgerAlwaysMatchesBalances) {
           adjust.set_actor("test");
           adjust.set_allow_debt(rng() % 2);
           adjust.set_idempotency_key("a" + id);
-          env.core->AdjustPoints(adjust);
+          env.core->AdjustPoints(kTestCaller, adjust);
           break;
         }
         case 6: {

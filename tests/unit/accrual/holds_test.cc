@@ -19,7 +19,7 @@ class HoldsTest : public ::testing::Test {
     award.set_points(1000);
     award.set_reason("test");
     award.set_idempotency_key("seed");
-    ASSERT_TRUE(env.core->AwardPoints(award).ok());
+    ASSERT_TRUE(env.core->AwardPoints(kTestCaller, award).ok());
   }
 
   static v1::HoldPointsRequest HoldRequest(int64_t points, const std::string& key,
@@ -34,7 +34,7 @@ class HoldsTest : public ::testing::Test {
   }
 
   StatusOr<v1::Hold> Hold(int64_t points, const std::string& key, int64_t ttl_seconds = 60) {
-    return env.core->HoldPoints(HoldRequest(points, key, ttl_seconds));
+    return env.core->HoldPoints(kTestCaller, HoldRequest(points, key, ttl_seconds));
   }
 
   StatusOr<v1::Hold> Capture(const std::string& hold_id, int64_t points, const std::string& key) {
@@ -42,20 +42,20 @@ class HoldsTest : public ::testing::Test {
     request.set_hold_id(hold_id);
     request.set_points(points);
     request.set_idempotency_key(key);
-    return env.core->CaptureHold(request);
+    return env.core->CaptureHold(kTestCaller, request);
   }
 
   StatusOr<v1::Hold> Void(const std::string& hold_id, const std::string& key) {
     v1::VoidHoldRequest request;
     request.set_hold_id(hold_id);
     request.set_idempotency_key(key);
-    return env.core->VoidHold(request);
+    return env.core->VoidHold(kTestCaller, request);
   }
 
   // The asynchronous calls, waited for here: the answer arrives on the store's thread.
   StatusOr<v1::Hold> HoldAsync(int64_t points, const std::string& key) {
     std::promise<StatusOr<v1::Hold>> answer;
-    env.core->HoldPointsAsync(HoldRequest(points, key),
+    env.core->HoldPointsAsync(kTestCaller, HoldRequest(points, key),
                               [&](StatusOr<v1::Hold> hold) { answer.set_value(hold); });
     return answer.get_future().get();
   }
@@ -65,7 +65,8 @@ class HoldsTest : public ::testing::Test {
     request.set_hold_id(hold_id);
     request.set_idempotency_key(key);
     std::promise<StatusOr<v1::Hold>> answer;
-    env.core->CaptureHoldAsync(request, [&](StatusOr<v1::Hold> hold) { answer.set_value(hold); });
+    env.core->CaptureHoldAsync(kTestCaller, request,
+                               [&](StatusOr<v1::Hold> hold) { answer.set_value(hold); });
     return answer.get_future().get();
   }
 

@@ -17,6 +17,9 @@
 
 namespace loyalty::accrual {
 
+// The caller of the tests' calls on the core (common/principal.h).
+inline const Principal kTestCaller("spiffe://loyalty/admin/test");
+
 class AccrualTestEnv {
  public:
   explicit AccrualTestEnv(AccrualConfig config = {}) : config_(std::move(config)) { Open(); }
@@ -34,7 +37,7 @@ class AccrualTestEnv {
     request.set_member_id(member_id);
     request.set_phone(phone);
     request.set_idempotency_key("enroll-" + member_id);
-    auto member = core->EnrollMember(request);
+    auto member = core->EnrollMember(kTestCaller, request);
     if (!member.ok()) throw std::runtime_error(member.status().ToString());
     return *member;
   }

@@ -23,6 +23,7 @@ struct FakeTxn {
     bool visible;
   };
   std::vector<Op> ops;
+  std::string principal;
   void Put(const char* cf, std::string key, std::string value, bool visible = false) {
     ops.push_back({cf, std::move(key), std::move(value), visible});
   }
@@ -37,13 +38,14 @@ class IdempotentTest : public ::testing::Test {
   }
 
   // Awards points to a member: applied is counted, the refusal is for a negative amount.
-  IdempotentOutcome<v1::LedgerEntry, FakeTxn> Award(int64_t points, const std::string& key) {
+  IdempotentOutcome<v1::LedgerEntry, FakeTxn> Award(
+      int64_t points, const std::string& key, const Principal& caller = AnonymousPrincipal()) {
     v1::AwardPointsRequest request;
     request.set_member_id("m1");
     request.set_points(points);
     request.set_idempotency_key(key);
     auto outcome = RunIdempotent<v1::internal::IdempotencyRecord, v1::LedgerEntry, FakeTxn>(
-        *store, mu, now_ms, "AwardPoints", request, key,
+        *store, mu, now_ms, "AwardPoints", caller, request, key,
         [&](FakeTxn& txn) -> StatusOr<v1::LedgerEntry> {
           if (points < 0) return InvalidArgument("points: must not be negative");
           ++applied;
@@ -91,6 +93,23 @@ TEST_F(IdempotentTest, ARetryGetsTheFirstResponseAndAppliesNothing) {
   EXPECT_EQ(applied, 1);
 }
 
+TEST_F(IdempotentTest, TheSameKeyFromAnotherPrincipalIsAnotherCall) {
+  const Principal alice("spiffe://loyalty/till/a"), bob("apikey:bob");
+  auto first = Award(100, "k1", alice);
+  ASSERT_TRUE(first.result.ok());
+  EXPECT_EQ(first.txn.principal, alice.value());
+  // Bob's key is his own: neither refused as a reuse nor answered with Alice's entry.
+  auto other = Award(200, "k1", bob);
+  ASSERT_TRUE(other.result.ok()) << other.result.status().message();
+  EXPECT_EQ(other.result->available_delta(), 200);
+  EXPECT_EQ(applied, 2);
+  auto bob_again = Award(200, "k1", bob);
+  ASSERT_TRUE(bob_again.result.ok());
+  EXPECT_EQ(bob_again.result->sequence(), other.result->sequence());
+  EXPECT_EQ(Award(300, "k1", alice).result.status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(applied, 2);
+}
+
 TEST_F(IdempotentTest, AnotherRequestUnderTheSameKeyIsRefused) {
   ASSERT_TRUE(Award(100, "k1").result.ok());
   auto other = Award(200, "k1");
@@ -107,8 +126,8 @@ TEST_F(IdempotentTest, BadKeysAreRefusedAndRefusalsAreNotRemembered) {
   EXPECT_EQ(refused.result.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(refused.ticket, 0u);
   std::string value;
-  EXPECT_FALSE(
-      store->Get(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "k2"), &value));
+  EXPECT_FALSE(store->Get(kIdempotencyColumnFamily,
+                          IdempotencyRecordKey("AwardPoints", AnonymousPrincipal(), "k2"), &value));
   EXPECT_EQ(applied, 0);
 }
 
@@ -122,18 +141,22 @@ TEST_F(IdempotentTest, RecordsOlderThanTheRetentionAreSweptAndTheKeyIsNewAgain) 
   legacy.set_request("r");
   legacy.set_response("x");
   store->Commit([&](StagedWrite& w) {
-    w.Put(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "legacy"),
+    w.Put(kIdempotencyColumnFamily,
+          IdempotencyRecordKey("AwardPoints", AnonymousPrincipal(), "legacy"),
           legacy.SerializeAsString());
   });
 
   EXPECT_EQ(SweepIdempotencyRecords<v1::internal::IdempotencyRecord>(*store, now_ms, 5 * kDay), 1);
   std::string value;
-  EXPECT_FALSE(
-      store->Get(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "old"), &value));
-  EXPECT_TRUE(
-      store->Get(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "recent"), &value));
-  ASSERT_TRUE(
-      store->Get(kIdempotencyColumnFamily, IdempotencyRecordKey("AwardPoints", "legacy"), &value));
+  EXPECT_FALSE(store->Get(kIdempotencyColumnFamily,
+                          IdempotencyRecordKey("AwardPoints", AnonymousPrincipal(), "old"),
+                          &value));
+  EXPECT_TRUE(store->Get(kIdempotencyColumnFamily,
+                         IdempotencyRecordKey("AwardPoints", AnonymousPrincipal(), "recent"),
+                         &value));
+  ASSERT_TRUE(store->Get(kIdempotencyColumnFamily,
+                         IdempotencyRecordKey("AwardPoints", AnonymousPrincipal(), "legacy"),
+                         &value));
   legacy.ParseFromString(value);
   EXPECT_EQ(legacy.created_at_ms(), now_ms);
 
