@@ -1,14 +1,15 @@
 #include "services/notification/grpc_service.h"
 
+#include "common/auth/authorizer.h"
 #include "common/field_limits.h"
 #include "common/grpc_status.h"
 
 namespace loyalty::notification {
-grpc::Status NotificationGrpcService::SetPreferences(grpc::ServerContext*,
+grpc::Status NotificationGrpcService::SetPreferences(grpc::ServerContext* context,
                                                      const v1::SetPreferencesRequest* request,
                                                      v1::Preferences* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.SetPreferences(*request), response);
+  return Reply(core_.SetPreferences(auth::PrincipalOf(*context), *request), response);
 }
 
 grpc::Status NotificationGrpcService::GetPreferences(grpc::ServerContext*,
@@ -25,11 +26,11 @@ grpc::Status NotificationGrpcService::ListNotifications(grpc::ServerContext*,
   return Reply(core_.ListNotifications(*request), response);
 }
 
-grpc::Status NotificationGrpcService::SetTemplate(grpc::ServerContext*,
+grpc::Status NotificationGrpcService::SetTemplate(grpc::ServerContext* context,
                                                   const v1::SetTemplateRequest* request,
                                                   v1::Template* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.SetTemplate(*request), response);
+  return Reply(core_.SetTemplate(auth::PrincipalOf(*context), *request), response);
 }
 
 grpc::Status NotificationGrpcService::GetTemplate(grpc::ServerContext*,
@@ -40,10 +41,10 @@ grpc::Status NotificationGrpcService::GetTemplate(grpc::ServerContext*,
 }
 
 grpc::Status NotificationGrpcService::CreateTelegramLinkCode(
-    grpc::ServerContext*, const v1::CreateTelegramLinkCodeRequest* request,
+    grpc::ServerContext* context, const v1::CreateTelegramLinkCodeRequest* request,
     v1::TelegramLinkCode* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.CreateTelegramLinkCode(*request), response);
+  return Reply(core_.CreateTelegramLinkCode(auth::PrincipalOf(*context), *request), response);
 }
 
 }  // namespace loyalty::notification

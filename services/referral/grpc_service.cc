@@ -1,5 +1,6 @@
 #include "services/referral/grpc_service.h"
 
+#include "common/auth/authorizer.h"
 #include "common/field_limits.h"
 #include "common/grpc_status.h"
 
@@ -11,11 +12,11 @@ grpc::Status ReferralGrpcService::GetReferralCode(grpc::ServerContext*,
   return Reply(core_.GetReferralCode(request->member_id()), response);
 }
 
-grpc::Status ReferralGrpcService::ApplyReferral(grpc::ServerContext*,
+grpc::Status ReferralGrpcService::ApplyReferral(grpc::ServerContext* context,
                                                 const v1::ApplyReferralRequest* request,
                                                 v1::Referral* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.ApplyReferral(*request), response);
+  return Reply(core_.ApplyReferral(auth::PrincipalOf(*context), *request), response);
 }
 
 grpc::Status ReferralGrpcService::GetReferral(grpc::ServerContext*,
@@ -39,11 +40,11 @@ grpc::Status ReferralGrpcService::ListReferrals(grpc::ServerContext*,
   return Reply(core_.ListReferrals(*request), response);
 }
 
-grpc::Status ReferralGrpcService::SetVanityCode(grpc::ServerContext*,
+grpc::Status ReferralGrpcService::SetVanityCode(grpc::ServerContext* context,
                                                 const v1::SetVanityCodeRequest* request,
                                                 v1::ReferralCode* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.SetVanityCode(*request), response);
+  return Reply(core_.SetVanityCode(auth::PrincipalOf(*context), *request), response);
 }
 
 grpc::Status ReferralGrpcService::ListHeldReferrals(grpc::ServerContext*,
@@ -53,18 +54,18 @@ grpc::Status ReferralGrpcService::ListHeldReferrals(grpc::ServerContext*,
   return Reply(core_.ListHeldReferrals(*request), response);
 }
 
-grpc::Status ReferralGrpcService::ApproveReferral(grpc::ServerContext*,
+grpc::Status ReferralGrpcService::ApproveReferral(grpc::ServerContext* context,
                                                   const v1::ReviewReferralRequest* request,
                                                   v1::Referral* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.ApproveReferral(*request), response);
+  return Reply(core_.ApproveReferral(auth::PrincipalOf(*context), *request), response);
 }
 
-grpc::Status ReferralGrpcService::RejectReferral(grpc::ServerContext*,
+grpc::Status ReferralGrpcService::RejectReferral(grpc::ServerContext* context,
                                                  const v1::ReviewReferralRequest* request,
                                                  v1::Referral* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
-  return Reply(core_.RejectReferral(*request), response);
+  return Reply(core_.RejectReferral(auth::PrincipalOf(*context), *request), response);
 }
 
 }  // namespace loyalty::referral

@@ -11,6 +11,7 @@
 #include "services/notification/core/templates.h"
 #include "services/notification/event_decoder.h"
 #include "tests/fuzz/fuzz_env.h"
+#include "tests/support/test_caller.h"
 
 namespace loyalty::notification {
 namespace {
@@ -29,7 +30,7 @@ struct Env {
     prefs->add_channels("email");
     prefs->add_channels("sms");
     prefs->add_channels("webhook");
-    FUZZ_CHECK(core->SetPreferences(request).ok());
+    FUZZ_CHECK(core->SetPreferences(kTestCaller, request).ok());
   }
   ManualClock clock;
   std::unique_ptr<Store> store;

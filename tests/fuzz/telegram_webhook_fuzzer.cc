@@ -14,6 +14,7 @@
 #include "services/notification/core/notification_core.h"
 #include "services/notification/telegram_webhook.h"
 #include "tests/fuzz/fuzz_env.h"
+#include "tests/support/test_caller.h"
 
 namespace loyalty::notification {
 namespace {
@@ -24,7 +25,7 @@ struct Env {
     v1::CreateTelegramLinkCodeRequest request;
     request.set_member_id("m-1");
     request.set_idempotency_key("link-m-1");
-    auto code = core->CreateTelegramLinkCode(request);
+    auto code = core->CreateTelegramLinkCode(kTestCaller, request);
     if (!code.ok()) fprintf(stderr, "%s\n", code.status().ToString().c_str());
     FUZZ_CHECK(code.ok());
     FUZZ_CHECK(core->LinkTelegramChat(code->code(), "42").ok());

@@ -56,18 +56,18 @@ void NotificationCore::Finish(uint64_t ticket, Txn& txn) {
 
 template <typename Response, typename Request>
 StatusOr<Response> NotificationCore::Idempotent(
-    const char* method, const Request& request, const std::string& key,
+    const char* method, const Principal& caller, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<v1::internal::IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, Principal(), request, key, apply,
+      store_, mu_, clock_.NowMs(), method, caller, request, key, apply,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
   return std::move(outcome.result);
 }
 
 StatusOr<v1::Preferences> NotificationCore::SetPreferences(
-    const v1::SetPreferencesRequest& request) {
-  return Idempotent<v1::Preferences>("SetPreferences", request, request.idempotency_key(),
+    const Principal& caller, const v1::SetPreferencesRequest& request) {
+  return Idempotent<v1::Preferences>("SetPreferences", caller, request, request.idempotency_key(),
                                      [&](Txn& txn) -> StatusOr<v1::Preferences> {
                                        return prefs_.Set(txn, request.preferences(),
                                                          TimeMs(clock_.NowMs()));
@@ -82,9 +82,10 @@ StatusOr<v1::Preferences> NotificationCore::GetPreferences(const std::string& me
   return *p;
 }
 
-StatusOr<v1::Template> NotificationCore::SetTemplate(const v1::SetTemplateRequest& request) {
+StatusOr<v1::Template> NotificationCore::SetTemplate(const Principal& caller,
+                                                     const v1::SetTemplateRequest& request) {
   return Idempotent<v1::Template>(
-      "SetTemplate", request, request.idempotency_key(),
+      "SetTemplate", caller, request, request.idempotency_key(),
       [&](Txn& txn) -> StatusOr<v1::Template> { return templates_.Set(txn, request.template_()); });
 }
 
@@ -96,9 +97,9 @@ StatusOr<v1::Template> NotificationCore::GetTemplate(const v1::GetTemplateReques
 }
 
 StatusOr<v1::TelegramLinkCode> NotificationCore::CreateTelegramLinkCode(
-    const v1::CreateTelegramLinkCodeRequest& request) {
+    const Principal& caller, const v1::CreateTelegramLinkCodeRequest& request) {
   return Idempotent<v1::TelegramLinkCode>(
-      "CreateTelegramLinkCode", request, request.idempotency_key(),
+      "CreateTelegramLinkCode", caller, request, request.idempotency_key(),
       [&](Txn& txn) -> StatusOr<v1::TelegramLinkCode> {
         return links_.CreateCode(txn, request.member_id(), TimeMs(clock_.NowMs()));
       });

@@ -32,6 +32,7 @@
 #include "common/event_stamp.h"
 #include "common/input.h"
 #include "common/outbox.h"
+#include "common/principal.h"
 #include "common/staged_offsets.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -62,14 +63,16 @@ class NotificationCore {
  public:
   NotificationCore(Store& store, Outbox& outbox, const Clock& clock, NotificationConfig config);
 
-  StatusOr<v1::Preferences> SetPreferences(const v1::SetPreferencesRequest& request);
+  StatusOr<v1::Preferences> SetPreferences(const Principal& caller,
+                                           const v1::SetPreferencesRequest& request);
   StatusOr<v1::Preferences> GetPreferences(const std::string& member_id);
 
-  StatusOr<v1::Template> SetTemplate(const v1::SetTemplateRequest& request);
+  StatusOr<v1::Template> SetTemplate(const Principal& caller,
+                                     const v1::SetTemplateRequest& request);
   StatusOr<v1::Template> GetTemplate(const v1::GetTemplateRequest& request);
 
   StatusOr<v1::TelegramLinkCode> CreateTelegramLinkCode(
-      const v1::CreateTelegramLinkCodeRequest& request);
+      const Principal& caller, const v1::CreateTelegramLinkCodeRequest& request);
   // Uses a link code from the bot: the chat becomes the member's telegram address and the
   // telegram channel is enabled. Returns the member id.
   StatusOr<std::string> LinkTelegramChat(const std::string& code, const std::string& chat_id);
@@ -114,7 +117,8 @@ class NotificationCore {
   };
 
   template <typename Response, typename Request>
-  StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
+  StatusOr<Response> Idempotent(const char* method, const Principal& caller, const Request& request,
+                                const std::string& key,
                                 const std::function<StatusOr<Response>(Txn&)>& apply);
   uint64_t Stage(Txn& txn);
   // Waits for the write, then makes the new notifications visible to the dispatchers.

@@ -77,7 +77,8 @@ Status RedemptionCore::CheckStartCheckout(const v1::StartCheckoutRequest& reques
   return CheckIdempotencyKey(request.idempotency_key());
 }
 
-StatusOr<Checkout> RedemptionCore::StartCheckout(const v1::StartCheckoutRequest& request) {
+StatusOr<Checkout> RedemptionCore::StartCheckout(const Principal& caller,
+                                                 const v1::StartCheckoutRequest& request) {
   int64_t ttl =
       request.ttl_seconds() == 0 ? config_.checkout_default_ttl_seconds : request.ttl_seconds();
   if (Status s = CheckStartCheckout(request, ttl); !s.ok()) return s;
@@ -87,7 +88,8 @@ StatusOr<Checkout> RedemptionCore::StartCheckout(const v1::StartCheckoutRequest&
   {
     std::lock_guard lock(mu_);
     sagas_.Trim(claims_);
-    auto existing = sagas_.SagaForKey("StartCheckout", request.idempotency_key(), request_bytes);
+    auto existing =
+        sagas_.SagaForKey("StartCheckout", caller, request.idempotency_key(), request_bytes);
     if (!existing.ok()) return existing.status();
     id = *existing;
     if (id.empty()) {
@@ -103,7 +105,8 @@ StatusOr<Checkout> RedemptionCore::StartCheckout(const v1::StartCheckoutRequest&
       id = c.checkout_id();
       sagas_.AddCheckout(txn, c, ttl);
       sagas_.MarkPending(txn, id);
-      sagas_.RememberSagaKey(txn, "StartCheckout", request.idempotency_key(), request_bytes, id);
+      sagas_.RememberSagaKey(txn, "StartCheckout", caller, request.idempotency_key(), request_bytes,
+                             id);
       claims_.TakeLocked(id);
       ticket = Stage(txn);
     }

@@ -43,13 +43,14 @@ bool RedemptionCore::NeedsMember(const std::string& reward_id) const {
   return catalog_.NeedsMember(reward_id);
 }
 
-StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const v1::RedeemRequest& request,
+StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const Principal& caller,
+                                                              const v1::RedeemRequest& request,
                                                               const v1::Member& member) {
   int64_t quantity = request.quantity() == 0 ? 1 : request.quantity();
   std::string request_bytes = request.SerializeAsString();
   std::lock_guard lock(mu_);
   sagas_.Trim(claims_);
-  auto existing = sagas_.SagaForKey("Redeem", request.idempotency_key(), request_bytes);
+  auto existing = sagas_.SagaForKey("Redeem", caller, request.idempotency_key(), request_bytes);
   if (!existing.ok()) return existing.status();
   if (!existing->empty()) return Reservation{*existing, 0};
   Reward* reward = catalog_.Find(request.reward_id());
@@ -83,13 +84,14 @@ StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const v1::RedeemRe
   const std::string& id = r.redemption_id();
   sagas_.AddRedemption(txn, r);
   sagas_.MarkPending(txn, id);
-  sagas_.RememberSagaKey(txn, "Redeem", request.idempotency_key(), request_bytes, id);
+  sagas_.RememberSagaKey(txn, "Redeem", caller, request.idempotency_key(), request_bytes, id);
   claims_.TakeLocked(id);  // the caller drives the new saga
   // Durable before accrual is called: a restart must know about the hold it may find.
   return Reservation{id, Stage(txn)};
 }
 
-StatusOr<Redemption> RedemptionCore::Redeem(const v1::RedeemRequest& request) {
+StatusOr<Redemption> RedemptionCore::Redeem(const Principal& caller,
+                                            const v1::RedeemRequest& request) {
   if (Status s = CheckRedeemRequest(request); !s.ok()) return s;
   // Tier and segment audiences need accrual's view of the member, read before the lock; other
   // rewards spare the call (an unknown member is refused by the hold).
@@ -99,7 +101,7 @@ StatusOr<Redemption> RedemptionCore::Redeem(const v1::RedeemRequest& request) {
     if (!found.ok()) return found.status();
     member = std::move(*found);
   }
-  auto reserved = Reserve(request, member);
+  auto reserved = Reserve(caller, request, member);
   if (!reserved.ok()) return reserved.status();
   if (reserved->ticket != 0) {
     Finish(reserved->ticket);
@@ -111,22 +113,23 @@ StatusOr<Redemption> RedemptionCore::Redeem(const v1::RedeemRequest& request) {
   return result;
 }
 
-void RedemptionCore::RedeemAsync(const v1::RedeemRequest& request, RedemptionCallback done) {
+void RedemptionCore::RedeemAsync(const Principal& caller, const v1::RedeemRequest& request,
+                                 RedemptionCallback done) {
   if (Status s = CheckRedeemRequest(request); !s.ok()) return done(s);
   if (NeedsMember(request.reward_id())) {
     // Accrual's view of the member first: a blocking call, on the runner.
-    return run_blocking_([this, request, done] {
+    return run_blocking_([this, caller, request, done] {
       auto member = accrual_.GetMember(request.member_id());
       if (!member.ok()) return done(member.status());
-      ReserveAndDrive(request, *member, done);
+      ReserveAndDrive(caller, request, *member, done);
     });
   }
-  ReserveAndDrive(request, v1::Member(), done);
+  ReserveAndDrive(caller, request, v1::Member(), done);
 }
 
-void RedemptionCore::ReserveAndDrive(const v1::RedeemRequest& request, const v1::Member& member,
-                                     const RedemptionCallback& done) {
-  auto reserved = Reserve(request, member);
+void RedemptionCore::ReserveAndDrive(const Principal& caller, const v1::RedeemRequest& request,
+                                     const v1::Member& member, const RedemptionCallback& done) {
+  auto reserved = Reserve(caller, request, member);
   if (!reserved.ok()) return done(reserved.status());
   std::string id = reserved->id;
   if (reserved->ticket == 0) {
@@ -444,7 +447,8 @@ Status RedemptionCore::CheckCancellable(const Redemption* r, const std::string& 
   return Status::Ok();
 }
 
-StatusOr<Redemption> RedemptionCore::CancelRedemption(const v1::CancelRedemptionRequest& request) {
+StatusOr<Redemption> RedemptionCore::CancelRedemption(const Principal& caller,
+                                                      const v1::CancelRedemptionRequest& request) {
   if (Status s = CheckId("redemption_id", request.redemption_id()); !s.ok()) return s;
   if (request.reason().size() > kMaxTextLength) {
     return InvalidArgument("reason: longer than 1000 characters");
@@ -457,7 +461,8 @@ StatusOr<Redemption> RedemptionCore::CancelRedemption(const v1::CancelRedemption
   Status refusal;
   {
     std::lock_guard lock(mu_);
-    auto existing = sagas_.SagaForKey("CancelRedemption", request.idempotency_key(), request_bytes);
+    auto existing =
+        sagas_.SagaForKey("CancelRedemption", caller, request.idempotency_key(), request_bytes);
     Redemption* r = sagas_.FindRedemption(id);
     if (!existing.ok()) {
       refusal = existing.status();
@@ -477,8 +482,8 @@ StatusOr<Redemption> RedemptionCore::CancelRedemption(const v1::CancelRedemption
         r->set_updated_at_ms(clock_.NowMs());
         sagas_.PutRedemption(txn, *r);
         sagas_.MarkPending(txn, id);
-        sagas_.RememberSagaKey(txn, "CancelRedemption", request.idempotency_key(), request_bytes,
-                               id);
+        sagas_.RememberSagaKey(txn, "CancelRedemption", caller, request.idempotency_key(),
+                               request_bytes, id);
         ticket = Stage(txn);
       }
     }

@@ -57,10 +57,10 @@ void RedemptionCore::Finish(uint64_t ticket) {
 
 template <typename Response, typename Request>
 StatusOr<Response> RedemptionCore::Idempotent(
-    const char* method, const Request& request, const std::string& key,
+    const char* method, const Principal& caller, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyEntry, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, Principal(), request, key, apply,
+      store_, mu_, clock_.NowMs(), method, caller, request, key, apply,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket);
   return std::move(outcome.result);
@@ -108,13 +108,15 @@ int RedemptionCore::ResumePending() {
 // ---------------------------------------------------------------------------------------------
 // Catalog.
 
-StatusOr<Reward> RedemptionCore::CreateReward(const v1::CreateRewardRequest& request) {
-  return Idempotent<Reward>("CreateReward", request, request.idempotency_key(),
+StatusOr<Reward> RedemptionCore::CreateReward(const Principal& caller,
+                                              const v1::CreateRewardRequest& request) {
+  return Idempotent<Reward>("CreateReward", caller, request, request.idempotency_key(),
                             [&](Txn& txn) { return catalog_.Create(txn, request); });
 }
 
-StatusOr<Reward> RedemptionCore::UpdateReward(const v1::UpdateRewardRequest& request) {
-  return Idempotent<Reward>("UpdateReward", request, request.idempotency_key(),
+StatusOr<Reward> RedemptionCore::UpdateReward(const Principal& caller,
+                                              const v1::UpdateRewardRequest& request) {
+  return Idempotent<Reward>("UpdateReward", caller, request, request.idempotency_key(),
                             [&](Txn& txn) { return catalog_.Update(txn, request); });
 }
 
@@ -164,7 +166,8 @@ StatusOr<v1::ValidateVoucherResponse> RedemptionCore::ValidateVoucher(
   return response;
 }
 
-StatusOr<Voucher> RedemptionCore::UseVoucher(const v1::UseVoucherRequest& request) {
+StatusOr<Voucher> RedemptionCore::UseVoucher(const Principal& caller,
+                                             const v1::UseVoucherRequest& request) {
   auto code = NormalizeVoucherCode(request.code());
   if (!code.ok()) return code.status();
   if (Status s = CheckId("store_id", request.store_id()); !s.ok()) return s;
@@ -173,7 +176,8 @@ StatusOr<Voucher> RedemptionCore::UseVoucher(const v1::UseVoucherRequest& reques
   canonical.set_code(*code);
   v1::RewardKind kind = v1::REWARD_KIND_UNSPECIFIED;
   auto result = Idempotent<Voucher>(
-      "UseVoucher", canonical, request.idempotency_key(), [&](Txn& txn) -> StatusOr<Voucher> {
+      "UseVoucher", caller, canonical, request.idempotency_key(),
+      [&](Txn& txn) -> StatusOr<Voucher> {
         auto loaded = vouchers_.Load(*code);
         if (!loaded.ok()) return loaded.status();
         Voucher v = vouchers_.WithDisplayStatus(*loaded);
@@ -206,7 +210,8 @@ StatusOr<Voucher> RedemptionCore::UseVoucher(const v1::UseVoucherRequest& reques
 // ---------------------------------------------------------------------------------------------
 // Prize draws.
 
-StatusOr<v1::PrizeDraw> RedemptionCore::RunPrizeDraw(const v1::RunPrizeDrawRequest& request) {
+StatusOr<v1::PrizeDraw> RedemptionCore::RunPrizeDraw(const Principal& caller,
+                                                     const v1::RunPrizeDrawRequest& request) {
   if (!request.draw_id().empty()) {
     if (Status s = CheckId("draw_id", request.draw_id()); !s.ok()) return s;
   }
@@ -241,7 +246,7 @@ StatusOr<v1::PrizeDraw> RedemptionCore::RunPrizeDraw(const v1::RunPrizeDrawReque
   std::vector<Voucher> issued;
   v1::RewardKind kind = v1::REWARD_KIND_UNSPECIFIED;
   auto result = Idempotent<v1::PrizeDraw>(
-      "RunPrizeDraw", request, request.idempotency_key(),
+      "RunPrizeDraw", caller, request, request.idempotency_key(),
       [&](Txn& txn) { return ApplyDraw(txn, request, seed, entrants, winners, issued, kind); });
   if (result.ok() && kind != v1::REWARD_KIND_UNSPECIFIED) {
     for (int i = 0; i < result->winners_size(); ++i) observer_->RedemptionFinished(kind, "won", 0);

@@ -27,6 +27,7 @@
 #include "common/accrual_retry.h"
 #include "common/clock.h"
 #include "common/outbox.h"
+#include "common/principal.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
@@ -66,18 +67,21 @@ class RedemptionCore {
                  RedemptionConfig config, RedemptionObserver* observer = nullptr);
 
   // Catalog.
-  StatusOr<v1::Reward> CreateReward(const v1::CreateRewardRequest& request);
-  StatusOr<v1::Reward> UpdateReward(const v1::UpdateRewardRequest& request);
+  StatusOr<v1::Reward> CreateReward(const Principal& caller,
+                                    const v1::CreateRewardRequest& request);
+  StatusOr<v1::Reward> UpdateReward(const Principal& caller,
+                                    const v1::UpdateRewardRequest& request);
   StatusOr<v1::Reward> GetReward(const std::string& reward_id);
   StatusOr<v1::ListRewardsResponse> ListRewards(const v1::ListRewardsRequest& request);
 
   // Redeeming and vouchers.
-  StatusOr<v1::Redemption> Redeem(const v1::RedeemRequest& request);
+  StatusOr<v1::Redemption> Redeem(const Principal& caller, const v1::RedeemRequest& request);
   // Redeem for asynchronous callers: done runs with the answer, on another thread. The common
   // case (a new saga of a reward for everyone) holds no thread while it waits for its writes
   // and for accrual; the rest runs Redeem on the blocking runner.
   using RedemptionCallback = std::function<void(StatusOr<v1::Redemption>)>;
-  void RedeemAsync(const v1::RedeemRequest& request, RedemptionCallback done);
+  void RedeemAsync(const Principal& caller, const v1::RedeemRequest& request,
+                   RedemptionCallback done);
   // Where RedeemAsync runs blocking work (retries, compensation, audiences that need accrual's
   // view of the member); by default the calling thread.
   void SetBlockingRunner(std::function<void(std::function<void()>)> run) {
@@ -85,19 +89,22 @@ class RedemptionCore {
   }
   StatusOr<v1::Redemption> GetRedemption(const std::string& redemption_id);
   StatusOr<v1::ListRedemptionsResponse> ListRedemptions(const std::string& member_id);
-  StatusOr<v1::Redemption> CancelRedemption(const v1::CancelRedemptionRequest& request);
+  StatusOr<v1::Redemption> CancelRedemption(const Principal& caller,
+                                            const v1::CancelRedemptionRequest& request);
   StatusOr<v1::ValidateVoucherResponse> ValidateVoucher(const v1::ValidateVoucherRequest& request);
-  StatusOr<v1::Voucher> UseVoucher(const v1::UseVoucherRequest& request);
+  StatusOr<v1::Voucher> UseVoucher(const Principal& caller, const v1::UseVoucherRequest& request);
 
   // Checkout with points.
   StatusOr<v1::CheckoutQuote> QuoteCheckout(const v1::QuoteCheckoutRequest& request);
-  StatusOr<v1::Checkout> StartCheckout(const v1::StartCheckoutRequest& request);
+  StatusOr<v1::Checkout> StartCheckout(const Principal& caller,
+                                       const v1::StartCheckoutRequest& request);
   StatusOr<v1::Checkout> CompleteCheckout(const v1::CompleteCheckoutRequest& request);
   StatusOr<v1::Checkout> CancelCheckout(const v1::CancelCheckoutRequest& request);
   StatusOr<v1::Checkout> GetCheckout(const std::string& checkout_id);
 
   // Prize draws.
-  StatusOr<v1::PrizeDraw> RunPrizeDraw(const v1::RunPrizeDrawRequest& request);
+  StatusOr<v1::PrizeDraw> RunPrizeDraw(const Principal& caller,
+                                       const v1::RunPrizeDrawRequest& request);
   StatusOr<v1::PrizeDraw> GetPrizeDraw(const std::string& draw_id);
 
   // Drives every unfinished saga (redemptions and checkouts) one step further, as far as
@@ -115,7 +122,8 @@ class RedemptionCore {
  private:
   // Local idempotent call (no accrual): the first response is remembered.
   template <typename Response, typename Request>
-  StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
+  StatusOr<Response> Idempotent(const char* method, const Principal& caller, const Request& request,
+                                const std::string& key,
                                 const std::function<StatusOr<Response>(Txn&)>& apply);
   uint64_t Stage(Txn& txn);
   void Finish(uint64_t ticket);
@@ -129,7 +137,8 @@ class RedemptionCore {
     std::string id;
     uint64_t ticket;
   };
-  StatusOr<Reservation> Reserve(const v1::RedeemRequest& request, const v1::Member& member);
+  StatusOr<Reservation> Reserve(const Principal& caller, const v1::RedeemRequest& request,
+                                const v1::Member& member);
   v1::HoldPointsRequest HoldRequest(const std::string& id);
   // Records the hold (staged) and returns the capture to make.
   v1::CaptureHoldRequest MarkHeld(const std::string& id, const v1::Hold& hold);
@@ -144,8 +153,8 @@ class RedemptionCore {
   void Finish(const Completion& completion);
   // RedeemAsync once the member is known: reserve, then hold, capture and complete, each step
   // continued by a callback.
-  void ReserveAndDrive(const v1::RedeemRequest& request, const v1::Member& member,
-                       const RedemptionCallback& done);
+  void ReserveAndDrive(const Principal& caller, const v1::RedeemRequest& request,
+                       const v1::Member& member, const RedemptionCallback& done);
   void HoldAndComplete(const std::string& id, const RedemptionCallback& done);
   // Hands a claimed saga the asynchronous path cannot finish to DriveRedemption on the runner.
   void DriveBlocking(const std::string& id, const RedemptionCallback& done);

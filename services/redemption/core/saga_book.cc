@@ -142,10 +142,11 @@ void SagaBook::MarkDone(Txn& txn, const std::string& id) {
   pending_.erase(id);
 }
 
-StatusOr<std::string> SagaBook::SagaForKey(const char* method, const std::string& key,
+StatusOr<std::string> SagaBook::SagaForKey(const char* method, const Principal& caller,
+                                           const std::string& key,
                                            const std::string& request_bytes) const {
   std::string stored;
-  if (!store_.Get(cf::kIdempotency, IdempotencyRecordKey(method, Principal(), key), &stored)) {
+  if (!store_.Get(cf::kIdempotency, IdempotencyRecordKey(method, caller, key), &stored)) {
     return std::string();
   }
   IdempotencyEntry entry;
@@ -157,14 +158,14 @@ StatusOr<std::string> SagaBook::SagaForKey(const char* method, const std::string
   return entry.target_id();
 }
 
-void SagaBook::RememberSagaKey(Txn& txn, const char* method, const std::string& key,
-                               const std::string& request_bytes, const std::string& saga_id) const {
+void SagaBook::RememberSagaKey(Txn& txn, const char* method, const Principal& caller,
+                               const std::string& key, const std::string& request_bytes,
+                               const std::string& saga_id) const {
   IdempotencyEntry entry;
   entry.set_request(request_bytes);
   entry.set_target_id(saga_id);
   entry.set_created_at_ms(clock_.NowMs());
-  txn.Put(cf::kIdempotency, IdempotencyRecordKey(method, Principal(), key),
-          entry.SerializeAsString(),
+  txn.Put(cf::kIdempotency, IdempotencyRecordKey(method, caller, key), entry.SerializeAsString(),
           /*visible=*/true);
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/principal.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/redemption.pb.h"
@@ -49,10 +50,11 @@ class SagaBook {
   std::vector<std::string> PendingIds() const { return {pending_.begin(), pending_.end()}; }
 
   // The saga a key started, "" if new; ALREADY_EXISTS if used with another request.
-  StatusOr<std::string> SagaForKey(const char* method, const std::string& key,
-                                   const std::string& request_bytes) const;
-  void RememberSagaKey(Txn& txn, const char* method, const std::string& key,
-                       const std::string& request_bytes, const std::string& saga_id) const;
+  StatusOr<std::string> SagaForKey(const char* method, const Principal& caller,
+                                   const std::string& key, const std::string& request_bytes) const;
+  void RememberSagaKey(Txn& txn, const char* method, const Principal& caller,
+                       const std::string& key, const std::string& request_bytes,
+                       const std::string& saga_id) const;
 
   // Drops finished sagas nobody holds from memory once there are twice cached_finished of
   // either. Called where the caller holds no pointer into them.

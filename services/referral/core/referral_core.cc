@@ -50,11 +50,11 @@ void ReferralCore::Finish(uint64_t ticket, Txn& txn) {
 }
 
 template <typename Response, typename Request>
-StatusOr<Response> ReferralCore::Idempotent(const char* method, const Request& request,
-                                            const std::string& key,
+StatusOr<Response> ReferralCore::Idempotent(const char* method, const Principal& caller,
+                                            const Request& request, const std::string& key,
                                             const std::function<StatusOr<Response>(Txn&)>& apply) {
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, Principal(), request, key, apply,
+      store_, mu_, clock_.NowMs(), method, caller, request, key, apply,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
   return std::move(outcome.result);
@@ -91,14 +91,15 @@ StatusOr<v1::ReferralCode> ReferralCore::GetReferralCode(const std::string& memb
   return view;
 }
 
-StatusOr<v1::ReferralCode> ReferralCore::SetVanityCode(const v1::SetVanityCodeRequest& request) {
+StatusOr<v1::ReferralCode> ReferralCore::SetVanityCode(const Principal& caller,
+                                                       const v1::SetVanityCodeRequest& request) {
   if (Status s = ValidMemberId("member_id", request.member_id()); !s.ok()) return s;
   auto code = NormalizeVanityCode("code", request.code());
   if (!code.ok()) return code.status();
   // The member must have a generated code first, so that its old links keep working.
   auto generated = GetReferralCode(request.member_id());
   if (!generated.ok()) return generated.status();
-  return Idempotent<v1::ReferralCode>("SetVanityCode", request, request.idempotency_key(),
+  return Idempotent<v1::ReferralCode>("SetVanityCode", caller, request, request.idempotency_key(),
                                       [&](Txn& txn) -> StatusOr<v1::ReferralCode> {
                                         MemberState& m =
                                             members_.GetOrCreate(txn, request.member_id());
@@ -110,7 +111,8 @@ StatusOr<v1::ReferralCode> ReferralCore::SetVanityCode(const v1::SetVanityCodeRe
 
 // --- attribution ---
 
-StatusOr<v1::Referral> ReferralCore::ApplyReferral(const v1::ApplyReferralRequest& request) {
+StatusOr<v1::Referral> ReferralCore::ApplyReferral(const Principal& caller,
+                                                   const v1::ApplyReferralRequest& request) {
   if (Status s = ValidMemberId("invitee_id", request.invitee_id()); !s.ok()) return s;
   auto code = NormalizeCode("code", request.code());
   if (!code.ok()) return code.status();
@@ -132,7 +134,7 @@ StatusOr<v1::Referral> ReferralCore::ApplyReferral(const v1::ApplyReferralReques
     return FailedPrecondition("code: the referrer is no longer a member");
   }
   const ApplyCmd cmd{request, *code, *referrer_id, *invitee, *referrer};
-  return Idempotent<v1::Referral>("ApplyReferral", request, request.idempotency_key(),
+  return Idempotent<v1::Referral>("ApplyReferral", caller, request, request.idempotency_key(),
                                   [&](Txn& txn) { return attribution_.Apply(txn, cmd); });
 }
 
@@ -278,23 +280,25 @@ StatusOr<v1::ListReferralsResponse> ReferralCore::ListHeldReferrals(
   return referrals_.ListHeld(request.page_token(), *page_size);
 }
 
-StatusOr<v1::Referral> ReferralCore::Review(const char* method,
+StatusOr<v1::Referral> ReferralCore::Review(const char* method, const Principal& caller,
                                             const v1::ReviewReferralRequest& request,
                                             bool approve) {
   if (request.referral_id().empty()) return InvalidArgument("referral_id: required");
   if (request.actor().empty()) return InvalidArgument("actor: required");
   const ReviewDecision decision = approve ? ReviewDecision::kApprove : ReviewDecision::kReject;
-  return Idempotent<v1::Referral>(method, request, request.idempotency_key(), [&](Txn& txn) {
-    return referral::Review(txn, referrals_, request, decision);
-  });
+  return Idempotent<v1::Referral>(
+      method, caller, request, request.idempotency_key(),
+      [&](Txn& txn) { return referral::Review(txn, referrals_, request, decision); });
 }
 
-StatusOr<v1::Referral> ReferralCore::ApproveReferral(const v1::ReviewReferralRequest& request) {
-  return Review("ApproveReferral", request, true);
+StatusOr<v1::Referral> ReferralCore::ApproveReferral(const Principal& caller,
+                                                     const v1::ReviewReferralRequest& request) {
+  return Review("ApproveReferral", caller, request, true);
 }
 
-StatusOr<v1::Referral> ReferralCore::RejectReferral(const v1::ReviewReferralRequest& request) {
-  return Review("RejectReferral", request, false);
+StatusOr<v1::Referral> ReferralCore::RejectReferral(const Principal& caller,
+                                                    const v1::ReviewReferralRequest& request) {
+  return Review("RejectReferral", caller, request, false);
 }
 
 }  // namespace loyalty::referral

@@ -26,6 +26,7 @@
 #include "common/event_stamp.h"  // kEventsTopic, the topic referral reads
 #include "common/input.h"
 #include "common/outbox.h"
+#include "common/principal.h"
 #include "common/staged_offsets.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -59,15 +60,19 @@ class ReferralCore {
   void SetOnWork(std::function<void()> on_work) { on_work_ = std::move(on_work); }
 
   StatusOr<v1::ReferralCode> GetReferralCode(const std::string& member_id);
-  StatusOr<v1::ReferralCode> SetVanityCode(const v1::SetVanityCodeRequest& request);
-  StatusOr<v1::Referral> ApplyReferral(const v1::ApplyReferralRequest& request);
+  StatusOr<v1::ReferralCode> SetVanityCode(const Principal& caller,
+                                           const v1::SetVanityCodeRequest& request);
+  StatusOr<v1::Referral> ApplyReferral(const Principal& caller,
+                                       const v1::ApplyReferralRequest& request);
   StatusOr<v1::Referral> GetReferral(const std::string& referral_id);
   StatusOr<v1::ReferralStats> GetReferralStats(const std::string& member_id);
   StatusOr<v1::ListReferralsResponse> ListReferrals(const v1::ListReferralsRequest& request);
   StatusOr<v1::ListReferralsResponse> ListHeldReferrals(
       const v1::ListHeldReferralsRequest& request);
-  StatusOr<v1::Referral> ApproveReferral(const v1::ReviewReferralRequest& request);
-  StatusOr<v1::Referral> RejectReferral(const v1::ReviewReferralRequest& request);
+  StatusOr<v1::Referral> ApproveReferral(const Principal& caller,
+                                         const v1::ReviewReferralRequest& request);
+  StatusOr<v1::Referral> RejectReferral(const Principal& caller,
+                                        const v1::ReviewReferralRequest& request);
 
   // Applies records of loyalty.events.v1, each decoded by decode as it comes, with their
   // offsets in one durable write. Records that do not decode become dead-letter records in
@@ -87,11 +92,12 @@ class ReferralCore {
   void Finish(uint64_t ticket, Txn& txn);
 
   template <typename Response, typename Request>
-  StatusOr<Response> Idempotent(const char* method, const Request& request, const std::string& key,
+  StatusOr<Response> Idempotent(const char* method, const Principal& caller, const Request& request,
+                                const std::string& key,
                                 const std::function<StatusOr<Response>(Txn&)>& apply);
 
-  StatusOr<v1::Referral> Review(const char* method, const v1::ReviewReferralRequest& request,
-                                bool approve);
+  StatusOr<v1::Referral> Review(const char* method, const Principal& caller,
+                                const v1::ReviewReferralRequest& request, bool approve);
   // Performs one step outside the mutex and records its outcome under it, unless accrual
   // gave none (the step stays pending).
   void RunStep(const Step& step, StepsResult& result);

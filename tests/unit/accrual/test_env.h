@@ -13,12 +13,10 @@
 #include "services/accrual/input_decoder.h"
 #include "tests/support/outbox_reader.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_caller.h"
 #include "tests/support/test_store.h"
 
 namespace loyalty::accrual {
-
-// The caller of the tests' calls on the core (common/principal.h).
-inline const Principal kTestCaller("spiffe://loyalty/admin/test");
 
 class AccrualTestEnv {
  public:

@@ -10,6 +10,7 @@
 #include "services/notification/core/bot.h"
 #include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_caller.h"
 #include "tests/support/test_store.h"
 
 namespace loyalty::notification {
@@ -51,7 +52,7 @@ class Env {
     v1::SetPreferencesRequest r;
     *r.mutable_preferences() = p;
     r.set_idempotency_key("prefs-" + p.member_id() + "-" + std::to_string(++keys_));
-    auto result = core->SetPreferences(r);
+    auto result = core->SetPreferences(kTestCaller, r);
     if (!result.ok()) throw std::runtime_error(result.status().ToString());
     return *result;
   }
@@ -123,28 +124,35 @@ TEST(PreferencesTest, ValidatesAndIsIdempotent) {
   *r.mutable_preferences() = env.Prefs("m1");
   r.mutable_preferences()->add_channels("webhook");  // no URL
   r.set_idempotency_key("k1");
-  auto bad = env.core->SetPreferences(r);
+  auto bad = env.core->SetPreferences(kTestCaller, r);
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(bad.status().message().rfind("preferences.channels[2]: 'webhook' has no address", 0),
             0u);
   r.mutable_preferences()->set_webhook_url("https://hooks.example.com/x");
-  ASSERT_TRUE(env.core->SetPreferences(r).ok());
-  EXPECT_TRUE(env.core->SetPreferences(r).ok()) << "same key, same request: first answer";
+  ASSERT_TRUE(env.core->SetPreferences(kTestCaller, r).ok());
+  EXPECT_TRUE(env.core->SetPreferences(kTestCaller, r).ok())
+      << "same key, same request: first answer";
   r.mutable_preferences()->set_language("de");
-  EXPECT_EQ(env.core->SetPreferences(r).status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(env.core->SetPreferences(kTestCaller, r).status().code(), Code::kAlreadyExists);
   r.set_idempotency_key("k2");
-  EXPECT_EQ(env.core->SetPreferences(r).status().message().rfind("preferences.language:", 0), 0u);
+  EXPECT_EQ(
+      env.core->SetPreferences(kTestCaller, r).status().message().rfind("preferences.language:", 0),
+      0u);
   r.mutable_preferences()->set_language("uk");
   r.mutable_preferences()->set_phone("0501234567");
-  EXPECT_EQ(env.core->SetPreferences(r).status().message().rfind("preferences.phone:", 0), 0u);
+  EXPECT_EQ(
+      env.core->SetPreferences(kTestCaller, r).status().message().rfind("preferences.phone:", 0),
+      0u);
   r.mutable_preferences()->set_phone("+380501234567");
   r.mutable_preferences()->mutable_quiet_hours()->set_start_minute(1440);
-  EXPECT_EQ(env.core->SetPreferences(r).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(env.core->SetPreferences(kTestCaller, r).status().code(), Code::kInvalidArgument);
   r.mutable_preferences()->mutable_quiet_hours()->set_start_minute(1320);
   r.mutable_preferences()->add_opted_out_kinds("spam");
-  EXPECT_EQ(
-      env.core->SetPreferences(r).status().message().rfind("preferences.opted_out_kinds[0]", 0),
-      0u);
+  EXPECT_EQ(env.core->SetPreferences(kTestCaller, r)
+                .status()
+                .message()
+                .rfind("preferences.opted_out_kinds[0]", 0),
+            0u);
   EXPECT_EQ(env.core->GetPreferences("nobody").status().code(), Code::kNotFound);
   env.Restart();
   auto got = env.core->GetPreferences("m1");
@@ -263,12 +271,12 @@ TEST(PreferencesTest, AnUnknownTimeZoneIsRefusedWithTheFieldNamed) {
   *r.mutable_preferences() = env.Prefs("m1");
   r.mutable_preferences()->set_time_zone("Europe/Atlantis");
   r.set_idempotency_key("k1");
-  auto bad = env.core->SetPreferences(r);
+  auto bad = env.core->SetPreferences(kTestCaller, r);
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(bad.status().message().rfind("preferences.time_zone:", 0), 0u);
   r.mutable_preferences()->set_time_zone("America/New_York");
   r.set_idempotency_key("k2");
-  auto good = env.core->SetPreferences(r);
+  auto good = env.core->SetPreferences(kTestCaller, r);
   ASSERT_TRUE(good.ok()) << good.status().ToString();
   EXPECT_EQ(good->time_zone(), "America/New_York");
 }
@@ -431,10 +439,10 @@ TEST(TemplatesAdminTest, ReplacementIsValidatedPersistedAndUsed) {
   t->set_channel("sms");
   t->set_language("en");
   t->set_body("+{{points}} {{points_word}} ({{unknown}})");
-  EXPECT_EQ(env.core->SetTemplate(r).status().message(),
+  EXPECT_EQ(env.core->SetTemplate(kTestCaller, r).status().message(),
             "template.body: unknown variable 'unknown'");
   t->set_body("+{{points}} {{points_word}} = {{balance}}");
-  ASSERT_TRUE(env.core->SetTemplate(r).ok());
+  ASSERT_TRUE(env.core->SetTemplate(kTestCaller, r).ok());
   env.Restart();
   v1::GetTemplateRequest g;
   g.set_kind("points_earned");
@@ -468,7 +476,7 @@ TEST(BotTest, LinkOnceThenAnswerInTheMembersLanguage) {
   v1::CreateTelegramLinkCodeRequest r;
   r.set_member_id("m1");
   r.set_idempotency_key("link-1");
-  auto code = env.core->CreateTelegramLinkCode(r);
+  auto code = env.core->CreateTelegramLinkCode(kTestCaller, r);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(code->code().size(), 8u);
   EXPECT_EQ(bot.Handle("555", "/start " + code->code()),
@@ -482,7 +490,7 @@ TEST(BotTest, LinkOnceThenAnswerInTheMembersLanguage) {
   EXPECT_EQ(prefs->channels(prefs->channels_size() - 1), "telegram");
   // An expired code is refused.
   r.set_idempotency_key("link-2");
-  auto late = env.core->CreateTelegramLinkCode(r);
+  auto late = env.core->CreateTelegramLinkCode(kTestCaller, r);
   env.clock.Advance(16 * kMinuteMs);
   EXPECT_EQ(env.core->LinkTelegramChat(late->code(), "557").status().code(),
             Code::kFailedPrecondition);

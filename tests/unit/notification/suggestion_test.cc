@@ -13,6 +13,7 @@
 #include "services/notification/core/notification_core.h"
 #include "services/notification/event_decoder.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_caller.h"
 #include "tests/support/test_store.h"
 
 namespace loyalty::notification {
@@ -81,7 +82,7 @@ class Env {
     r.mutable_preferences()->set_email(member + "@example.com");
     r.mutable_preferences()->add_channels("email");
     r.set_idempotency_key("prefs-" + member);
-    if (!core->SetPreferences(r).ok()) throw std::runtime_error("prefs");
+    if (!core->SetPreferences(kTestCaller, r).ok()) throw std::runtime_error("prefs");
   }
   BatchResult Expiring(const std::string& member, int seq, int64_t points, int64_t balance) {
     v1::LoyaltyEvent e;
@@ -241,7 +242,7 @@ TEST(BotRewardsTest, ListsUpToFiveAffordableCheapestFirstInTheMembersLanguage) {
   v1::CreateTelegramLinkCodeRequest r;
   r.set_member_id("m1");
   r.set_idempotency_key("link-1");
-  auto code = env.core->CreateTelegramLinkCode(r);
+  auto code = env.core->CreateTelegramLinkCode(kTestCaller, r);
   ASSERT_TRUE(code.ok());
   env.redemption.core = nullptr;  // the bot holds no lock; no probe needed
   BalanceBot bot(*env.core, nullptr, &env.redemption);

@@ -3,6 +3,7 @@
 // affordability.
 #include <gtest/gtest.h>
 
+#include "tests/support/test_caller.h"
 #include "tests/unit/redemption/test_env.h"
 
 namespace loyalty::redemption {
@@ -16,7 +17,7 @@ TEST(CatalogTest, BadRewardsAreRefusedWithTheFieldNamed) {
     v1::CreateRewardRequest request;
     *request.mutable_reward() = r;
     request.set_idempotency_key("k-" + field);
-    auto result = env.core->CreateReward(request);
+    auto result = env.core->CreateReward(kTestCaller, request);
     EXPECT_EQ(result.status().code(), Code::kInvalidArgument) << field;
     EXPECT_EQ(FieldOf(result.status()), field) << result.status().message();
   };
@@ -57,7 +58,7 @@ TEST(CatalogTest, BadRewardsAreRefusedWithTheFieldNamed) {
   check(r, "reward.currency");
   v1::CreateRewardRequest no_key;
   *no_key.mutable_reward() = good;
-  EXPECT_EQ(FieldOf(env.core->CreateReward(no_key).status()), "idempotency_key");
+  EXPECT_EQ(FieldOf(env.core->CreateReward(kTestCaller, no_key).status()), "idempotency_key");
   EXPECT_EQ(env.core->GetReward("missing").status().code(), Code::kNotFound);
 }
 
@@ -67,21 +68,21 @@ TEST(CatalogTest, CreateIsIdempotentAndUpdateKeepsTheStockUsed) {
   v1::CreateRewardRequest create;
   *create.mutable_reward() = RedemptionTestEnv::GiftCard("gc", 100, 5);
   create.set_idempotency_key("c1");
-  ASSERT_TRUE(env.core->CreateReward(create).ok());
-  ASSERT_TRUE(env.core->CreateReward(create).ok());  // a retry
+  ASSERT_TRUE(env.core->CreateReward(kTestCaller, create).ok());
+  ASSERT_TRUE(env.core->CreateReward(kTestCaller, create).ok());  // a retry
   create.set_idempotency_key("c2");
-  EXPECT_EQ(env.core->CreateReward(create).status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(env.core->CreateReward(kTestCaller, create).status().code(), Code::kAlreadyExists);
   ASSERT_TRUE(env.Redeem("m1", "gc", 3, "r1").ok());
 
   v1::UpdateRewardRequest update;
   *update.mutable_reward() = RedemptionTestEnv::GiftCard("gc", 200, 2);
   update.set_idempotency_key("u1");
-  auto refused = env.core->UpdateReward(update);
+  auto refused = env.core->UpdateReward(kTestCaller, update);
   EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
   EXPECT_EQ(FieldOf(refused.status()), "reward.stock_total");
   update.mutable_reward()->set_stock_total(4);
   update.set_idempotency_key("u2");
-  auto updated = env.core->UpdateReward(update);
+  auto updated = env.core->UpdateReward(kTestCaller, update);
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ(updated->stock_used(), 3);
   EXPECT_EQ(updated->points_price(), 200);

@@ -2,6 +2,7 @@
 // cancelled, retried, and abandoned ones released by the hold's expiry.
 #include <gtest/gtest.h>
 
+#include "tests/support/test_caller.h"
 #include "tests/unit/redemption/test_env.h"
 
 namespace loyalty::redemption {
@@ -26,7 +27,7 @@ class CheckoutTest : public ::testing::Test {
     request.set_points(points);
     request.set_reference("order-1");
     request.set_idempotency_key(key);
-    return env.core->StartCheckout(request);
+    return env.core->StartCheckout(kTestCaller, request);
   }
   StatusOr<v1::Checkout> Complete(const std::string& id, int64_t points, const std::string& key) {
     v1::CompleteCheckoutRequest request;
@@ -123,7 +124,7 @@ TEST_F(CheckoutTest, NotEnoughPointsFailsTheCheckout) {
   request.set_basket_amount_minor(100'000);
   request.set_points(200);
   request.set_idempotency_key("p1");
-  auto c = env.core->StartCheckout(request);
+  auto c = env.core->StartCheckout(kTestCaller, request);
   EXPECT_EQ(c.status().code(), Code::kFailedPrecondition);
   EXPECT_EQ(c.status().message().rfind("points:", 0), 0u);
 }
@@ -145,7 +146,7 @@ TEST(CheckoutCacheTest, FinishedCheckoutsLeaveMemoryOpenOnesStayUsable) {
     request.set_basket_amount_minor(100'000);
     request.set_points(1'000);
     request.set_idempotency_key(key);
-    return env.core->StartCheckout(request);
+    return env.core->StartCheckout(kTestCaller, request);
   };
   auto complete = [&](const std::string& id, const std::string& key) {
     v1::CompleteCheckoutRequest request;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "services/redemption/core/prize_draw.h"
+#include "tests/support/test_caller.h"
 #include "tests/unit/redemption/test_env.h"
 
 namespace loyalty::redemption {
@@ -41,7 +42,7 @@ TEST(PrizeDrawTest, WinnersGetTheRewardFreeAndTheDrawIsStored) {
   request.set_winners(2);
   request.set_seed("october");
   request.set_idempotency_key("d1");
-  auto draw = env.core->RunPrizeDraw(request);
+  auto draw = env.core->RunPrizeDraw(kTestCaller, request);
   ASSERT_TRUE(draw.ok()) << draw.status().ToString();
   EXPECT_EQ(draw->entrants_count(), 4);
   EXPECT_EQ(draw->entrants_hash(), Sha256Hex("m1\nm2\nm3\nm4"));
@@ -63,12 +64,14 @@ TEST(PrizeDrawTest, WinnersGetTheRewardFreeAndTheDrawIsStored) {
 
   request.set_idempotency_key("d2");
   request.set_winners(2);  // only one unit left
-  EXPECT_EQ(env.core->RunPrizeDraw(request).status().message().rfind("winners:", 0), 0u);
+  EXPECT_EQ(env.core->RunPrizeDraw(kTestCaller, request).status().message().rfind("winners:", 0),
+            0u);
   request.set_winners(9);
-  EXPECT_EQ(env.core->RunPrizeDraw(request).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(env.core->RunPrizeDraw(kTestCaller, request).status().code(), Code::kInvalidArgument);
   request.clear_entrants();
   request.set_winners(1);
-  EXPECT_EQ(env.core->RunPrizeDraw(request).status().message().rfind("entrants:", 0), 0u);
+  EXPECT_EQ(env.core->RunPrizeDraw(kTestCaller, request).status().message().rfind("entrants:", 0),
+            0u);
 }
 
 }  // namespace

@@ -174,11 +174,14 @@ TEST_F(ModulesTest, SagaBookKeepsPendingSagasAndOpenCheckoutsAcrossARestart) {
 TEST_F(ModulesTest, SagaKeysFindTheirSagaAndRefuseOtherArguments) {
   SagaBook sagas(*store, clock, 10);
   Txn txn;
-  sagas.RememberSagaKey(txn, "Redeem", "k1", "request-bytes", "r_1");
+  const Principal till("spiffe://loyalty/till/a"), shop("apikey:shop");
+  sagas.RememberSagaKey(txn, "Redeem", till, "k1", "request-bytes", "r_1");
   Commit(txn);
-  EXPECT_EQ(*sagas.SagaForKey("Redeem", "k1", "request-bytes"), "r_1");
-  EXPECT_EQ(*sagas.SagaForKey("Redeem", "k2", "request-bytes"), "");
-  EXPECT_EQ(sagas.SagaForKey("Redeem", "k1", "other").status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(*sagas.SagaForKey("Redeem", till, "k1", "request-bytes"), "r_1");
+  EXPECT_EQ(*sagas.SagaForKey("Redeem", till, "k2", "request-bytes"), "");
+  EXPECT_EQ(sagas.SagaForKey("Redeem", till, "k1", "other").status().code(), Code::kAlreadyExists);
+  // Another caller's k1 is another key: no saga of the till's, and no conflict either.
+  EXPECT_EQ(*sagas.SagaForKey("Redeem", shop, "k1", "other"), "");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "tests/support/test_caller.h"
 #include "tests/unit/redemption/test_env.h"
 
 namespace loyalty::redemption {
@@ -299,10 +300,12 @@ TEST_F(SagaTest, AsyncRetryOfASagaInFlightWaitsWithoutARunnerThread) {
   request.set_idempotency_key("k1");
   std::promise<StatusOr<v1::Redemption>> first, retry;
   env.accrual.LoseAnswer("HoldPoints", 1);  // the first saga needs the runner
-  env.core->RedeemAsync(request, [&](StatusOr<v1::Redemption> r) { first.set_value(r); });
+  env.core->RedeemAsync(kTestCaller, request,
+                        [&](StatusOr<v1::Redemption> r) { first.set_value(r); });
   std::function<void()> drive_first = next_work();
   // The client retries while the saga is in flight: nothing is queued for the retry yet.
-  env.core->RedeemAsync(request, [&](StatusOr<v1::Redemption> r) { retry.set_value(r); });
+  env.core->RedeemAsync(kTestCaller, request,
+                        [&](StatusOr<v1::Redemption> r) { retry.set_value(r); });
   {
     std::lock_guard lock(mu);
     EXPECT_TRUE(queued.empty());
@@ -374,17 +377,17 @@ TEST_F(SagaTest, CancelReturnsPointsStockAndKillsTheVouchers) {
   cancel.set_reason("changed my mind");
   cancel.set_idempotency_key("c1");
   env.accrual.Unavailable("AwardPoints", 2);
-  auto first = env.core->CancelRedemption(cancel);
+  auto first = env.core->CancelRedemption(kTestCaller, cancel);
   EXPECT_EQ(first.status().code(), Code::kUnavailable);
   EXPECT_EQ(StockUsed("gc"), 0);  // stock is back at once, the vouchers are dead
   v1::UseVoucherRequest use;
   use.set_code(r->vouchers(0).code());
   use.set_store_id("s1");
   use.set_idempotency_key("u1");
-  EXPECT_EQ(env.core->UseVoucher(use).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.core->UseVoucher(kTestCaller, use).status().code(), Code::kFailedPrecondition);
   env.Restart();
   EXPECT_EQ(env.core->ResumePending(), 0);
-  auto cancelled = env.core->CancelRedemption(cancel);
+  auto cancelled = env.core->CancelRedemption(kTestCaller, cancel);
   ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
   EXPECT_EQ(cancelled->state(), v1::REDEMPTION_STATE_CANCELLED);
   EXPECT_EQ(cancelled->points_returned(), 2'000);
@@ -392,7 +395,8 @@ TEST_F(SagaTest, CancelReturnsPointsStockAndKillsTheVouchers) {
   EXPECT_EQ(env.accrual.Balance("m1").available(), 10'000);
   // Another cancellation of the same redemption is refused, not repeated.
   cancel.set_idempotency_key("c2");
-  EXPECT_EQ(env.core->CancelRedemption(cancel).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.core->CancelRedemption(kTestCaller, cancel).status().code(),
+            Code::kFailedPrecondition);
   EXPECT_EQ(env.accrual.awarded("redemption"), 2'000);
   auto events = env.Events();
   ASSERT_EQ(events.size(), 2u);
@@ -407,11 +411,11 @@ TEST_F(SagaTest, UsedVoucherCannotBeCancelled) {
   use.set_code(r->vouchers(0).code());
   use.set_store_id("s1");
   use.set_idempotency_key("u1");
-  ASSERT_TRUE(env.core->UseVoucher(use).ok());
+  ASSERT_TRUE(env.core->UseVoucher(kTestCaller, use).ok());
   v1::CancelRedemptionRequest cancel;
   cancel.set_redemption_id(r->redemption_id());
   cancel.set_idempotency_key("c1");
-  auto refused = env.core->CancelRedemption(cancel);
+  auto refused = env.core->CancelRedemption(kTestCaller, cancel);
   EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
   EXPECT_EQ(env.accrual.awarded("redemption"), 0);
 }

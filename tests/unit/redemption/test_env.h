@@ -16,6 +16,7 @@
 #include "services/redemption/core/redemption_core.h"
 #include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_caller.h"
 #include "tests/support/test_store.h"
 
 namespace loyalty::redemption {
@@ -58,7 +59,7 @@ class RedemptionTestEnv {
     v1::CreateRewardRequest request;
     *request.mutable_reward() = std::move(reward);
     request.set_idempotency_key("create-" + std::to_string(next_key_++));
-    auto created = core->CreateReward(request);
+    auto created = core->CreateReward(kTestCaller, request);
     if (!created.ok()) throw std::runtime_error(created.status().ToString());
     return *created;
   }
@@ -88,7 +89,7 @@ class RedemptionTestEnv {
 
   StatusOr<v1::Redemption> Redeem(const std::string& member, const std::string& reward,
                                   int64_t quantity, const std::string& key) {
-    return core->Redeem(RedeemRequest(member, reward, quantity, key));
+    return core->Redeem(kTestCaller, RedeemRequest(member, reward, quantity, key));
   }
 
   // The same through RedeemAsync, waiting here for its answer (given on the store's thread).
@@ -96,7 +97,7 @@ class RedemptionTestEnv {
                                        int64_t quantity, const std::string& key) {
     auto answer = std::make_shared<std::promise<StatusOr<v1::Redemption>>>();
     auto answered = answer->get_future();
-    core->RedeemAsync(RedeemRequest(member, reward, quantity, key),
+    core->RedeemAsync(kTestCaller, RedeemRequest(member, reward, quantity, key),
                       [answer](StatusOr<v1::Redemption> r) { answer->set_value(r); });
     if (answered.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
       return Status(Code::kInternal, "RedeemAsync never answered");

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "services/redemption/core/voucher_code.h"
+#include "tests/support/test_caller.h"
 #include "tests/unit/redemption/test_env.h"
 
 namespace loyalty::redemption {
@@ -91,7 +92,7 @@ class VoucherUseTest : public ::testing::Test {
     use.set_code(typed);
     use.set_store_id(store);
     use.set_idempotency_key(key);
-    return env.core->UseVoucher(use);
+    return env.core->UseVoucher(kTestCaller, use);
   }
   RedemptionTestEnv env;
   std::string code;

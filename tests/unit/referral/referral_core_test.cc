@@ -3,6 +3,7 @@
 // that pay exactly once across failures and restarts, reversal, review, stats and paging.
 #include <gtest/gtest.h>
 
+#include "tests/support/test_caller.h"
 #include "tests/unit/referral/test_env.h"
 
 namespace loyalty::referral {
@@ -42,7 +43,7 @@ TEST_F(ReferralCoreTest, VanityCodeResolvesAlongsideTheGeneratedOneAndIsUnique) 
   vanity.set_member_id("alice");
   vanity.set_code("alice-2026");
   vanity.set_idempotency_key("v1");
-  auto set = env.core->SetVanityCode(vanity);
+  auto set = env.core->SetVanityCode(kTestCaller, vanity);
   ASSERT_TRUE(set.ok()) << set.status().ToString();
   EXPECT_EQ(set->code(), "ALICE2026");
   EXPECT_EQ(set->generated_code(), generated);
@@ -50,13 +51,13 @@ TEST_F(ReferralCoreTest, VanityCodeResolvesAlongsideTheGeneratedOneAndIsUnique) 
 
   vanity.set_member_id("bob");
   vanity.set_idempotency_key("v2");
-  EXPECT_EQ(env.core->SetVanityCode(vanity).status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(env.core->SetVanityCode(kTestCaller, vanity).status().code(), Code::kAlreadyExists);
 
   v1::ApplyReferralRequest apply;
   apply.set_invitee_id("bob");
   apply.set_code("alice2026");
   apply.set_idempotency_key("a1");
-  auto r = env.core->ApplyReferral(apply);
+  auto r = env.core->ApplyReferral(kTestCaller, apply);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->referrer_id(), "alice");
   EXPECT_EQ(r->status(), REFERRAL_STATUS_PENDING);
@@ -151,12 +152,14 @@ TEST_F(ReferralCoreTest, ApplyIsIdempotentAndAnInviteeHasOneReferrerForever) {
   bad.set_invitee_id("bob");
   bad.set_code("ZZZZZZZZ");
   bad.set_idempotency_key("k3");
-  EXPECT_EQ(env.core->ApplyReferral(bad).status().code(), Code::kNotFound);
+  EXPECT_EQ(env.core->ApplyReferral(kTestCaller, bad).status().code(), Code::kNotFound);
   bad.set_invitee_id("ghost");
   bad.set_code(env.Code("alice"));
-  EXPECT_EQ(env.core->ApplyReferral(bad).status().code(), Code::kNotFound);
+  EXPECT_EQ(env.core->ApplyReferral(kTestCaller, bad).status().code(), Code::kNotFound);
   bad.set_idempotency_key("");
-  EXPECT_EQ(env.core->ApplyReferral(bad).status().message().rfind("idempotency_key:", 0), 0u);
+  EXPECT_EQ(
+      env.core->ApplyReferral(kTestCaller, bad).status().message().rfind("idempotency_key:", 0),
+      0u);
 }
 
 // --- each rule: its case is refused, a legitimate neighbour passes ---
@@ -314,7 +317,7 @@ TEST_F(ReferralCoreTest, FirstPurchaseAtReferrersStoreWithinMinutesIsHeld) {
   review.set_referral_id(r1->referral_id());
   review.set_actor("ops@example.com");
   review.set_idempotency_key("approve-1");
-  auto approved = env.core->ApproveReferral(review);
+  auto approved = env.core->ApproveReferral(kTestCaller, review);
   ASSERT_TRUE(approved.ok()) << approved.status().ToString();
   EXPECT_EQ(approved->status(), REFERRAL_STATUS_QUALIFIED);
   EXPECT_EQ(approved->reviewed_by(), "ops@example.com");
@@ -324,7 +327,8 @@ TEST_F(ReferralCoreTest, FirstPurchaseAtReferrersStoreWithinMinutesIsHeld) {
   EXPECT_EQ(env.core->ListHeldReferrals({})->referrals_size(), 0);
   // Approving again under another key: no longer held.
   review.set_idempotency_key("approve-2");
-  EXPECT_EQ(env.core->ApproveReferral(review).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.core->ApproveReferral(kTestCaller, review).status().code(),
+            Code::kFailedPrecondition);
 }
 
 TEST_F(ReferralCoreTest, SameStoreRuleRejectsWhenConfiguredAndOtherStorePasses) {
@@ -357,10 +361,11 @@ TEST_F(ReferralCoreTest, OperatorRejectsAHeldReferral) {
   v1::ReviewReferralRequest review;
   review.set_referral_id(h->referral_id());
   review.set_idempotency_key("rej");
-  EXPECT_EQ(held.core->RejectReferral(review).status().message().rfind("actor:", 0), 0u);
+  EXPECT_EQ(held.core->RejectReferral(kTestCaller, review).status().message().rfind("actor:", 0),
+            0u);
   review.set_actor("ops");
   review.set_note("known fraud ring");
-  auto rejected = held.core->RejectReferral(review);
+  auto rejected = held.core->RejectReferral(kTestCaller, review);
   ASSERT_TRUE(rejected.ok());
   EXPECT_EQ(rejected->status(), REFERRAL_STATUS_REJECTED);
   EXPECT_EQ(rejected->reason(), "operator");

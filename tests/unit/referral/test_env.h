@@ -18,6 +18,7 @@
 #include "services/referral/event_decoder.h"
 #include "tests/support/fake_accrual.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_caller.h"
 #include "tests/support/test_store.h"
 
 namespace loyalty::referral {
@@ -59,7 +60,7 @@ class ReferralTestEnv {
     request.set_invitee_id(invitee);
     request.set_code(Code(referrer));
     request.set_idempotency_key(key.empty() ? "apply-" + invitee : key);
-    return core->ApplyReferral(request);
+    return core->ApplyReferral(kTestCaller, request);
   }
 
   // A points_earned event as accrual publishes it, with the member's next accrual sequence.
