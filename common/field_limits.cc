@@ -66,7 +66,8 @@ const std::unordered_map<std::string_view, Entry>& Table() {
       {"stores", {limits::kIdBytes, 1000}},
       {"partners", {limits::kIdBytes, 1000}},
       {"tiers", {64, 100}},
-      {"roles", {64, 10}},  // of an API key (common/auth/api_keys.h)
+      {"roles", {64, 10}},      // of an API key (common/auth/api_keys.h)
+      {"principal", {512, 0}},  // a certificate's URI SAN or "apikey:<name>"
       {"store_ids", {limits::kIdBytes, 1000}},
       {"entrants", {limits::kIdBytes, limits::kMaxEntrants}},
       {"channels", {32, 16}},

@@ -7,6 +7,8 @@
 
 #include <prometheus/gauge.h>
 
+#include "common/audit_log.h"
+#include "common/audit_service.h"
 #include "common/clock.h"
 #include "common/disk_guard.h"
 #include "common/grpc_server.h"
@@ -119,7 +121,6 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
     }
     rt->authorizer_ =
         std::make_shared<auth::Authorizer>(rt->policy_file_->source(), rt->api_keys_.get());
-    rt->policy_file_->Start();
     if (rt->tls_.insecure) {
       LogWarn(
           "grpc.insecure is set: gRPC serves plain text and callers have no identity; "
@@ -145,9 +146,11 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
     store_options.on_write_failure = [](const std::string& error) {
       RestartInPlace("store write failed: " + error);
     };
-    if (std::find(column_families.begin(), column_families.end(), kOutboxCf) ==
-        column_families.end()) {
-      column_families.push_back(kOutboxCf);
+    for (const char* runtime_cf : {kOutboxCf, kAuditCf}) {
+      if (std::find(column_families.begin(), column_families.end(), runtime_cf) ==
+          column_families.end()) {
+        column_families.push_back(runtime_cf);
+      }
     }
     auto store = Store::Open(data_dir, column_families, store_options);
     if (!store.ok()) {
@@ -159,6 +162,14 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
       Fail("cannot open the store", store.status());
     }
     rt->store_ = std::move(*store);
+    // Policy reloads go into the audit log, so the watcher starts once the store is open.
+    rt->policy_file_->SetOnReload([raw = rt.get()](bool applied, const std::string& detail) {
+      SystemClock clock;
+      WriteAudit(*raw->store_,
+                 MakeAuditRecord(raw->name_, applied ? "policy reload" : "policy reload rejected",
+                                 Principal("policy-file"), nullptr, clock.NowMs(), detail));
+    });
+    rt->policy_file_->Start();
   } catch (const std::exception& e) {
     Fail("bad configuration", InvalidArgument(e.what()));
   }
@@ -232,6 +243,7 @@ void ServiceRuntime::Housekeeping() {
 }
 
 ServiceRuntime::~ServiceRuntime() {
+  policy_file_.reset();  // its watcher writes policy reloads into the store
   {
     std::lock_guard lock(stop_mu_);
     stopping_ = true;
@@ -253,6 +265,8 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
   }
   GrpcServer server(metrics_);
   for (auto* service : services) server.AddService(service);
+  AuditGrpcService audit(*store_);
+  server.AddService(&audit);
   if (Status s = server.Start(grpc_address, server_credentials()); !s.ok()) {
     Fail("cannot start gRPC", s);
   }

@@ -13,6 +13,7 @@
 #include "common/auth/authorizer.h"
 #include "common/clock.h"
 #include "common/kafka.h"
+#include "common/store.h"
 #include "loyalty/v1/access.grpc.pb.h"
 
 namespace loyalty::auth {
@@ -21,12 +22,14 @@ class AccessGrpcService final : public v1::AccessService::Service {
  public:
   // producer: acks=all, idempotent (common/kafka.h); book: this service's own, which the
   // published records are applied to at once.
+  // store: where the creations and revocations go into the audit log (common/audit_log.h).
   AccessGrpcService(KafkaProducer& producer, std::string topic, ApiKeyBook& book,
-                    std::shared_ptr<PolicySource> policy, const Clock& clock)
+                    std::shared_ptr<PolicySource> policy, Store& store, const Clock& clock)
       : producer_(producer),
         topic_(std::move(topic)),
         book_(book),
         policy_(std::move(policy)),
+        store_(store),
         clock_(clock) {}
 
   grpc::Status CreateApiKey(grpc::ServerContext* context, const v1::CreateApiKeyRequest* request,
@@ -44,6 +47,7 @@ class AccessGrpcService final : public v1::AccessService::Service {
   const std::string topic_;
   ApiKeyBook& book_;
   std::shared_ptr<PolicySource> policy_;
+  Store& store_;
   const Clock& clock_;
 };
 

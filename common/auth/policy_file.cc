@@ -101,11 +101,13 @@ bool PolicyFile::ReloadIfChanged() {
     rejected_->Increment();
     LogError("policy file rejected; the policy in force stays",
              {{"error", policy.status().message()}});
+    if (on_reload_) on_reload_(false, policy.status().message());
     return false;
   }
   source_->Set(std::move(*policy));
   applied_->Increment();
   LogInfo("policy file applied", {{"path", path_}});
+  if (on_reload_) on_reload_(true, path_);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <prometheus/registry.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,10 @@ class PolicyFile {
   // Reads the file again if its modification time or size changed; true if a new policy
   // took effect. Runs on its own thread every auth.policy_refresh_seconds after Start.
   bool ReloadIfChanged();
+  // Told of every reload after the start, applied or rejected (with the reason), on the
+  // watcher's thread: for the audit log. Set before Start.
+  using ReloadObserver = std::function<void(bool applied, const std::string& detail)>;
+  void SetOnReload(ReloadObserver observer) { on_reload_ = std::move(observer); }
   void Start();
 
  private:
@@ -44,6 +49,7 @@ class PolicyFile {
   int64_t seen_size_ = -1;
   prometheus::Counter* applied_ = nullptr;
   prometheus::Counter* rejected_ = nullptr;
+  ReloadObserver on_reload_;
   std::unique_ptr<PeriodicTask> watcher_;
 };
 

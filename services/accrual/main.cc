@@ -75,9 +75,9 @@ int Main(int argc, char** argv) {
     auto producer = KafkaProducer::Create(rt->kafka());
     if (!producer.ok()) ServiceRuntime::Fail("cannot create the Kafka producer", producer.status());
     keys_producer = std::move(*producer);
-    access = std::make_unique<auth::AccessGrpcService>(*keys_producer,
-                                                       config.GetString("auth.api_keys_topic"),
-                                                       *rt->api_keys(), rt->policy(), clock);
+    access = std::make_unique<auth::AccessGrpcService>(
+        *keys_producer, config.GetString("auth.api_keys_topic"), *rt->api_keys(), rt->policy(),
+        rt->store(), clock);
     services.push_back(access.get());
   }
   return rt->ServeUntilSignal(services, [&] {

@@ -83,4 +83,30 @@ void RunApiKeyRevoke(Ctl& ctl, const Args& args) {
       .Print(std::cout);
 }
 
+void RunAudit(Ctl& ctl, const Args& args) {
+  v1::ListAuditLogRequest request;
+  if (args.Has("limit")) {
+    request.set_page_size(static_cast<int32_t>(ParseInt("--limit", args.Get("limit"), 1, 1000)));
+  }
+  request.set_page_token(args.Get("page-token", ""));
+  request.set_principal(args.Get("principal", ""));
+  v1::ListAuditLogResponse response;
+  const std::string address = args.Get("address", ctl.options().accrual_address);
+  ctl.CallAudit(address, [&](v1::AuditService::Stub& stub, grpc::ClientContext* c) {
+    return stub.ListAuditLog(c, request, &response);
+  });
+  if (ctl.json()) return ctl.PrintJson(response);
+  Table table({{"TIME (UTC)"}, {"PRINCIPAL"}, {"METHOD"}, {"REQUEST"}});
+  for (const auto& r : response.records()) {
+    std::string what = r.request_json();
+    if (!r.detail().empty())
+      what += (what.empty() ? "" : " ") + std::string("(") + r.detail() + ")";
+    table.AddRow({IsoUtc(r.at_ms()), r.principal(), r.method(), what});
+  }
+  table.Print(std::cout);
+  if (!response.next_page_token().empty()) {
+    std::cout << "more: --page-token=" << response.next_page_token() << "\n";
+  }
+}
+
 }  // namespace loyalty::ctl

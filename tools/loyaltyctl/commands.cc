@@ -14,7 +14,7 @@ constexpr std::string_view kReferralGroup = "Referrals (gRPC to referral)";
 constexpr std::string_view kEventGroup = "Events from tills, shops and apps (published to Kafka)";
 constexpr std::string_view kStoreGroup =
     "Operations on a service's store (--data-dir=PATH or --service=NAME for ./data/NAME)";
-constexpr std::string_view kAccessGroup = "API keys (gRPC to accrual; the admin role)";
+constexpr std::string_view kAccessGroup = "API keys and the audit log (gRPC; the admin role)";
 constexpr std::string_view kOtherGroup = "Other";
 
 }  // namespace
@@ -307,6 +307,16 @@ const std::vector<Command>& Commands() {
        {},
        false,
        RunApiKeyRevoke},
+      {"audit",
+       "[--address=HOST:PORT] [--principal=P] [--limit=N] [--page-token=T]",
+       "the audit log of a service's administrative changes, newest first (default: accrual's;\n"
+       "--address: another service's gRPC port)",
+       kAccessGroup,
+       0,
+       0,
+       {"address", "principal", "limit", "page-token"},
+       false,
+       RunAudit},
       {"demo",
        "[--members=20] [--purchases=200] [--seed=1]",
        "local demo feed: enroll demo-0001..., publish purchases and ~5% refunds, wait, show "

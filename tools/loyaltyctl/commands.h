@@ -77,6 +77,7 @@ void RunConsumerResume(Ctl& ctl, const Args& args);
 void RunApiKeyCreate(Ctl& ctl, const Args& args);
 void RunApiKeyList(Ctl& ctl, const Args& args);
 void RunApiKeyRevoke(Ctl& ctl, const Args& args);
+void RunAudit(Ctl& ctl, const Args& args);
 // demo.cc.
 void RunDemo(Ctl& ctl, const Args& args);
 

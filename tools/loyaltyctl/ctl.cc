@@ -113,6 +113,12 @@ void Ctl::CallAccess(const AccessRpc& rpc) {
   if (!status.ok()) Fail(status, /*mutating=*/false, "accrual", options_.accrual_address);
 }
 
+void Ctl::CallAudit(const std::string& address, const AuditRpc& rpc) {
+  auto stub = v1::AuditService::NewStub(grpc::CreateChannel(address, Credentials()));
+  grpc::Status status = rpc(*stub, NewContext().get());
+  if (!status.ok()) Fail(status, /*mutating=*/false, "the service", address);
+}
+
 void Ctl::Fail(const grpc::Status& status, bool mutating, const std::string& service,
                const std::string& address) {
   std::string message = GrpcCodeName(status.error_code()) + ": " + status.error_message();

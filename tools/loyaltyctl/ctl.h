@@ -15,6 +15,7 @@
 #include "common/kafka_settings.h"
 #include "loyalty/v1/access.grpc.pb.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
+#include "loyalty/v1/audit.grpc.pb.h"
 #include "loyalty/v1/referral.grpc.pb.h"
 #include "tools/loyaltyctl/args.h"
 #include "tools/loyaltyctl/options.h"
@@ -57,6 +58,10 @@ class Ctl {
   using AccessRpc = std::function<grpc::Status(v1::AccessService::Stub&, grpc::ClientContext*)>;
   grpc::Status TryAccessCall(const AccessRpc& rpc);
   void CallAccess(const AccessRpc& rpc);
+
+  // loyalty.v1.AuditService of the service at address (every service has its own log).
+  using AuditRpc = std::function<grpc::Status(v1::AuditService::Stub&, grpc::ClientContext*)>;
+  void CallAudit(const std::string& address, const AuditRpc& rpc);
 
   // Where and how the Kafka clients connect: --brokers, and the security settings from the
   // LOYALTY_KAFKA_* variables the services read too (LOYALTY_KAFKA_SECURITY_PROTOCOL,

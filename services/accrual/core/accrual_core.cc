@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/audit_log.h"
 #include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
@@ -62,11 +63,25 @@ Status ValidateLanguage(const std::string& language) {
 }  // namespace
 
 std::vector<std::string> AccrualColumnFamilies() {
-  return {cf::kMembers,         cf::kContacts,      cf::kLedger,        cf::kPurchases,
-          cf::kRefunds,         cf::kParkedRefunds, cf::kHolds,         cf::kHoldExpiry,
-          cf::kIdempotency,     cf::kOffsets,       cf::kMeta,          kOutboxCf,
-          cf::kTimers,          cf::kCampaigns,     cf::kCampaignAudit, cf::kActivities,
-          cf::kActivityObjects, cf::kHoldLots};
+  return {cf::kMembers,
+          cf::kContacts,
+          cf::kLedger,
+          cf::kPurchases,
+          cf::kRefunds,
+          cf::kParkedRefunds,
+          cf::kHolds,
+          cf::kHoldExpiry,
+          cf::kIdempotency,
+          cf::kOffsets,
+          cf::kMeta,
+          kOutboxCf,
+          cf::kTimers,
+          cf::kCampaigns,
+          cf::kCampaignAudit,
+          cf::kActivities,
+          cf::kActivityObjects,
+          cf::kHoldLots,
+          kAuditCf};
 }
 
 AccrualCore::AccrualCore(Store& store, Outbox& outbox, const Clock& clock, AccrualConfig config)
@@ -123,8 +138,21 @@ template <typename Response, typename Request>
 AccrualCore::Decided<Response> AccrualCore::Decide(
     const char* method, const Principal& caller, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
+  // The administrative calls leave an audit record in the same write (common/audit_log.h).
+  const bool audited = IsAudited(
+      method, {"AwardPoints", "AdjustPoints", "EraseMember", "CreateCampaign", "UpdateCampaign",
+               "EndCampaign", "SetMemberSegments", "PurchaseMembership"});
+  auto apply_and_audit = [&](Txn& txn) -> StatusOr<Response> {
+    StatusOr<Response> result = apply(txn);
+    if (audited && result.ok()) {
+      AppendAudit(txn,
+                  MakeAuditRecord("accrual", std::string("/loyalty.v1.AccrualService/") + method,
+                                  caller, &request, clock_.NowMs()));
+    }
+    return result;
+  };
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, caller, request, key, apply,
+      store_, mu_, clock_.NowMs(), method, caller, request, key, apply_and_audit,
       [this](Txn& txn) { return Stage(txn); });
   return {std::move(outcome.result), outcome.ticket, std::move(outcome.txn.facts)};
 }

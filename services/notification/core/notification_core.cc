@@ -3,6 +3,7 @@
 #include <set>
 #include <variant>
 
+#include "common/audit_log.h"
 #include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/key_codec.h"
@@ -16,7 +17,7 @@ namespace loyalty::notification {
 std::vector<std::string> NotificationColumnFamilies() {
   return {cf::kPrefs,       cf::kNotifications, cf::kQueue,     cf::kMemberLog, cf::kSeen,
           cf::kDayCounts,   cf::kDigests,       cf::kTemplates, cf::kLinkCodes, cf::kChats,
-          cf::kDeadLetters, cf::kIdempotency,   cf::kOffsets,   kOutboxCf};
+          cf::kDeadLetters, cf::kIdempotency,   cf::kOffsets,   kOutboxCf,      kAuditCf};
 }
 
 NotificationCore::NotificationCore(Store& store, Outbox& outbox, const Clock& clock,
@@ -58,8 +59,19 @@ template <typename Response, typename Request>
 StatusOr<Response> NotificationCore::Idempotent(
     const char* method, const Principal& caller, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
+  // The administrative calls leave an audit record in the same write (common/audit_log.h).
+  const bool audited = IsAudited(method, {"SetTemplate"});
+  auto apply_and_audit = [&](Txn& txn) -> StatusOr<Response> {
+    StatusOr<Response> result = apply(txn);
+    if (audited && result.ok()) {
+      AppendAudit(txn, MakeAuditRecord("notification",
+                                       std::string("/loyalty.v1.NotificationService/") + method,
+                                       caller, &request, clock_.NowMs()));
+    }
+    return result;
+  };
   auto outcome = RunIdempotent<v1::internal::IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, caller, request, key, apply,
+      store_, mu_, clock_.NowMs(), method, caller, request, key, apply_and_audit,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
   return std::move(outcome.result);

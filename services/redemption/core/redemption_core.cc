@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "common/audit_log.h"
 #include "common/field_limits.h"
 #include "common/idempotent.h"
 #include "common/ids.h"
@@ -21,7 +22,7 @@ using v1::redemptioninternal::IdempotencyEntry;
 std::vector<std::string> RedemptionColumnFamilies() {
   return {cf::kRewards,       cf::kMembers, cf::kRedemptions, cf::kMemberRedemptions,
           cf::kVouchers,      cf::kPending, cf::kIdempotency, cf::kCheckouts,
-          cf::kOpenCheckouts, cf::kDraws,   kOutboxCf};
+          cf::kOpenCheckouts, cf::kDraws,   kOutboxCf,        kAuditCf};
 }
 
 RedemptionCore::RedemptionCore(Store& store, Outbox& outbox, const Clock& clock,
@@ -59,8 +60,19 @@ template <typename Response, typename Request>
 StatusOr<Response> RedemptionCore::Idempotent(
     const char* method, const Principal& caller, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
+  // The administrative calls leave an audit record in the same write (common/audit_log.h).
+  const bool audited = IsAudited(method, {"CreateReward", "UpdateReward", "RunPrizeDraw"});
+  auto apply_and_audit = [&](Txn& txn) -> StatusOr<Response> {
+    StatusOr<Response> result = apply(txn);
+    if (audited && result.ok()) {
+      AppendAudit(
+          txn, MakeAuditRecord("redemption", std::string("/loyalty.v1.RedemptionService/") + method,
+                               caller, &request, clock_.NowMs()));
+    }
+    return result;
+  };
   auto outcome = RunIdempotent<IdempotencyEntry, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, caller, request, key, apply,
+      store_, mu_, clock_.NowMs(), method, caller, request, key, apply_and_audit,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket);
   return std::move(outcome.result);

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "common/accrual_retry.h"
+#include "common/audit_log.h"
 #include "common/dead_letter.h"
 #include "common/field_limits.h"
 #include "common/idempotent.h"
@@ -16,8 +17,8 @@ namespace loyalty::referral {
 using v1::referralinternal::IdempotencyRecord;
 
 std::vector<std::string> ReferralColumnFamilies() {
-  return {cf::kMembers, cf::kCodes,       cf::kReferrals, cf::kByReferrer, cf::kHeld,
-          cf::kWork,    cf::kIdempotency, cf::kOffsets,   cf::kDedupe,     kOutboxCf};
+  return {cf::kMembers,     cf::kCodes,   cf::kReferrals, cf::kByReferrer, cf::kHeld, cf::kWork,
+          cf::kIdempotency, cf::kOffsets, cf::kDedupe,    kOutboxCf,       kAuditCf};
 }
 
 ReferralCore::ReferralCore(Store& store, Outbox& outbox, const Clock& clock, AccrualClient& accrual,
@@ -53,8 +54,19 @@ template <typename Response, typename Request>
 StatusOr<Response> ReferralCore::Idempotent(const char* method, const Principal& caller,
                                             const Request& request, const std::string& key,
                                             const std::function<StatusOr<Response>(Txn&)>& apply) {
+  // The administrative calls leave an audit record in the same write (common/audit_log.h).
+  const bool audited = IsAudited(method, {"SetVanityCode", "ApproveReferral", "RejectReferral"});
+  auto apply_and_audit = [&](Txn& txn) -> StatusOr<Response> {
+    StatusOr<Response> result = apply(txn);
+    if (audited && result.ok()) {
+      AppendAudit(txn,
+                  MakeAuditRecord("referral", std::string("/loyalty.v1.ReferralService/") + method,
+                                  caller, &request, clock_.NowMs()));
+    }
+    return result;
+  };
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
-      store_, mu_, clock_.NowMs(), method, caller, request, key, apply,
+      store_, mu_, clock_.NowMs(), method, caller, request, key, apply_and_audit,
       [this](Txn& txn) { return Stage(txn); });
   if (outcome.ticket != 0) Finish(outcome.ticket, outcome.txn);
   return std::move(outcome.result);

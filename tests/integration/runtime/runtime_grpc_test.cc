@@ -23,6 +23,7 @@
 
 #include "loyalty/v1/access.grpc.pb.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
+#include "loyalty/v1/audit.grpc.pb.h"
 #include "loyalty/v1/notification.grpc.pb.h"
 #include "loyalty/v1/redemption.grpc.pb.h"
 #include "loyalty/v1/referral.grpc.pb.h"
@@ -84,6 +85,8 @@ std::vector<Service> Services() {
       {"accrual", v1::GetBalanceRequest::descriptor()->file()->FindServiceByName("AccrualService")},
       {"accrual",
        v1::CreateApiKeyRequest::descriptor()->file()->FindServiceByName("AccessService")},
+      {"redemption",
+       v1::ListAuditLogRequest::descriptor()->file()->FindServiceByName("AuditService")},
       {"redemption",
        v1::GetRewardRequest::descriptor()->file()->FindServiceByName("RedemptionService")},
       {"referral",

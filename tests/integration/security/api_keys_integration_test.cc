@@ -12,6 +12,7 @@
 
 #include "loyalty/v1/access.grpc.pb.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
+#include "loyalty/v1/audit.grpc.pb.h"
 #include "loyalty/v1/redemption.grpc.pb.h"
 #include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
@@ -240,6 +241,8 @@ TEST_F(ApiKeysIntegrationTest, EveryMethodWithoutAnIdentityIsUnauthenticated) {
        v1::CreateApiKeyRequest::descriptor()->file()->FindServiceByName("AccessService")},
       {redemption_->grpc_address(),
        v1::GetRewardRequest::descriptor()->file()->FindServiceByName("RedemptionService")},
+      {redemption_->grpc_address(),
+       v1::ListAuditLogRequest::descriptor()->file()->FindServiceByName("AuditService")},
   };
   int methods = 0;
   for (const Port& port : ports) {

@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 
 #include "loyalty/v1/accrual.grpc.pb.h"
+#include "loyalty/v1/audit.grpc.pb.h"
+#include "tests/integration/accrual_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_pki.h"
@@ -146,6 +149,63 @@ TEST_F(RolesIntegrationTest, TillAndMarketingStayInTheirLanes) {
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Adjust(*marketing, 10, "marketing-adjust").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(RolesIntegrationTest, TheAuditLogListsEachChangeWithItsPrincipalForAdminsOnly) {
+  auto support = As("support-anna");
+  ASSERT_TRUE(Adjust(*support, 300, "audited").ok());
+  auto audit_as = [&](const std::string& name) {
+    return v1::AuditService::NewStub(
+        grpc::CreateChannel(accrual_->grpc_address(), TestChannelCredentials(name)));
+  };
+  v1::ListAuditLogRequest request;
+  v1::ListAuditLogResponse response;
+  ASSERT_TRUE(audit_as("loyaltyctl")->ListAuditLog(Context().get(), request, &response).ok());
+  ASSERT_GE(response.records_size(), 2);  // the adjustment, then the seed award
+  EXPECT_EQ(response.records(0).principal(), "spiffe://loyalty/support/anna");
+  EXPECT_EQ(response.records(0).method(), "/loyalty.v1.AccrualService/AdjustPoints");
+  EXPECT_EQ(response.records(1).principal(), "spiffe://loyalty/admin/loyaltyctl");
+  EXPECT_EQ(response.records(1).method(), "/loyalty.v1.AccrualService/AwardPoints");
+  EXPECT_EQ(
+      audit_as("support-anna")->ListAuditLog(Context().get(), request, &response).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  int code = 0;
+  std::string listed =
+      RunShell(BinDir() + "/loyaltyctl audit --accrual=" + accrual_->grpc_address() +
+                   TestPki::Get().CtlFlags() + " 2>&1",
+               &code);
+  EXPECT_EQ(code, 0) << listed;
+  EXPECT_NE(listed.find("spiffe://loyalty/support/anna"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("AdjustPoints"), std::string::npos) << listed;
+}
+
+TEST_F(RolesIntegrationTest, APolicyReloadIsAuditedAndTakesEffectWithoutARestart) {
+  accrual_->Stop();
+  const std::string policy = dir_.Sub("policy.yaml");
+  std::ofstream(policy) << "roles: {}\n";
+  ServiceProcess accrual("accrual", dir_.path(), kafka_->bootstrap(),
+                         {"--auth.policy_file=" + policy, "--auth.policy_refresh_seconds=1"});
+  accrual.Start();
+  auto till = v1::AccrualService::NewStub(
+      grpc::CreateChannel(accrual.grpc_address(), TestChannelCredentials("till-example")));
+  ASSERT_EQ(Adjust(*till, 10, "before").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // The till may now adjust: a new file, a second or so later, no restart.
+  std::ofstream(policy) << "roles:\n  till:\n    methods: [\"/loyalty.v1.AccrualService/*\"]\n"
+                           "    adjust_limit: 100\n";
+  EXPECT_TRUE(
+      Eventually([&] { return Adjust(*till, 10, "after").ok(); }, std::chrono::seconds(20)));
+  auto audit = v1::AuditService::NewStub(
+      grpc::CreateChannel(accrual.grpc_address(), TestChannelCredentials("loyaltyctl")));
+  v1::ListAuditLogResponse response;
+  ASSERT_TRUE(audit->ListAuditLog(Context().get(), {}, &response).ok());
+  std::vector<std::string> methods;
+  for (const auto& r : response.records()) methods.push_back(r.method());
+  ASSERT_GE(methods.size(), 2u);
+  EXPECT_EQ(methods[0], "/loyalty.v1.AccrualService/AdjustPoints");
+  EXPECT_EQ(response.records(0).principal(), "spiffe://loyalty/till/example-01");
+  EXPECT_EQ(methods[1], "policy reload");
+  EXPECT_EQ(response.records(1).principal(), "policy-file");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "common/audit_log.h"
+
 #include "tests/unit/accrual/test_env.h"
 
 namespace loyalty::accrual {
@@ -119,6 +121,33 @@ TEST(IdempotencyTest, AKeyIsTheCallersOwnAndTheEntryAndEventNameTheCaller) {
   ASSERT_EQ(env.core->ApplyBatch({env.Purchase("p1", "m1", 10'000)}).purchases_applied, 1);
   EXPECT_EQ(env.Ledger("m1").front().principal(), "");
   EXPECT_EQ(env.Events().back().principal(), "");
+}
+
+TEST(AuditTest, AnAdjustmentIsAuditedWithItsCallerAndAReadOrARefusalIsNot) {
+  AccrualTestEnv env;
+  env.Enroll("m1", "+380671234567");
+  const Principal support("spiffe://loyalty/support/anna");
+  v1::AdjustPointsRequest adjust;
+  adjust.set_member_id("m1");
+  adjust.set_delta(25);
+  adjust.set_reason("late delivery");
+  adjust.set_actor("anna");
+  adjust.set_idempotency_key("adj-1");
+  ASSERT_TRUE(env.core->AdjustPoints(support, adjust).ok());
+  ASSERT_TRUE(env.core->AdjustPoints(support, adjust).ok());  // a retry: no second record
+  adjust.set_delta(0);
+  adjust.set_idempotency_key("adj-2");
+  ASSERT_FALSE(env.core->AdjustPoints(support, adjust).ok());  // refused: nothing changed
+  ASSERT_TRUE(env.core->GetBalance("m1").ok());
+
+  auto audit = ListAuditLog(*env.store, {});
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->records_size(), 1);
+  const v1::AuditRecord& record = audit->records(0);
+  EXPECT_EQ(record.principal(), support.value());
+  EXPECT_EQ(record.service(), "accrual");
+  EXPECT_EQ(record.method(), "/loyalty.v1.AccrualService/AdjustPoints");
+  EXPECT_NE(record.request_json().find("late delivery"), std::string::npos);
 }
 
 TEST(EarningTest, PurchaseEarnsTheTierRateRoundedDownWithBreakdown) {

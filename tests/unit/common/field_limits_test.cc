@@ -12,6 +12,7 @@
 
 #include "loyalty/v1/access.pb.h"
 #include "loyalty/v1/accrual.pb.h"
+#include "loyalty/v1/audit.pb.h"
 #include "loyalty/v1/notification.pb.h"
 #include "loyalty/v1/purchases.pb.h"
 #include "loyalty/v1/redemption.pb.h"
@@ -118,7 +119,8 @@ TEST(FieldLimitsTest, EveryFieldOfEveryRequestAndInputMessageHasANamedLimit) {
        {v1::AwardPointsRequest::descriptor()->file(), v1::RedeemRequest::descriptor()->file(),
         v1::ApplyReferralRequest::descriptor()->file(),
         v1::SetPreferencesRequest::descriptor()->file(),
-        v1::CreateApiKeyRequest::descriptor()->file()}) {
+        v1::CreateApiKeyRequest::descriptor()->file(),
+        v1::ListAuditLogRequest::descriptor()->file()}) {
     ASSERT_EQ(file->service_count(), 1) << file->name();
     for (int m = 0; m < file->service(0)->method_count(); ++m) {
       inputs.push_back(file->service(0)->method(m)->input_type());
