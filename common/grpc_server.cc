@@ -337,6 +337,10 @@ Status GrpcServer::Start(const std::string& address,
   return Status::Ok();
 }
 
+std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
 void GrpcServer::Shutdown(std::chrono::milliseconds grace) {
   std::lock_guard lock(shutdown_mu_);
   if (!server_ || shut_down_) return;

@@ -40,6 +40,9 @@ class GrpcServer {
 
   // The bound port, or 0 before Start succeeded.
   int port() const { return port_; }
+  // A channel to this server inside the process, past the port's credentials (the HTTP door,
+  // common/http_door.h, which authorises each call itself). After Start.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
 
   // Reports NOT_SERVING, then lets in-flight calls finish for up to grace before cancelling
   // them; connections without a call are closed at once, so an idle client channel does not

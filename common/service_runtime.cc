@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/disk_guard.h"
 #include "common/grpc_server.h"
+#include "common/http_door.h"
 #include "common/log.h"
 
 namespace loyalty {
@@ -55,7 +56,8 @@ ConfigKeys ServiceRuntime::RuntimeKeys(const std::string& name, int default_grpc
           IntKey("idempotency.sweep_interval_seconds", 3600,
                  "how often expired idempotency and dedupe records are deleted"),
       });
-  return JoinKeys(JoinKeys(std::move(keys), GrpcTlsKeys()), auth::PolicyKeys());
+  keys = JoinKeys(JoinKeys(std::move(keys), GrpcTlsKeys()), auth::PolicyKeys());
+  return JoinKeys(std::move(keys), HttpDoorKeys());
 }
 
 std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, int argc,
@@ -271,12 +273,30 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
     Fail("cannot start gRPC", s);
   }
   if (Status s = metrics_.Serve(metrics_address); !s.ok()) Fail("cannot serve /metrics", s);
+  std::vector<std::string> restart_flags = {
+      "--grpc.address=" + WithPort(grpc_address, server.port()),
+      "--metrics.address=" + WithPort(metrics_address, metrics_.port())};
+  std::map<std::string, int> ports = {{"grpc", server.port()}, {"metrics", metrics_.port()}};
+  // The HTTP/JSON door: the same methods, identity and policy, through the server itself.
+  std::unique_ptr<HttpDoor> door;
+  const std::string http_address = config_.GetString("http.address");
+  if (!http_address.empty()) {
+    const int64_t max_body = config_.GetInt("http.max_body_bytes");
+    if (max_body < 1024 || max_body > (64 << 20)) {
+      Fail("bad configuration", InvalidArgument("http.max_body_bytes: " + std::to_string(max_body) +
+                                                " is not in 1024..67108864"));
+    }
+    door = std::make_unique<HttpDoor>(tls_, policy(), api_keys_.get(), server.InProcessChannel(),
+                                      static_cast<size_t>(max_body), registry());
+    if (Status s = door->Start(http_address); !s.ok()) Fail("cannot serve the HTTP door", s);
+    restart_flags.push_back("--http.address=" + WithPort(http_address, door->port()));
+    ports["http"] = door->port();
+  }
   // A restart in place (common/disk_guard.h) binds the same ports again.
-  SetRestartFlags({"--grpc.address=" + WithPort(grpc_address, server.port()),
-                   "--metrics.address=" + WithPort(metrics_address, metrics_.port())});
+  SetRestartFlags(restart_flags);
   std::string ports_file = config_.GetString("ports_file");
   if (!ports_file.empty()) {
-    Status s = WritePortsFile(ports_file, {{"grpc", server.port()}, {"metrics", metrics_.port()}});
+    Status s = WritePortsFile(ports_file, ports);
     if (!s.ok()) Fail("cannot write the ports file", s);
   }
   LogInfo(name_ + " ready",
@@ -286,6 +306,7 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
            {"kafka_security_protocol", kafka_.properties.at("security.protocol")}});
   int signal = WaitForShutdownSignal();
   LogInfo("shutting down", {{"signal", std::to_string(signal)}});
+  if (door) door->Stop();
   server.Shutdown();
   if (on_stop) on_stop();
   relay_->Stop();

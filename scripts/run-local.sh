@@ -48,10 +48,10 @@ START_TIMEOUT="${LOYALTY_START_TIMEOUT:-60}"
 
 # service name, gRPC port, metrics port
 SERVICES=(
-  "accrual 50051 9464"
-  "redemption 50052 9465"
-  "referral 50053 9466"
-  "notification 50054 9467"
+  "accrual 50051 9464 8051"
+  "redemption 50052 9465 8052"
+  "referral 50053 9466 8053"
+  "notification 50054 9467 8054"
 )
 
 # One copy at a time: a second one would fight over the ports and the RocksDB directories.
@@ -187,7 +187,7 @@ echo "run-local: certificates in $ROOT/$RUN/pki (CA ca.pem)"
 # --- the services ----------------------------------------------------------------------------
 started_services=()
 for entry in "${SERVICES[@]}"; do
-  read -r svc grpc_port metrics_port <<<"$entry"
+  read -r svc grpc_port metrics_port http_port <<<"$entry"
   if [ ! -x "$BIN/loyalty-$svc" ]; then continue; fi
   mkdir -p "$RUN/$svc"
   rm -f "$RUN/$svc/ports.json"
@@ -196,6 +196,7 @@ for entry in "${SERVICES[@]}"; do
     --data_dir="$RUN/$svc/db" \
     --grpc.address="127.0.0.1:$grpc_port" \
     --metrics.address="127.0.0.1:$metrics_port" \
+    --http.address="127.0.0.1:$http_port" \
     --ports_file="$RUN/$svc/ports.json" \
     --grpc.tls.cert_file="$RUN/pki/$svc.pem" \
     --grpc.tls.key_file="$RUN/pki/$svc.key" \
@@ -238,8 +239,9 @@ echo
 echo "=== loyalty platform running locally (state in $ROOT/$RUN) ==="
 echo "Kafka bootstrap:  $bootstrap   (also in $ROOT/$RUN/bootstrap; log $ROOT/$RUN/devkafka/log)"
 for svc in "${started_services[@]}"; do
-  printf '%-13s gRPC 127.0.0.1:%s   metrics http://127.0.0.1:%s/metrics   log %s\n' \
-    "$svc" "$(port_of "$svc" grpc)" "$(port_of "$svc" metrics)" "$ROOT/$RUN/$svc/log"
+  printf '%-13s gRPC 127.0.0.1:%s   HTTP/JSON https://127.0.0.1:%s   metrics http://127.0.0.1:%s/metrics   log %s\n' \
+    "$svc" "$(port_of "$svc" grpc)" "$(port_of "$svc" http)" "$(port_of "$svc" metrics)" \
+    "$ROOT/$RUN/$svc/log"
 done
 echo
 echo "Try (from $ROOT):"
@@ -253,6 +255,10 @@ echo "  kcat -b $bootstrap -L"
 echo "  kcat -b $bootstrap -C -t loyalty.events.v1 -o beginning -e"
 if [ "$accrual_up" -eq 1 ]; then
   echo "  curl -s http://127.0.0.1:$(port_of accrual metrics)/metrics | grep -v '^#' | head"
+  echo "  curl --cacert $RUN/pki/ca.pem --cert $RUN/pki/loyaltyctl.pem --key $RUN/pki/loyaltyctl.key \\"
+  echo "       -H 'Content-Type: application/json' -d '{\"memberId\":\"demo-0001\"}' \\"
+  echo "       https://127.0.0.1:$(port_of accrual http)/loyalty.v1.AccrualService/GetBalance"
+  echo "  (the till's certificate may read balances but not adjust them: $RUN/pki/till-example.pem)"
 fi
 echo
 echo "Ctrl-C stops everything."

@@ -46,7 +46,7 @@ grpc::Status AccessGrpcService::CreateApiKey(grpc::ServerContext* context,
       return ToGrpc(InvalidArgument("roles: no role " + Quote(role) + " in the policy"));
     }
   }
-  const std::string principal = CallerOf(context->auth_context().get()).principal;
+  const std::string principal = CallerOf(*context).principal;
   auto minted = MintApiKey(*request, principal, clock_.NowMs());
   if (!minted.ok()) return ToGrpc(minted.status());
   if (Status s = Publish(minted->record); !s.ok()) return ToGrpc(s);
@@ -72,7 +72,7 @@ grpc::Status AccessGrpcService::RevokeApiKey(grpc::ServerContext* context,
   auto record = book_.Find(request->key_id());
   if (!record) return ToGrpc(NotFound("key_id: no API key " + Quote(request->key_id())));
   if (record->key().revoked_at_ms() == 0) {
-    const std::string principal = CallerOf(context->auth_context().get()).principal;
+    const std::string principal = CallerOf(*context).principal;
     record->mutable_key()->set_revoked_at_ms(clock_.NowMs());
     record->mutable_key()->set_revoked_by(principal);
     if (Status s = Publish(*record); !s.ok()) return ToGrpc(s);

@@ -1,6 +1,11 @@
 #include "common/auth/authorizer.h"
 
 #include <grpc/grpc_security_constants.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <set>
+#include <stdexcept>
 
 #include "common/field_limits.h"
 
@@ -35,10 +40,6 @@ bool LimitedMethod(std::string_view method) {
          method == "/loyalty.v1.AccrualService/AwardPoints";
 }
 
-grpc::Status Unauthenticated(std::string message) {
-  return {grpc::StatusCode::UNAUTHENTICATED, std::move(message)};
-}
-
 }  // namespace
 
 std::string CertificatePrincipal(const grpc::AuthContext& context) {
@@ -50,6 +51,44 @@ std::string CertificatePrincipal(const grpc::AuthContext& context) {
   return "";
 }
 
+StatusOr<Grant> Authorize(const Policy& policy, const ApiKeyVerifier* keys, std::string_view method,
+                          std::string_view certificate_principal, std::string_view authorization) {
+  Grant grant;
+  std::vector<std::string> roles;
+  if (!authorization.empty()) {
+    if (authorization.size() > kMaxAuthorizationBytes ||
+        authorization.substr(0, kBearer.size()) != kBearer) {
+      return Status(Code::kUnauthenticated, "authorization: not 'Bearer <API key>'");
+    }
+    if (keys == nullptr) {
+      return Status(Code::kUnauthenticated, "authorization: API keys are not enabled here");
+    }
+    auto identity = keys->Verify(authorization.substr(kBearer.size()));
+    if (!identity) {
+      return Status(Code::kUnauthenticated, "authorization: unknown, revoked or expired API key");
+    }
+    grant.principal = "apikey:" + identity->name;
+    roles = identity->roles;
+  } else {
+    if (certificate_principal.empty()) {
+      return Status(Code::kUnauthenticated,
+                    "no client certificate and no API key (authorization: Bearer)");
+    }
+    grant.principal = std::string(certificate_principal);
+    roles = policy.RolesOf(grant.principal);
+  }
+  if (roles.empty()) {
+    return Status(Code::kUnauthenticated,
+                  "principal " + Quote(grant.principal) + " has no role in the policy");
+  }
+  if (!policy.Allows(roles, method)) {
+    return Status(Code::kPermissionDenied,
+                  Quote(grant.principal) + " may not call " + Quote(method));
+  }
+  if (LimitedMethod(method)) grant.limits = policy.LimitsFor(roles, method);
+  return grant;
+}
+
 Authorizer::Authorizer(std::shared_ptr<PolicySource> policy, const ApiKeyVerifier* keys)
     : policy_(std::move(policy)), keys_(keys) {}
 
@@ -57,71 +96,118 @@ grpc::Status Authorizer::Process(const InputMetadata& auth_metadata, grpc::AuthC
                                  OutputMetadata* consumed_auth_metadata,
                                  OutputMetadata* /*response_metadata*/) {
   const std::string method(Find(auth_metadata, ":path"));
-  std::shared_ptr<const Policy> policy = policy_->Get();
-  std::string principal;
-  std::vector<std::string> roles;
   std::string_view authorization = Find(auth_metadata, "authorization");
+  // A key, when sent, outranks the certificate.
+  auto grant =
+      Authorize(*policy_->Get(), keys_, method, CertificatePrincipal(*context), authorization);
+  if (!grant.ok()) {
+    return {static_cast<grpc::StatusCode>(grant.status().code()), grant.status().message()};
+  }
+  // The key goes no further than here: handlers and logs never see it.
   if (!authorization.empty()) {
-    if (authorization.size() > kMaxAuthorizationBytes ||
-        authorization.substr(0, kBearer.size()) != kBearer) {
-      return Unauthenticated("authorization: not 'Bearer <API key>'");
-    }
-    if (keys_ == nullptr) return Unauthenticated("authorization: API keys are not enabled here");
-    auto identity = keys_->Verify(authorization.substr(kBearer.size()));
-    if (!identity) return Unauthenticated("authorization: unknown, revoked or expired API key");
-    principal = "apikey:" + identity->name;
-    roles = identity->roles;
-    // The key goes no further than here: handlers and logs never see it.
     consumed_auth_metadata->insert({"authorization", std::string(authorization)});
-  } else {
-    principal = CertificatePrincipal(*context);
-    if (principal.empty()) {
-      return Unauthenticated("no client certificate and no API key (authorization: Bearer)");
-    }
-    roles = policy->RolesOf(principal);
   }
-  if (roles.empty()) {
-    return Unauthenticated("principal " + Quote(principal) + " has no role in the policy");
+  context->AddProperty(kPrincipalProperty, grant->principal);
+  const ArgumentLimits& limits = grant->limits;
+  if (limits.adjust_limit) {
+    context->AddProperty(kAdjustLimitProperty, std::to_string(*limits.adjust_limit));
   }
-  if (!policy->Allows(roles, method)) {
-    return {grpc::StatusCode::PERMISSION_DENIED,
-            Quote(principal) + " may not call " + Quote(method)};
-  }
-  context->AddProperty(kPrincipalProperty, principal);
-  if (LimitedMethod(method)) {
-    ArgumentLimits limits = policy->LimitsFor(roles, method);
-    if (limits.adjust_limit) {
-      context->AddProperty(kAdjustLimitProperty, std::to_string(*limits.adjust_limit));
-    }
-    if (limits.adjust_negative_only) context->AddProperty(kAdjustNegativeOnlyProperty, "1");
-    if (limits.award_sources) {
-      context->AddProperty(kAwardSourcesLimitedProperty, "1");
-      for (const auto& source : *limits.award_sources) {
-        context->AddProperty(kAwardSourceProperty, source);
-      }
+  if (limits.adjust_negative_only) context->AddProperty(kAdjustNegativeOnlyProperty, "1");
+  if (limits.award_sources) {
+    context->AddProperty(kAwardSourcesLimitedProperty, "1");
+    for (const auto& source : *limits.award_sources) {
+      context->AddProperty(kAwardSourceProperty, source);
     }
   }
   return grpc::Status::OK;
 }
 
-Caller CallerOf(const grpc::AuthContext* context) {
+const std::string& DoorToken() {
+  static const std::string token = [] {
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (unsigned char b : bytes) {
+      hex.push_back(kDigits[b >> 4]);
+      hex.push_back(kDigits[b & 0xf]);
+    }
+    return hex;
+  }();
+  return token;
+}
+
+std::vector<std::pair<std::string, std::string>> DoorMetadata(const Grant& grant) {
+  std::vector<std::pair<std::string, std::string>> out = {{kDoorTokenHeader, DoorToken()},
+                                                          {kDoorPrincipalHeader, grant.principal}};
+  const ArgumentLimits& limits = grant.limits;
+  if (limits.adjust_limit)
+    out.push_back({kDoorAdjustLimitHeader, std::to_string(*limits.adjust_limit)});
+  if (limits.adjust_negative_only) out.push_back({kDoorAdjustNegativeOnlyHeader, "1"});
+  if (limits.award_sources) {
+    out.push_back({kDoorAwardSourcesLimitedHeader, "1"});
+    for (const auto& source : *limits.award_sources)
+      out.push_back({kDoorAwardSourceHeader, source});
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<std::string> MetadataValues(const grpc::ServerContextBase& context, const char* key) {
+  std::vector<std::string> out;
+  auto range = context.client_metadata().equal_range(key);
+  for (auto it = range.first; it != range.second; ++it) {
+    out.emplace_back(it->second.data(), it->second.size());
+  }
+  return out;
+}
+
+std::string FirstValue(const grpc::ServerContextBase& context, const char* key) {
+  auto values = MetadataValues(context, key);
+  return values.empty() ? "" : values.front();
+}
+
+// Whether the call came through this process's HTTP door: only it knows the token.
+bool FromTheDoor(const grpc::ServerContextBase& context) {
+  std::string token = FirstValue(context, kDoorTokenHeader);
+  const std::string& expected = DoorToken();
+  return token.size() == expected.size() &&
+         CRYPTO_memcmp(token.data(), expected.data(), expected.size()) == 0;
+}
+
+}  // namespace
+
+Caller CallerOf(const grpc::ServerContextBase& context) {
   Caller caller;
-  if (context == nullptr) {
-    caller.principal = "anonymous";
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth && !First(*auth, kPrincipalProperty).empty()) {
+    caller.principal = First(*auth, kPrincipalProperty);
+    std::string limit = First(*auth, kAdjustLimitProperty);
+    if (!limit.empty()) caller.limits.adjust_limit = std::stoll(limit);
+    caller.limits.adjust_negative_only = !First(*auth, kAdjustNegativeOnlyProperty).empty();
+    if (!First(*auth, kAwardSourcesLimitedProperty).empty()) {
+      std::set<std::string> sources;
+      for (const auto& s : auth->FindPropertyValues(kAwardSourceProperty)) {
+        sources.insert(std::string(s.data(), s.size()));
+      }
+      caller.limits.award_sources = std::move(sources);
+    }
     return caller;
   }
-  caller.principal = First(*context, kPrincipalProperty);
-  if (caller.principal.empty()) caller.principal = "anonymous";  // no Authorizer: insecure port
-  std::string limit = First(*context, kAdjustLimitProperty);
-  if (!limit.empty()) caller.limits.adjust_limit = std::stoll(limit);
-  caller.limits.adjust_negative_only = !First(*context, kAdjustNegativeOnlyProperty).empty();
-  if (!First(*context, kAwardSourcesLimitedProperty).empty()) {
-    std::set<std::string> sources;
-    for (const auto& s : context->FindPropertyValues(kAwardSourceProperty)) {
-      sources.insert(std::string(s.data(), s.size()));
+  if (FromTheDoor(context)) {
+    caller.principal = FirstValue(context, kDoorPrincipalHeader);
+    std::string limit = FirstValue(context, kDoorAdjustLimitHeader);
+    if (!limit.empty()) caller.limits.adjust_limit = std::stoll(limit);
+    caller.limits.adjust_negative_only =
+        !FirstValue(context, kDoorAdjustNegativeOnlyHeader).empty();
+    if (!FirstValue(context, kDoorAwardSourcesLimitedHeader).empty()) {
+      auto values = MetadataValues(context, kDoorAwardSourceHeader);
+      caller.limits.award_sources = std::set<std::string>(values.begin(), values.end());
     }
-    caller.limits.award_sources = std::move(sources);
+    return caller;
   }
+  caller.principal = "anonymous";  // no Authorizer and not the door: an insecure port
   return caller;
 }
 

@@ -22,6 +22,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/auth/policy.h"
@@ -65,6 +67,17 @@ class PolicySource {
 // The principal a verified client certificate names, or "" if the context holds none.
 std::string CertificatePrincipal(const grpc::AuthContext& context);
 
+// What a caller may do in one call, once authenticated and authorised.
+struct Grant {
+  std::string principal;
+  ArgumentLimits limits;  // for the methods with argument limits (AdjustPoints, AwardPoints)
+};
+// The one decision of "who may call what", for the gRPC ports (Authorizer) and the HTTP door
+// alike: the API key in authorization ("Bearer <key>") when given, else the certificate's
+// principal ("" if none). UNAUTHENTICATED or PERMISSION_DENIED naming what is missing.
+StatusOr<Grant> Authorize(const Policy& policy, const ApiKeyVerifier* keys, std::string_view method,
+                          std::string_view certificate_principal, std::string_view authorization);
+
 class Authorizer : public grpc::AuthMetadataProcessor {
  public:
   // keys: nullptr when API keys are not in use (a bearer token is then UNAUTHENTICATED).
@@ -80,17 +93,29 @@ class Authorizer : public grpc::AuthMetadataProcessor {
   const ApiKeyVerifier* keys_;
 };
 
-// The caller of a call as the Authorizer left it: principal and argument limits. On a port
-// without TLS (grpc.insecure) there is no Authorizer: the principal is "anonymous" and no
-// argument is limited.
+// The HTTP door (common/http_door.h) calls the service in process, where no Authorizer runs:
+// it decides with Authorize and passes the grant in these metadata entries, with a token only
+// this process knows, so that no outside caller can claim a grant by sending them.
+inline constexpr char kDoorTokenHeader[] = "x-loyalty-door-token";
+inline constexpr char kDoorPrincipalHeader[] = "x-loyalty-door-principal";
+inline constexpr char kDoorAdjustLimitHeader[] = "x-loyalty-door-adjust-limit";
+inline constexpr char kDoorAdjustNegativeOnlyHeader[] = "x-loyalty-door-adjust-negative-only";
+inline constexpr char kDoorAwardSourcesLimitedHeader[] = "x-loyalty-door-award-sources-limited";
+inline constexpr char kDoorAwardSourceHeader[] = "x-loyalty-door-award-source";
+const std::string& DoorToken();
+std::vector<std::pair<std::string, std::string>> DoorMetadata(const Grant& grant);
+
+// The caller of a call: as the Authorizer left it in the AuthContext (a TLS port), or as the
+// HTTP door passed it. Otherwise (a port without TLS, grpc.insecure) the principal is
+// "anonymous" and no argument is limited.
 struct Caller {
   std::string principal;
   ArgumentLimits limits;
 };
-Caller CallerOf(const grpc::AuthContext* context);
+Caller CallerOf(const grpc::ServerContextBase& context);
 // The caller's principal as the cores take it (common/principal.h).
 inline Principal PrincipalOf(const grpc::ServerContextBase& context) {
-  return Principal(CallerOf(context.auth_context().get()).principal);
+  return Principal(CallerOf(context).principal);
 }
 
 }  // namespace loyalty::auth

@@ -2,8 +2,11 @@
 
 #include <civetweb.h>
 #include <google/protobuf/util/json_util.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "common/log.h"
 #include "loyalty/v1/notification_internal.pb.h"
@@ -13,6 +16,15 @@ namespace loyalty::notification {
 namespace {
 
 constexpr size_t kMaxBody = 64 * 1024;
+
+// Compares the digests in constant time: how long the answer takes tells nothing about how
+// much of a guess matched, nor its length.
+bool SameSecret(std::string_view expected, std::string_view presented) {
+  unsigned char a[SHA256_DIGEST_LENGTH], b[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), a);
+  SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), b);
+  return CRYPTO_memcmp(a, b, sizeof a) == 0;
+}
 
 void Respond(mg_connection* conn, int status, const std::string& body) {
   mg_printf(conn,
@@ -31,7 +43,7 @@ int Handle(mg_connection* conn, void* arg) {
   }
   if (!webhook->secret().empty()) {
     const char* token = mg_get_header(conn, "X-Telegram-Bot-Api-Secret-Token");
-    if (token == nullptr || webhook->secret() != token) {
+    if (token == nullptr || !SameSecret(webhook->secret(), token)) {
       Respond(conn, 401, "{}");
       return 401;
     }

@@ -198,7 +198,11 @@ ServiceProcess::ServiceProcess(const std::string& name, const std::string& dir,
                                    "--metrics.address=127.0.0.1:0", "--ports_file=" + ports_file_};
   // Every service over mutual TLS with a certificate of its own, as in production; a test's
   // own flags come after, so that it can give other files or --grpc.insecure=true.
-  for (auto& flag : TestPki::Get().ServiceFlags(name)) argv.push_back(flag);
+  if (PlaintextGrpc()) {
+    argv.push_back("--grpc.insecure=true");  // the benchmarks' plaintext baseline
+  } else {
+    for (auto& flag : TestPki::Get().ServiceFlags(name)) argv.push_back(flag);
+  }
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   process_ = std::make_unique<ChildProcess>(argv, home + "/log", std::move(extra_env));
 }
@@ -210,6 +214,7 @@ void ServiceProcess::Start() {
     auto ports = ReadPortsFile(ports_file_);
     grpc_port_ = ports.at("grpc");
     metrics_port_ = ports.at("metrics");
+    http_port_ = ports.count("http") ? ports.at("http") : 0;
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string(e.what()) + "\n" + process_->LogTail());
   }

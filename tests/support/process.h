@@ -106,6 +106,7 @@ class ServiceProcess {
   void Stop();  // SIGTERM and wait
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  int http_port() const { return http_port_; }  // 0 unless started with --http.address
   std::string grpc_address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   ChildProcess& process() { return *process_; }
 
@@ -114,6 +115,7 @@ class ServiceProcess {
   std::unique_ptr<ChildProcess> process_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  int http_port_ = 0;
 };
 
 }  // namespace loyalty::testing

@@ -72,7 +72,13 @@ std::string TestPki::CtlFlags(const std::string& name) const {
          " --tls-ca=" + ca_file();
 }
 
+bool PlaintextGrpc() {
+  const char* mode = std::getenv("LOYALTY_TEST_GRPC");
+  return mode != nullptr && std::string(mode) == "plaintext";
+}
+
 std::shared_ptr<grpc::ChannelCredentials> TestChannelCredentials(const std::string& name) {
+  if (PlaintextGrpc()) return grpc::InsecureChannelCredentials();
   return ChannelCredentials(TestPki::Get().Settings(name));
 }
 

@@ -42,7 +42,12 @@ class TestPki {
   std::string dir_;
 };
 
-// Channel credentials of a test client: mutual TLS with name's certificate.
+// Whether $LOYALTY_TEST_GRPC is "plaintext": the services run with grpc.insecure and the test
+// clients without TLS, for the benchmarks' mTLS-against-plaintext comparison only.
+bool PlaintextGrpc();
+
+// Channel credentials of a test client: mutual TLS with name's certificate (plain text under
+// PlaintextGrpc).
 std::shared_ptr<grpc::ChannelCredentials> TestChannelCredentials(
     const std::string& name = "loyaltyctl");
 
