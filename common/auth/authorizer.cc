@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <set>
 #include <stdexcept>
 
@@ -12,12 +13,8 @@
 namespace loyalty::auth {
 namespace {
 
-// Properties the Authorizer adds to a call's AuthContext for the handler.
-constexpr char kPrincipalProperty[] = "loyalty_principal";
-constexpr char kAdjustLimitProperty[] = "loyalty_adjust_limit";
-constexpr char kAdjustNegativeOnlyProperty[] = "loyalty_adjust_negative_only";
-constexpr char kAwardSourceProperty[] = "loyalty_award_source";
-constexpr char kAwardSourcesLimitedProperty[] = "loyalty_award_sources_limited";
+// The Authorizer installed last (ServiceRuntime makes one per process), for CallerOf.
+std::atomic<const Authorizer*> installed{nullptr};
 
 constexpr std::string_view kBearer = "Bearer ";
 constexpr size_t kMaxAuthorizationBytes = 512;
@@ -51,10 +48,10 @@ std::string CertificatePrincipal(const grpc::AuthContext& context) {
   return "";
 }
 
-StatusOr<Grant> Authorize(const Policy& policy, const ApiKeyVerifier* keys, std::string_view method,
-                          std::string_view certificate_principal, std::string_view authorization) {
-  Grant grant;
-  std::vector<std::string> roles;
+StatusOr<Identity> Identify(const Policy& policy, const ApiKeyVerifier* keys,
+                            std::string_view certificate_principal,
+                            std::string_view authorization) {
+  Identity identity;
   if (!authorization.empty()) {
     if (authorization.size() > kMaxAuthorizationBytes ||
         authorization.substr(0, kBearer.size()) != kBearer) {
@@ -63,61 +60,65 @@ StatusOr<Grant> Authorize(const Policy& policy, const ApiKeyVerifier* keys, std:
     if (keys == nullptr) {
       return Status(Code::kUnauthenticated, "authorization: API keys are not enabled here");
     }
-    auto identity = keys->Verify(authorization.substr(kBearer.size()));
-    if (!identity) {
+    auto key = keys->Verify(authorization.substr(kBearer.size()));
+    if (!key) {
       return Status(Code::kUnauthenticated, "authorization: unknown, revoked or expired API key");
     }
-    grant.principal = "apikey:" + identity->name;
-    roles = identity->roles;
+    identity.principal = "apikey:" + key->name;
+    identity.roles = key->roles;
   } else {
     if (certificate_principal.empty()) {
       return Status(Code::kUnauthenticated,
                     "no client certificate and no API key (authorization: Bearer)");
     }
-    grant.principal = std::string(certificate_principal);
-    roles = policy.RolesOf(grant.principal);
+    identity.principal = std::string(certificate_principal);
+    identity.roles = policy.RolesOf(identity.principal);
   }
-  if (roles.empty()) {
+  if (identity.roles.empty()) {
     return Status(Code::kUnauthenticated,
-                  "principal " + Quote(grant.principal) + " has no role in the policy");
+                  "principal " + Quote(identity.principal) + " has no role in the policy");
   }
-  if (!policy.Allows(roles, method)) {
+  return identity;
+}
+
+StatusOr<Grant> Authorize(const Policy& policy, const ApiKeyVerifier* keys, std::string_view method,
+                          std::string_view certificate_principal, std::string_view authorization) {
+  auto identity = Identify(policy, keys, certificate_principal, authorization);
+  if (!identity.ok()) return identity.status();
+  if (!policy.Allows(identity->roles, method)) {
     return Status(Code::kPermissionDenied,
-                  Quote(grant.principal) + " may not call " + Quote(method));
+                  Quote(identity->principal) + " may not call " + Quote(method));
   }
-  if (LimitedMethod(method)) grant.limits = policy.LimitsFor(roles, method);
+  Grant grant;
+  grant.principal = std::move(identity->principal);
+  if (LimitedMethod(method)) grant.limits = policy.LimitsFor(identity->roles, method);
   return grant;
 }
 
 Authorizer::Authorizer(std::shared_ptr<PolicySource> policy, const ApiKeyVerifier* keys)
-    : policy_(std::move(policy)), keys_(keys) {}
+    : policy_(std::move(policy)), keys_(keys) {
+  installed.store(this);
+}
 
+Authorizer::~Authorizer() {
+  const Authorizer* self = this;
+  installed.compare_exchange_strong(self, nullptr);
+}
+
+const Authorizer* Authorizer::Installed() { return installed.load(); }
+
+// Decides only. It must not write to the AuthContext: gRPC gives every call of a connection
+// the connection's one context, so a property added here would be seen (and raced over) by
+// the connection's other calls. The handler works the grant out again (CallerOf).
 grpc::Status Authorizer::Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
-                                 OutputMetadata* consumed_auth_metadata,
+                                 OutputMetadata* /*consumed_auth_metadata*/,
                                  OutputMetadata* /*response_metadata*/) {
   const std::string method(Find(auth_metadata, ":path"));
-  std::string_view authorization = Find(auth_metadata, "authorization");
   // A key, when sent, outranks the certificate.
-  auto grant =
-      Authorize(*policy_->Get(), keys_, method, CertificatePrincipal(*context), authorization);
+  auto grant = Authorize(*policy_->Get(), keys_, method, CertificatePrincipal(*context),
+                         Find(auth_metadata, "authorization"));
   if (!grant.ok()) {
     return {static_cast<grpc::StatusCode>(grant.status().code()), grant.status().message()};
-  }
-  // The key goes no further than here: handlers and logs never see it.
-  if (!authorization.empty()) {
-    consumed_auth_metadata->insert({"authorization", std::string(authorization)});
-  }
-  context->AddProperty(kPrincipalProperty, grant->principal);
-  const ArgumentLimits& limits = grant->limits;
-  if (limits.adjust_limit) {
-    context->AddProperty(kAdjustLimitProperty, std::to_string(*limits.adjust_limit));
-  }
-  if (limits.adjust_negative_only) context->AddProperty(kAdjustNegativeOnlyProperty, "1");
-  if (limits.award_sources) {
-    context->AddProperty(kAwardSourcesLimitedProperty, "1");
-    for (const auto& source : *limits.award_sources) {
-      context->AddProperty(kAwardSourceProperty, source);
-    }
   }
   return grpc::Status::OK;
 }
@@ -178,23 +179,8 @@ bool FromTheDoor(const grpc::ServerContextBase& context) {
 
 }  // namespace
 
-Caller CallerOf(const grpc::ServerContextBase& context) {
+Caller CallerOf(const grpc::ServerContextBase& context, std::string_view method) {
   Caller caller;
-  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (auth && !First(*auth, kPrincipalProperty).empty()) {
-    caller.principal = First(*auth, kPrincipalProperty);
-    std::string limit = First(*auth, kAdjustLimitProperty);
-    if (!limit.empty()) caller.limits.adjust_limit = std::stoll(limit);
-    caller.limits.adjust_negative_only = !First(*auth, kAdjustNegativeOnlyProperty).empty();
-    if (!First(*auth, kAwardSourcesLimitedProperty).empty()) {
-      std::set<std::string> sources;
-      for (const auto& s : auth->FindPropertyValues(kAwardSourceProperty)) {
-        sources.insert(std::string(s.data(), s.size()));
-      }
-      caller.limits.award_sources = std::move(sources);
-    }
-    return caller;
-  }
   if (FromTheDoor(context)) {
     caller.principal = FirstValue(context, kDoorPrincipalHeader);
     std::string limit = FirstValue(context, kDoorAdjustLimitHeader);
@@ -207,7 +193,19 @@ Caller CallerOf(const grpc::ServerContextBase& context) {
     }
     return caller;
   }
-  caller.principal = "anonymous";  // no Authorizer and not the door: an insecure port
+  const Authorizer* authorizer = Authorizer::Installed();
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (authorizer != nullptr && auth) {
+    std::shared_ptr<const Policy> policy = authorizer->policy();
+    auto identity = Identify(*policy, authorizer->keys(), CertificatePrincipal(*auth),
+                             FirstValue(context, "authorization"));
+    if (identity.ok()) {
+      caller.principal = identity->principal;
+      if (LimitedMethod(method)) caller.limits = policy->LimitsFor(identity->roles, method);
+      return caller;
+    }
+  }
+  caller.principal = "anonymous";  // a port without TLS (grpc.insecure) and no key
   return caller;
 }
 

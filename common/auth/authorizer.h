@@ -67,6 +67,17 @@ class PolicySource {
 // The principal a verified client certificate names, or "" if the context holds none.
 std::string CertificatePrincipal(const grpc::AuthContext& context);
 
+// Who a caller is: its principal and the roles it holds (a key's own, or the policy's for a
+// certificate's principal).
+struct Identity {
+  std::string principal;
+  std::vector<std::string> roles;
+};
+// UNAUTHENTICATED naming what is missing: no certificate and no key, a key that does not
+// verify, a principal without a role.
+StatusOr<Identity> Identify(const Policy& policy, const ApiKeyVerifier* keys,
+                            std::string_view certificate_principal, std::string_view authorization);
+
 // What a caller may do in one call, once authenticated and authorised.
 struct Grant {
   std::string principal;
@@ -81,7 +92,12 @@ StatusOr<Grant> Authorize(const Policy& policy, const ApiKeyVerifier* keys, std:
 class Authorizer : public grpc::AuthMetadataProcessor {
  public:
   // keys: nullptr when API keys are not in use (a bearer token is then UNAUTHENTICATED).
+  // The newest Authorizer of the process is the one CallerOf asks (Installed).
   Authorizer(std::shared_ptr<PolicySource> policy, const ApiKeyVerifier* keys);
+  ~Authorizer() override;
+  static const Authorizer* Installed();
+  std::shared_ptr<const Policy> policy() const { return policy_->Get(); }
+  const ApiKeyVerifier* keys() const { return keys_; }
 
   bool IsBlocking() const override { return false; }
   grpc::Status Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
@@ -105,14 +121,15 @@ inline constexpr char kDoorAwardSourceHeader[] = "x-loyalty-door-award-source";
 const std::string& DoorToken();
 std::vector<std::pair<std::string, std::string>> DoorMetadata(const Grant& grant);
 
-// The caller of a call: as the Authorizer left it in the AuthContext (a TLS port), or as the
-// HTTP door passed it. Otherwise (a port without TLS, grpc.insecure) the principal is
-// "anonymous" and no argument is limited.
+// The caller of a call, as the Authorizer identified it (worked out again from the peer's
+// certificate and the call's authorization header), or as the HTTP door passed it; with the
+// argument limits of method (AdjustPoints, AwardPoints; none for other methods). Otherwise (a
+// port without TLS, grpc.insecure) the principal is "anonymous" and nothing is limited.
 struct Caller {
   std::string principal;
   ArgumentLimits limits;
 };
-Caller CallerOf(const grpc::ServerContextBase& context);
+Caller CallerOf(const grpc::ServerContextBase& context, std::string_view method = "");
 // The caller's principal as the cores take it (common/principal.h).
 inline Principal PrincipalOf(const grpc::ServerContextBase& context) {
   return Principal(CallerOf(context).principal);

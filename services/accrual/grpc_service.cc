@@ -38,7 +38,7 @@ grpc::Status AccrualGrpcService::AwardPoints(grpc::ServerContext* context,
                                              v1::LedgerEntry* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   // A service awards only with the sources it owns (common/auth/policy.h).
-  auth::Caller caller = auth::CallerOf(*context);
+  auth::Caller caller = auth::CallerOf(*context, "/loyalty.v1.AccrualService/AwardPoints");
   if (Status s = caller.limits.CheckAward(request->source(), caller.principal); !s.ok()) {
     return ToGrpc(s);
   }
@@ -50,7 +50,7 @@ grpc::Status AccrualGrpcService::AdjustPoints(grpc::ServerContext* context,
                                               v1::LedgerEntry* response) {
   if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
   // Support adjusts within its limit; referral only reverses (common/auth/policy.h).
-  auth::Caller caller = auth::CallerOf(*context);
+  auth::Caller caller = auth::CallerOf(*context, "/loyalty.v1.AccrualService/AdjustPoints");
   if (Status s = caller.limits.CheckAdjust(request->delta(), caller.principal); !s.ok()) {
     return ToGrpc(s);
   }
