@@ -191,6 +191,28 @@ TEST_F(ApiKeysIntegrationTest, OnlyAnAdminCreatesKeysAndOnlyWithRolesThePolicyHa
             grpc::StatusCode::NOT_FOUND);
 }
 
+// Two keys on one connection: each call is its own key's (gRPC shares one AuthContext among
+// a connection's calls, so nothing about a call may be kept there).
+TEST_F(ApiKeysIntegrationTest, EachCallOnOneConnectionIsItsOwnKeys) {
+  v1::CreateApiKeyResponse anna = Create("anna", "support");
+  v1::CreateApiKeyResponse olha = Create("olha", "support");
+  std::vector<std::string> expected;
+  for (int i = 0; i < 10; ++i) {
+    const bool odd = i % 2 == 1;
+    v1::AdjustPointsRequest request;
+    request.set_member_id("m-1");
+    request.set_delta(10 + i);
+    request.set_reason("alternating");
+    request.set_actor("test");
+    request.set_idempotency_key("alt-" + std::to_string(i));
+    v1::LedgerEntry entry;
+    grpc::Status status = accrual_keyed_->AdjustPoints(
+        Context(odd ? olha.secret() : anna.secret()).get(), request, &entry);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(entry.principal(), odd ? "apikey:olha" : "apikey:anna") << i;
+  }
+}
+
 // loyaltyctl as an operator uses it: create a key as admin, call as the key, list, revoke.
 TEST_F(ApiKeysIntegrationTest, LoyaltyctlCreatesUsesListsAndRevokesAKey) {
   const std::string ctl = BinDir() + "/loyaltyctl --accrual=" + accrual_->grpc_address();
