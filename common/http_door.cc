@@ -28,31 +28,61 @@ using google::protobuf::MethodDescriptor;
 constexpr size_t kMaxPathBytes = 256;
 constexpr auto kCallDeadline = std::chrono::seconds(30);
 
-std::string ConnectError(grpc::StatusCode code, std::string_view message) {
-  std::string quoted = "\"";
-  for (char c : message) {
-    switch (c) {
-      case '"':
-        quoted += "\\\"";
-        break;
-      case '\\':
-        quoted += "\\\\";
-        break;
-      case '\n':
-        quoted += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          quoted += buf;
-        } else {
-          quoted += c;
-        }
-    }
+// The length of the well-formed UTF-8 sequence at the start of s (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8Length(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = byte(0);
+  if (c < 0x80) return 1;
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xbf;  // the range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    length = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    length = 3;
+    if (c == 0xe0) low = 0xa0;
+    if (c == 0xed) high = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    length = 4;
+    if (c == 0xf0) low = 0x90;
+    if (c == 0xf4) high = 0x8f;
+  } else {
+    return 0;
   }
-  quoted += "\"";
-  return "{\"code\":\"" + ConnectCodeName(code) + "\",\"message\":" + quoted + "}";
+  if (length > s.size() || byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+  }
+  return length;
+}
+
+// A JSON string of message: escaped, and bytes that are not UTF-8 (an error may quote what a
+// caller sent) as U+FFFD, so that the error is always valid JSON.
+std::string JsonQuoted(std::string_view message) {
+  std::string quoted = "\"";
+  while (!message.empty()) {
+    const char c = message[0];
+    size_t length = Utf8Length(message);
+    if (length == 0) {
+      quoted += "\\ufffd";
+      length = 1;
+    } else if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      quoted += buf;
+    } else {
+      quoted.append(message.substr(0, length));
+    }
+    message.remove_prefix(length);
+  }
+  return quoted + "\"";
+}
+
+std::string ConnectError(grpc::StatusCode code, std::string_view message) {
+  return "{\"code\":\"" + ConnectCodeName(code) + "\",\"message\":" + JsonQuoted(message) + "}";
 }
 
 HttpDoor::Answer Error(grpc::StatusCode code, std::string_view message) {

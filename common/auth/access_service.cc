@@ -3,6 +3,7 @@
 #include <chrono>
 #include <future>
 
+#include "common/audit_log.h"
 #include "common/field_limits.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
@@ -50,6 +51,9 @@ grpc::Status AccessGrpcService::CreateApiKey(grpc::ServerContext* context,
   auto minted = MintApiKey(*request, principal, clock_.NowMs());
   if (!minted.ok()) return ToGrpc(minted.status());
   if (Status s = Publish(minted->record); !s.ok()) return ToGrpc(s);
+  WriteAudit(store_, MakeAuditRecord("accrual", "/loyalty.v1.AccessService/CreateApiKey",
+                                     Principal(principal), request, clock_.NowMs(),
+                                     "key " + minted->record.key().key_id()));
   LogInfo("api key created", {{"key_id", minted->record.key().key_id()},
                               {"name", minted->record.key().name()},
                               {"by", principal}});
@@ -76,6 +80,10 @@ grpc::Status AccessGrpcService::RevokeApiKey(grpc::ServerContext* context,
     record->mutable_key()->set_revoked_at_ms(clock_.NowMs());
     record->mutable_key()->set_revoked_by(principal);
     if (Status s = Publish(*record); !s.ok()) return ToGrpc(s);
+    WriteAudit(store_,
+               MakeAuditRecord("accrual", "/loyalty.v1.AccessService/RevokeApiKey",
+                               Principal(principal), request, clock_.NowMs(),
+                               "key " + record->key().key_id() + " of " + record->key().name()));
     LogInfo(
         "api key revoked",
         {{"key_id", record->key().key_id()}, {"name", record->key().name()}, {"by", principal}});

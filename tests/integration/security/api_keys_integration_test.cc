@@ -142,6 +142,17 @@ TEST_F(ApiKeysIntegrationTest, AKeyWorksOnEveryServiceWithinItsRoleUntilRevoked)
       [&] { return Rewards(key.secret()).error_code() == grpc::StatusCode::UNAUTHENTICATED; },
       seconds(15)))
       << "redemption still takes the revoked key";
+  // Both changes are in accrual's audit log, by the admin who made them.
+  auto audit = v1::AuditService::NewStub(
+      grpc::CreateChannel(accrual_->grpc_address(), TestChannelCredentials("loyaltyctl")));
+  v1::ListAuditLogResponse log;
+  ASSERT_TRUE(audit->ListAuditLog(Context().get(), {}, &log).ok());
+  ASSERT_GE(log.records_size(), 2);
+  EXPECT_EQ(log.records(0).method(), "/loyalty.v1.AccessService/RevokeApiKey");
+  EXPECT_EQ(log.records(1).method(), "/loyalty.v1.AccessService/CreateApiKey");
+  EXPECT_EQ(log.records(1).principal(), "spiffe://loyalty/admin/loyaltyctl");
+  EXPECT_NE(log.records(1).detail().find(key.key().key_id()), std::string::npos);
+  EXPECT_EQ(log.SerializeAsString().find(key.secret()), std::string::npos);
   // Revoking again answers the key as it is.
   v1::ApiKey again;
   ASSERT_TRUE(access_->RevokeApiKey(Context().get(), revoke, &again).ok());
