@@ -7,6 +7,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -40,6 +41,26 @@ inline bool IsAudited(std::string_view method,
     if (m == method) return true;
   }
   return false;
+}
+
+// apply, followed on success by the call's audit record in the same unit of work when the
+// method is audited: what each core's idempotent wrapper hands to RunIdempotent. service:
+// "accrual"; service_path: "/loyalty.v1.AccrualService/". Used at once: it refers to its
+// arguments.
+template <typename Response, typename Txn>
+std::function<StatusOr<Response>(Txn&)> AuditedApply(
+    bool audited, std::string_view service, std::string_view service_path, std::string_view method,
+    const Principal& caller, const google::protobuf::Message& request, int64_t now_ms,
+    const std::function<StatusOr<Response>(Txn&)>& apply) {
+  if (!audited) return apply;
+  return [=, &caller, &request, &apply](Txn& txn) -> StatusOr<Response> {
+    StatusOr<Response> result = apply(txn);
+    if (result.ok()) {
+      AppendAudit(txn, MakeAuditRecord(service, std::string(service_path) + std::string(method),
+                                       caller, &request, now_ms));
+    }
+    return result;
+  };
 }
 
 // In the unit of work of the change.

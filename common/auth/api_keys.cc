@@ -74,6 +74,8 @@ std::string_view KeyIdOf(std::string_view secret) {
 
 }  // namespace
 
+std::string RandomHex(size_t n) { return Hex(RandomBytes(n)); }
+
 std::string SecretDigest(std::string_view salt, std::string_view secret) {
   std::string input;
   input.reserve(salt.size() + secret.size());
@@ -102,7 +104,7 @@ StatusOr<MintedApiKey> MintApiKey(const v1::CreateApiKeyRequest& request,
   }
   MintedApiKey minted;
   v1::ApiKey& key = *minted.record.mutable_key();
-  key.set_key_id("k" + Hex(RandomBytes(kKeyIdRandomBytes)));
+  key.set_key_id("k" + RandomHex(kKeyIdRandomBytes));
   key.set_name(request.name());
   // Sorted and without repeats, so that a listing reads the same however they were given.
   std::vector<std::string> roles(request.roles().begin(), request.roles().end());
@@ -112,8 +114,7 @@ StatusOr<MintedApiKey> MintApiKey(const v1::CreateApiKeyRequest& request,
   key.set_created_at_ms(now_ms);
   key.set_expires_at_ms(request.expires_at_ms());
   key.set_created_by(std::string(created_by));
-  minted.secret =
-      std::string(kSecretPrefix) + key.key_id() + "_" + Hex(RandomBytes(kSecretRandomBytes));
+  minted.secret = std::string(kSecretPrefix) + key.key_id() + "_" + RandomHex(kSecretRandomBytes);
   minted.record.set_salt(RandomBytes(kSaltBytes));
   minted.record.set_secret_sha256(SecretDigest(minted.record.salt(), minted.secret));
   return minted;

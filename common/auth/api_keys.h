@@ -40,6 +40,9 @@ struct MintedApiKey {
 StatusOr<MintedApiKey> MintApiKey(const v1::CreateApiKeyRequest& request,
                                   std::string_view created_by, int64_t now_ms);
 
+// n random bytes from OpenSSL's generator, in lower-case hex (2n characters).
+std::string RandomHex(size_t n);
+
 // SHA-256(salt || secret), 32 bytes.
 std::string SecretDigest(std::string_view salt, std::string_view secret);
 

@@ -2,12 +2,12 @@
 
 #include <grpc/grpc_security_constants.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <atomic>
 #include <set>
 #include <stdexcept>
 
+#include "common/auth/api_keys.h"
 #include "common/field_limits.h"
 
 namespace loyalty::auth {
@@ -124,17 +124,7 @@ grpc::Status Authorizer::Process(const InputMetadata& auth_metadata, grpc::AuthC
 }
 
 const std::string& DoorToken() {
-  static const std::string token = [] {
-    unsigned char bytes[32];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string hex;
-    for (unsigned char b : bytes) {
-      hex.push_back(kDigits[b >> 4]);
-      hex.push_back(kDigits[b & 0xf]);
-    }
-    return hex;
-  }();
+  static const std::string token = RandomHex(32);
   return token;
 }
 

@@ -139,18 +139,11 @@ AccrualCore::Decided<Response> AccrualCore::Decide(
     const char* method, const Principal& caller, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   // The administrative calls leave an audit record in the same write (common/audit_log.h).
-  const bool audited = IsAudited(
-      method, {"AwardPoints", "AdjustPoints", "EraseMember", "CreateCampaign", "UpdateCampaign",
-               "EndCampaign", "SetMemberSegments", "PurchaseMembership"});
-  auto apply_and_audit = [&](Txn& txn) -> StatusOr<Response> {
-    StatusOr<Response> result = apply(txn);
-    if (audited && result.ok()) {
-      AppendAudit(txn,
-                  MakeAuditRecord("accrual", std::string("/loyalty.v1.AccrualService/") + method,
-                                  caller, &request, clock_.NowMs()));
-    }
-    return result;
-  };
+  auto apply_and_audit = AuditedApply<Response, Txn>(
+      IsAudited(method,
+                {"AwardPoints", "AdjustPoints", "EraseMember", "CreateCampaign", "UpdateCampaign",
+                 "EndCampaign", "SetMemberSegments", "PurchaseMembership"}),
+      "accrual", "/loyalty.v1.AccrualService/", method, caller, request, clock_.NowMs(), apply);
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
       store_, mu_, clock_.NowMs(), method, caller, request, key, apply_and_audit,
       [this](Txn& txn) { return Stage(txn); });

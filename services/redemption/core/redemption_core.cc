@@ -61,16 +61,9 @@ StatusOr<Response> RedemptionCore::Idempotent(
     const char* method, const Principal& caller, const Request& request, const std::string& key,
     const std::function<StatusOr<Response>(Txn&)>& apply) {
   // The administrative calls leave an audit record in the same write (common/audit_log.h).
-  const bool audited = IsAudited(method, {"CreateReward", "UpdateReward", "RunPrizeDraw"});
-  auto apply_and_audit = [&](Txn& txn) -> StatusOr<Response> {
-    StatusOr<Response> result = apply(txn);
-    if (audited && result.ok()) {
-      AppendAudit(
-          txn, MakeAuditRecord("redemption", std::string("/loyalty.v1.RedemptionService/") + method,
-                               caller, &request, clock_.NowMs()));
-    }
-    return result;
-  };
+  auto apply_and_audit = AuditedApply<Response, Txn>(
+      IsAudited(method, {"CreateReward", "UpdateReward", "RunPrizeDraw"}), "redemption",
+      "/loyalty.v1.RedemptionService/", method, caller, request, clock_.NowMs(), apply);
   auto outcome = RunIdempotent<IdempotencyEntry, Response, Txn>(
       store_, mu_, clock_.NowMs(), method, caller, request, key, apply_and_audit,
       [this](Txn& txn) { return Stage(txn); });

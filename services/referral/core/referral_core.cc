@@ -55,16 +55,9 @@ StatusOr<Response> ReferralCore::Idempotent(const char* method, const Principal&
                                             const Request& request, const std::string& key,
                                             const std::function<StatusOr<Response>(Txn&)>& apply) {
   // The administrative calls leave an audit record in the same write (common/audit_log.h).
-  const bool audited = IsAudited(method, {"SetVanityCode", "ApproveReferral", "RejectReferral"});
-  auto apply_and_audit = [&](Txn& txn) -> StatusOr<Response> {
-    StatusOr<Response> result = apply(txn);
-    if (audited && result.ok()) {
-      AppendAudit(txn,
-                  MakeAuditRecord("referral", std::string("/loyalty.v1.ReferralService/") + method,
-                                  caller, &request, clock_.NowMs()));
-    }
-    return result;
-  };
+  auto apply_and_audit = AuditedApply<Response, Txn>(
+      IsAudited(method, {"SetVanityCode", "ApproveReferral", "RejectReferral"}), "referral",
+      "/loyalty.v1.ReferralService/", method, caller, request, clock_.NowMs(), apply);
   auto outcome = RunIdempotent<IdempotencyRecord, Response, Txn>(
       store_, mu_, clock_.NowMs(), method, caller, request, key, apply_and_audit,
       [this](Txn& txn) { return Stage(txn); });
