@@ -31,8 +31,10 @@ LOYALTY_RPC(UseVoucher, UseVoucherRequest, Voucher,
 LOYALTY_RPC(QuoteCheckout, QuoteCheckoutRequest, CheckoutQuote, QuoteCheckout(*request))
 LOYALTY_RPC(StartCheckout, StartCheckoutRequest, Checkout,
             StartCheckout(auth::PrincipalOf(*context), *request))
-LOYALTY_RPC(CompleteCheckout, CompleteCheckoutRequest, Checkout, CompleteCheckout(*request))
-LOYALTY_RPC(CancelCheckout, CancelCheckoutRequest, Checkout, CancelCheckout(*request))
+LOYALTY_RPC(CompleteCheckout, CompleteCheckoutRequest, Checkout,
+            CompleteCheckout(auth::PrincipalOf(*context), *request))
+LOYALTY_RPC(CancelCheckout, CancelCheckoutRequest, Checkout,
+            CancelCheckout(auth::PrincipalOf(*context), *request))
 LOYALTY_RPC(GetCheckout, GetCheckoutRequest, Checkout, GetCheckout(request->checkout_id()))
 LOYALTY_RPC(RunPrizeDraw, RunPrizeDrawRequest, PrizeDraw,
             RunPrizeDraw(auth::PrincipalOf(*context), *request))

@@ -15,6 +15,11 @@ namespace {
 using v1::Checkout;
 using v1::redemptioninternal::CheckoutRecord;
 
+// The caller whose key a checkout's finish_key is (records from before principals: anonymous).
+std::string FinishPrincipal(const CheckoutRecord& record) {
+  return record.finish_principal().empty() ? kAnonymousPrincipal : record.finish_principal();
+}
+
 // floor(a * b / c) without overflow; a, b, c >= 0, c > 0.
 int64_t MulDiv(int64_t a, int64_t b, int64_t c) {
   return static_cast<int64_t>(static_cast<__int128>(a) * b / c);
@@ -102,6 +107,7 @@ StatusOr<Checkout> RedemptionCore::StartCheckout(const Principal& caller,
       c.set_state(v1::CHECKOUT_STATE_OPENING);
       c.set_reference(request.reference());
       c.set_created_at_ms(clock_.NowMs());
+      c.set_principal(caller.value());
       id = c.checkout_id();
       sagas_.AddCheckout(txn, c, ttl);
       sagas_.MarkPending(txn, id);
@@ -231,26 +237,28 @@ StatusOr<Checkout> RedemptionCore::DriveCheckout(const std::string& id) {
   }
 }
 
-StatusOr<Checkout> RedemptionCore::CompleteCheckout(const v1::CompleteCheckoutRequest& request) {
+StatusOr<Checkout> RedemptionCore::CompleteCheckout(const Principal& caller,
+                                                    const v1::CompleteCheckoutRequest& request) {
   if (Status s = CheckId("checkout_id", request.checkout_id()); !s.ok()) return s;
   if (request.points() < 0) return InvalidArgument("points: must not be negative");
   if (Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
   const std::string& key = request.idempotency_key();
   return BeginCheckoutStep(
-      request.checkout_id(), key, request.points(), v1::CHECKOUT_STATE_COMPLETING,
+      caller, request.checkout_id(), key, request.points(), v1::CHECKOUT_STATE_COMPLETING,
       [&](const Checkout& c, const CheckoutRecord& record) -> Status {
         if (!record.finish_key().empty()) {
-          // Already being finished: the same call is a retry, another one a conflict.
-          bool same = record.finish_key() == key && record.finish_points() == request.points() &&
+          // Already being finished: the same caller's same call is a retry, another one a
+          // conflict (another caller's same key never sees this one's answer).
+          bool mine = record.finish_key() == key && FinishPrincipal(record) == caller.value();
+          bool same = mine && record.finish_points() == request.points() &&
                       (c.state() == v1::CHECKOUT_STATE_COMPLETING ||
                        c.state() == v1::CHECKOUT_STATE_COMPLETED ||
                        c.state() == v1::CHECKOUT_STATE_EXPIRED);
           if (same) return Status::Ok();
-          return record.finish_key() == key
-                     ? AlreadyExists("idempotency_key: '" + Quote(key) +
-                                     "' was already used with other arguments")
-                     : FailedPrecondition("checkout_id: checkout is " +
-                                          v1::CheckoutState_Name(c.state()));
+          return mine ? AlreadyExists("idempotency_key: '" + Quote(key) +
+                                      "' was already used with other arguments")
+                      : FailedPrecondition("checkout_id: checkout is " +
+                                           v1::CheckoutState_Name(c.state()));
         }
         if (c.state() != v1::CHECKOUT_STATE_OPEN) {
           return FailedPrecondition("checkout_id: checkout is " +
@@ -264,17 +272,19 @@ StatusOr<Checkout> RedemptionCore::CompleteCheckout(const v1::CompleteCheckoutRe
       });
 }
 
-StatusOr<Checkout> RedemptionCore::CancelCheckout(const v1::CancelCheckoutRequest& request) {
+StatusOr<Checkout> RedemptionCore::CancelCheckout(const Principal& caller,
+                                                  const v1::CancelCheckoutRequest& request) {
   if (Status s = CheckId("checkout_id", request.checkout_id()); !s.ok()) return s;
   if (Status s = CheckIdempotencyKey(request.idempotency_key()); !s.ok()) return s;
   const std::string& key = request.idempotency_key();
   return BeginCheckoutStep(
-      request.checkout_id(), key, 0, v1::CHECKOUT_STATE_CANCELLING,
+      caller, request.checkout_id(), key, 0, v1::CHECKOUT_STATE_CANCELLING,
       [&](const Checkout& c, const CheckoutRecord& record) -> Status {
         if (!record.finish_key().empty()) {
-          // Already being finished: only the same cancellation is a retry.
-          if (record.finish_key() == key && (c.state() == v1::CHECKOUT_STATE_CANCELLING ||
-                                             c.state() == v1::CHECKOUT_STATE_CANCELLED)) {
+          // Already being finished: only the same caller's same cancellation is a retry.
+          if (record.finish_key() == key && FinishPrincipal(record) == caller.value() &&
+              (c.state() == v1::CHECKOUT_STATE_CANCELLING ||
+               c.state() == v1::CHECKOUT_STATE_CANCELLED)) {
             return Status::Ok();
           }
         } else if (c.state() == v1::CHECKOUT_STATE_OPEN) {
@@ -284,8 +294,9 @@ StatusOr<Checkout> RedemptionCore::CancelCheckout(const v1::CancelCheckoutReques
       });
 }
 
-StatusOr<Checkout> RedemptionCore::BeginCheckoutStep(const std::string& id, const std::string& key,
-                                                     int64_t points, v1::CheckoutState next_state,
+StatusOr<Checkout> RedemptionCore::BeginCheckoutStep(const Principal& caller, const std::string& id,
+                                                     const std::string& key, int64_t points,
+                                                     v1::CheckoutState next_state,
                                                      const CheckoutJudge& judge) {
   claims_.Claim(id);
   uint64_t ticket = 0;
@@ -301,9 +312,11 @@ StatusOr<Checkout> RedemptionCore::BeginCheckoutStep(const std::string& id, cons
       if (refusal.ok() && record->finish_key().empty()) {  // not a retry: start the step
         Txn txn;
         record->set_finish_key(key);
+        record->set_finish_principal(caller.value());
         record->set_finish_points(points);
         Checkout next = *c;
         next.set_state(next_state);
+        next.set_finished_by(caller.value());
         sagas_.PutCheckout(txn, next);
         sagas_.MarkPending(txn, id);
         ticket = Stage(txn);

@@ -81,6 +81,7 @@ StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const Principal& c
   r.set_state(v1::REDEMPTION_STATE_RESERVED);
   r.set_created_at_ms(now);
   r.set_updated_at_ms(now);
+  r.set_principal(caller.value());
   const std::string& id = r.redemption_id();
   sagas_.AddRedemption(txn, r);
   sagas_.MarkPending(txn, id);
@@ -232,6 +233,8 @@ RedemptionCore::Completion RedemptionCore::CompleteRedemption(const std::string&
     redeemed->add_voucher_codes(v.code());
     redeemed->set_valid_until_ms(v.valid_until_ms());
   }
+  // A later step of the saga (maybe after a restart) speaks for the caller who redeemed.
+  txn.principal = found->principal();
   members_.Emit(txn, found->member_id(), std::move(event));
   return {Stage(txn), found->reward_kind(), found->points_captured(), found->vouchers_size()};
 }
@@ -395,6 +398,7 @@ RedemptionCore::Step RedemptionCore::StepCancelling(const Redemption& r) {
     cancelled->set_reward_id(found->reward_id());
     cancelled->set_points_returned(points_returned);
     cancelled->set_reason(found->cancel_reason());
+    txn.principal = found->cancelled_by();
     members_.Emit(txn, found->member_id(), std::move(event));
     ticket = Stage(txn);
   }
@@ -479,6 +483,7 @@ StatusOr<Redemption> RedemptionCore::CancelRedemption(const Principal& caller,
         ReleaseStock(txn, *r);
         r->set_state(v1::REDEMPTION_STATE_CANCELLING);
         r->set_cancel_reason(request.reason());
+        r->set_cancelled_by(caller.value());
         r->set_updated_at_ms(clock_.NowMs());
         sagas_.PutRedemption(txn, *r);
         sagas_.MarkPending(txn, id);

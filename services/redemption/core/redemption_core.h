@@ -98,8 +98,10 @@ class RedemptionCore {
   StatusOr<v1::CheckoutQuote> QuoteCheckout(const v1::QuoteCheckoutRequest& request);
   StatusOr<v1::Checkout> StartCheckout(const Principal& caller,
                                        const v1::StartCheckoutRequest& request);
-  StatusOr<v1::Checkout> CompleteCheckout(const v1::CompleteCheckoutRequest& request);
-  StatusOr<v1::Checkout> CancelCheckout(const v1::CancelCheckoutRequest& request);
+  StatusOr<v1::Checkout> CompleteCheckout(const Principal& caller,
+                                          const v1::CompleteCheckoutRequest& request);
+  StatusOr<v1::Checkout> CancelCheckout(const Principal& caller,
+                                        const v1::CancelCheckoutRequest& request);
   StatusOr<v1::Checkout> GetCheckout(const std::string& checkout_id);
 
   // Prize draws.
@@ -190,8 +192,9 @@ class RedemptionCore {
   // key and points and next_state, then the saga is driven.
   using CheckoutJudge =
       std::function<Status(const v1::Checkout&, const v1::redemptioninternal::CheckoutRecord&)>;
-  StatusOr<v1::Checkout> BeginCheckoutStep(const std::string& id, const std::string& key,
-                                           int64_t points, v1::CheckoutState next_state,
+  StatusOr<v1::Checkout> BeginCheckoutStep(const Principal& caller, const std::string& id,
+                                           const std::string& key, int64_t points,
+                                           v1::CheckoutState next_state,
                                            const CheckoutJudge& judge);
   Status CheckStartCheckout(const v1::StartCheckoutRequest& request, int64_t ttl) const;
 

@@ -34,7 +34,7 @@ class CheckoutTest : public ::testing::Test {
     request.set_checkout_id(id);
     request.set_points(points);
     request.set_idempotency_key(key);
-    return env.core->CompleteCheckout(request);
+    return env.core->CompleteCheckout(kTestCaller, request);
   }
   RedemptionTestEnv env;
 };
@@ -100,7 +100,7 @@ TEST_F(CheckoutTest, CancelVoidsAndAbandonedCheckoutsExpire) {
   v1::CancelCheckoutRequest cancel;
   cancel.set_checkout_id(c->checkout_id());
   cancel.set_idempotency_key("x1");
-  auto cancelled = env.core->CancelCheckout(cancel);
+  auto cancelled = env.core->CancelCheckout(kTestCaller, cancel);
   ASSERT_TRUE(cancelled.ok());
   EXPECT_EQ(cancelled->state(), v1::CHECKOUT_STATE_CANCELLED);
   EXPECT_EQ(env.accrual.Balance("m1").available(), 5'000);
@@ -115,6 +115,31 @@ TEST_F(CheckoutTest, CancelVoidsAndAbandonedCheckoutsExpire) {
   EXPECT_EQ(env.accrual.Balance("m1").available(), 5'000);  // released by the hold's expiry
   EXPECT_EQ(Complete(abandoned->checkout_id(), 0, "late").status().code(),
             Code::kFailedPrecondition);
+}
+
+TEST_F(CheckoutTest, AnotherCallersSameKeyIsAnotherCallAndNeverGetsTheAnswer) {
+  auto c = Start(10'000, 1'500, "s1");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->principal(), kTestCaller.value());
+  auto done = Complete(c->checkout_id(), 1'000, "f1");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->finished_by(), kTestCaller.value());
+
+  const Principal other("spiffe://loyalty/till/other-01");
+  v1::CompleteCheckoutRequest complete;
+  complete.set_checkout_id(c->checkout_id());
+  complete.set_points(1'000);
+  complete.set_idempotency_key("f1");
+  auto theirs = env.core->CompleteCheckout(other, complete);
+  EXPECT_EQ(theirs.status().code(), Code::kFailedPrecondition) << theirs.status().ToString();
+  v1::CancelCheckoutRequest cancel;
+  cancel.set_checkout_id(c->checkout_id());
+  cancel.set_idempotency_key("f1");
+  EXPECT_EQ(env.core->CancelCheckout(other, cancel).status().code(), Code::kFailedPrecondition);
+  // The first caller's retry still gets its answer, and nothing moved twice.
+  EXPECT_EQ(Complete(c->checkout_id(), 1'000, "f1")->points_captured(), 1'000);
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 1'000);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 4'000);
 }
 
 TEST_F(CheckoutTest, NotEnoughPointsFailsTheCheckout) {
@@ -152,7 +177,7 @@ TEST(CheckoutCacheTest, FinishedCheckoutsLeaveMemoryOpenOnesStayUsable) {
     v1::CompleteCheckoutRequest request;
     request.set_checkout_id(id);
     request.set_idempotency_key(key);
-    return env.core->CompleteCheckout(request);
+    return env.core->CompleteCheckout(kTestCaller, request);
   };
   auto open = start("open");
   ASSERT_TRUE(open.ok()) << open.status().ToString();

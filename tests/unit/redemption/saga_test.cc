@@ -173,7 +173,11 @@ TEST_F(SagaTest, RestartAfterTheHoldCapturesExactlyOnce) {
   EXPECT_EQ(done->vouchers_size(), 3);
   EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 3'000);
   EXPECT_EQ(env.accrual.Balance("m1").available(), 7'000);
-  EXPECT_EQ(env.Events().size(), 1u);
+  // The step finished after the restart still speaks for the caller who redeemed.
+  EXPECT_EQ(done->principal(), kTestCaller.value());
+  auto events = env.Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].principal(), kTestCaller.value());
 }
 
 TEST_F(SagaTest, HoldExpiredBeforeCaptureCompensatesPointsAndStock) {
@@ -377,7 +381,8 @@ TEST_F(SagaTest, CancelReturnsPointsStockAndKillsTheVouchers) {
   cancel.set_reason("changed my mind");
   cancel.set_idempotency_key("c1");
   env.accrual.Unavailable("AwardPoints", 2);
-  auto first = env.core->CancelRedemption(kTestCaller, cancel);
+  const Principal support("spiffe://loyalty/support/desk-1");
+  auto first = env.core->CancelRedemption(support, cancel);
   EXPECT_EQ(first.status().code(), Code::kUnavailable);
   EXPECT_EQ(StockUsed("gc"), 0);  // stock is back at once, the vouchers are dead
   v1::UseVoucherRequest use;
@@ -387,9 +392,11 @@ TEST_F(SagaTest, CancelReturnsPointsStockAndKillsTheVouchers) {
   EXPECT_EQ(env.core->UseVoucher(kTestCaller, use).status().code(), Code::kFailedPrecondition);
   env.Restart();
   EXPECT_EQ(env.core->ResumePending(), 0);
-  auto cancelled = env.core->CancelRedemption(kTestCaller, cancel);
+  auto cancelled = env.core->CancelRedemption(support, cancel);
   ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
   EXPECT_EQ(cancelled->state(), v1::REDEMPTION_STATE_CANCELLED);
+  EXPECT_EQ(cancelled->principal(), kTestCaller.value());
+  EXPECT_EQ(cancelled->cancelled_by(), support.value());
   EXPECT_EQ(cancelled->points_returned(), 2'000);
   EXPECT_EQ(env.accrual.awarded("redemption"), 2'000);
   EXPECT_EQ(env.accrual.Balance("m1").available(), 10'000);
@@ -402,6 +409,8 @@ TEST_F(SagaTest, CancelReturnsPointsStockAndKillsTheVouchers) {
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1].event_id(), "redemption:m1:2");
   EXPECT_EQ(events[1].redemption_cancelled().points_returned(), 2'000);
+  EXPECT_EQ(events[0].principal(), kTestCaller.value());
+  EXPECT_EQ(events[1].principal(), support.value());  // finished after a restart, too
 }
 
 TEST_F(SagaTest, UsedVoucherCannotBeCancelled) {
