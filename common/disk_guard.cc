@@ -160,6 +160,7 @@ BoundPorts WaitForWritableDisk(const WaitForDiskOptions& options) {
     health->SetServingStatus(false);
     health->SetServingStatus(FullServiceName(options.service), false);
   }
+  metrics.SetNotReady("waiting for a writable disk (" + probe.message() + ")");
   if (Status s = metrics.Serve(options.metrics_address); !s.ok()) {
     LogError("cannot serve /metrics", {{"error", s.message()}});
     std::exit(1);

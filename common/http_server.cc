@@ -161,30 +161,49 @@ Status HttpServer::Start(const std::string& address) {
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos) return InvalidArgument("not host:port: " + address);
   std::string host = address.substr(0, colon);
-  int port = std::atoi(address.c_str() + colon + 1);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (host.empty() || host == "0.0.0.0") {
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  } else if (host == "localhost") {
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  } else if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
-    return InvalidArgument("not an IPv4 address: " + host);
+  const std::string port_text = address.substr(colon + 1);
+  if (port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), ::isdigit) || std::stoi(port_text) > 65535) {
+    return InvalidArgument("not a port: " + address);
   }
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const auto port = static_cast<uint16_t>(std::stoi(port_text));
+  sockaddr_storage storage{};
+  socklen_t storage_size = 0;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {  // "[::1]:9464"
+    auto* addr6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    addr6->sin6_family = AF_INET6;
+    addr6->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &addr6->sin6_addr) != 1) {
+      return InvalidArgument("not an IPv6 address: " + host);
+    }
+    storage_size = sizeof(sockaddr_in6);
+  } else {
+    auto* addr4 = reinterpret_cast<sockaddr_in*>(&storage);
+    addr4->sin_family = AF_INET;
+    addr4->sin_port = htons(port);
+    if (host.empty() || host == "0.0.0.0") {
+      addr4->sin_addr.s_addr = htonl(INADDR_ANY);
+    } else if (host == "localhost") {
+      addr4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else if (inet_pton(AF_INET, host.c_str(), &addr4->sin_addr) != 1) {
+      return InvalidArgument("not an IPv4 address (or [IPv6]): " + host);
+    }
+    storage_size = sizeof(sockaddr_in);
+  }
+  listen_fd_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&storage), storage_size) != 0 ||
       ::listen(listen_fd_, 128) != 0) {
     std::string error = std::strerror(errno);
     ::close(listen_fd_);
     listen_fd_ = -1;
     return Internal("cannot listen on " + address + ": " + error);
   }
-  socklen_t length = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &length);
-  port_ = ntohs(addr.sin_port);
+  socklen_t length = sizeof storage;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&storage), &length);
+  port_ = ntohs(storage.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port
+                                              : reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
   for (int i = 0; i < options_.threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
   acceptor_ = std::thread([this] { AcceptLoop(); });
   return Status::Ok();

@@ -1,4 +1,5 @@
-// A small HTTP/1.1 server over TLS (OpenSSL) or plain TCP, for the HTTP/JSON door: requests
+// A small HTTP/1.1 server over TLS (OpenSSL) or plain TCP, for the HTTP/JSON door and the
+// operators' listener (/metrics and health, common/metrics.h): requests
 // with a Content-Length body, keep-alive, a fixed pool of connection threads, and limits on
 // everything a client sends (request head 16 KiB, body max_body_bytes, 10 s to send a request,
 // 256 connections). What it serves is a function of the request; the client certificate's
@@ -59,7 +60,7 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds "host:port" (port 0: any free one) and starts serving.
+  // Binds "host:port" or "[v6]:port" (port 0: any free one) and starts serving.
   Status Start(const std::string& address);
   int port() const { return port_; }
   // Stops accepting, ends open connections and joins the threads.

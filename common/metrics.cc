@@ -1,12 +1,8 @@
 #include "common/metrics.h"
 
-#include <netdb.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -14,14 +10,15 @@
 #include <sstream>
 #include <string>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/metric_type.h>
+#include <prometheus/text_serializer.h>
 
+#include "common/http_server.h"
 #include "common/log.h"
 
 namespace loyalty {
@@ -68,36 +65,6 @@ double BootTimeSeconds() {
     }
   }
   return 0;
-}
-
-// The host to connect to for reaching a server bound to bind_address ("host:port",
-// "[v6]:port" or a bare port): the wildcard addresses are reached through loopback.
-std::string ConnectHost(const std::string& bind_address) {
-  const auto colon = bind_address.rfind(':');
-  std::string host = colon == std::string::npos ? "" : bind_address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty() || host == "0.0.0.0") return "127.0.0.1";
-  if (host == "::") return "::1";
-  return host;
-}
-
-// Opens and closes one TCP connection; best effort.
-void Poke(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* addrs = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addrs) != 0) return;
-  for (addrinfo* a = addrs; a != nullptr; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    const bool connected = connect(fd, a->ai_addr, a->ai_addrlen) == 0;
-    close(fd);
-    if (connected) break;
-  }
-  freeaddrinfo(addrs);
 }
 
 prometheus::MetricFamily Gauge(std::string name, std::string help, double value) {
@@ -179,48 +146,74 @@ Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       process_collector_(std::make_shared<ProcessCollector>()) {}
 
-Metrics::~Metrics() {
-  if (!exposer_) return;
-  // civetweb 1.15 (Debian 12) notices mg_stop only when its accept loop's 2 s poll times out
-  // (civetweb issue #1163), which would add 2 s to every shutdown. A connection arriving after
-  // the stop flag is set wakes the loop at once, so keep connecting until the stop returns.
-  const std::string host = ConnectHost(bind_address_);
-  const int port = this->port();
-  std::atomic<bool> stopped = false;
-  std::thread waker([&] {
-    while (!stopped.load()) {
-      Poke(host, port);
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  });
-  exposer_.reset();
-  stopped = true;
-  waker.join();
-}
+Metrics::~Metrics() = default;
 
 prometheus::Registry& Metrics::registry() { return *registry_; }
 
-Status Metrics::Serve(const std::string& bind_address) {
-  if (exposer_) return FailedPrecondition("metrics endpoint already serving");
-  try {
-    // civetweb throws when it cannot bind, so the exception is the only way to learn of it.
-    auto exposer = std::make_unique<prometheus::Exposer>(bind_address, /*num_threads=*/2);
-    exposer->RegisterCollectable(registry_);
-    exposer->RegisterCollectable(process_collector_);
-    exposer_ = std::move(exposer);
-    bind_address_ = bind_address;
-  } catch (const std::exception& e) {
-    return Internal("cannot serve metrics on " + bind_address + ": " + e.what());
+std::string Metrics::Scrape() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  std::vector<prometheus::MetricFamily> process = process_collector_->Collect();
+  families.insert(families.end(), std::make_move_iterator(process.begin()),
+                  std::make_move_iterator(process.end()));
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+void Metrics::SetReady() {
+  std::lock_guard lock(ready_mu_);
+  ready_ = true;
+  not_ready_.clear();
+}
+
+void Metrics::SetNotReady(const std::string& reason) {
+  std::lock_guard lock(ready_mu_);
+  ready_ = false;
+  not_ready_ = reason;
+}
+
+HttpResponse Metrics::Answer(const HttpRequest& request) const {
+  HttpResponse response;
+  response.content_type = "text/plain; charset=utf-8";
+  if (request.path != "/metrics" && request.path != "/healthz" && request.path != "/readyz") {
+    response.status = 404;
+    response.body = "not found: serves /metrics, /healthz and /readyz\n";
+    return response;
   }
-  LogInfo("metrics listening",
-          {{"address", bind_address}, {"port", std::to_string(port())}, {"path", "/metrics"}});
+  if (request.method != "GET") {
+    response.status = 405;
+    response.body = request.path + ": GET only\n";
+    return response;
+  }
+  if (request.path == "/metrics") {
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = Scrape();
+  } else if (request.path == "/healthz") {
+    response.body = "ok\n";
+  } else {
+    std::lock_guard lock(ready_mu_);
+    response.status = ready_ ? 200 : 503;
+    response.body = ready_ ? "ready\n" : "not ready: " + not_ready_ + "\n";
+  }
+  return response;
+}
+
+Status Metrics::Serve(const std::string& bind_address) {
+  if (server_) return FailedPrecondition("metrics endpoint already serving");
+  HttpServer::Options options;
+  options.threads = 2;  // a scraper and a probe or two
+  options.max_connections = 32;
+  options.max_body_bytes = 0;  // GET only
+  auto server = std::make_unique<HttpServer>(
+      options, nullptr, [this](const HttpRequest& request) { return Answer(request); });
+  if (Status s = server->Start(bind_address); !s.ok()) {
+    return Internal("cannot serve metrics on " + bind_address + ": " + s.message());
+  }
+  server_ = std::move(server);
+  LogInfo("metrics listening", {{"address", bind_address},
+                                {"port", std::to_string(port())},
+                                {"paths", "/metrics /healthz /readyz"}});
   return Status::Ok();
 }
 
-int Metrics::port() const {
-  if (!exposer_) return 0;
-  const auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
-}
+int Metrics::port() const { return server_ ? server_->port() : 0; }
 
 }  // namespace loyalty

@@ -1,17 +1,26 @@
 // Prometheus metrics for a service: one registry that every component adds its families to,
-// and an HTTP /metrics endpoint that also exports the standard process_* metrics, which
-// prometheus-cpp 1.0 does not provide.
+// and the service's HTTP listener for operators (metrics.address), apart from the ports
+// callers use so that it can be bound to a private address:
+//   GET /metrics  the Prometheus text format, with the standard process_* metrics that
+//                 prometheus-cpp 1.0 does not provide;
+//   GET /healthz  liveness: 200 while the process answers;
+//   GET /readyz   readiness: 200 while the service serves calls, else 503 naming why
+//                 (starting, waiting for a writable disk, stopping).
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
 #include "common/status.h"
 
 namespace loyalty {
+
+class HttpServer;
+struct HttpRequest;
+struct HttpResponse;
 
 class Metrics {
  public:
@@ -25,19 +34,30 @@ class Metrics {
   prometheus::Registry& registry();
   std::shared_ptr<prometheus::Registry> shared_registry() const { return registry_; }
 
-  // Starts the HTTP endpoint serving /metrics on bind_address ("host:port"; port 0 picks a free
-  // one). Fails, rather than throws, when the address cannot be bound or Serve already ran.
+  // Starts the listener on bind_address ("host:port", "[v6]:port"; port 0 picks a free one).
+  // Fails when the address cannot be bound or Serve already ran.
   Status Serve(const std::string& bind_address);
 
   // The port Serve bound, or 0 before Serve succeeded.
   int port() const;
 
+  // What /readyz answers: ready, or not with the reason ("starting" until the first call).
+  void SetReady();
+  void SetNotReady(const std::string& reason);
+
+  // The Prometheus text of every family (the registry's and process_*), as /metrics serves it.
+  std::string Scrape() const;
+
  private:
+  HttpResponse Answer(const HttpRequest& request) const;
+
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_collector_;
-  std::string bind_address_;
+  mutable std::mutex ready_mu_;
+  bool ready_ = false;                  // guarded by ready_mu_
+  std::string not_ready_ = "starting";  // guarded by ready_mu_
   // Last, so that the HTTP threads stop before what they read is destroyed.
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace loyalty

@@ -141,7 +141,12 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
     if (held.grpc != 0) {
       rt->config_.Set("grpc.address", WithPort(grpc_address, held.grpc));
       rt->config_.Set("metrics.address", WithPort(metrics_address, held.metrics));
+      metrics_address = rt->config_.GetString("metrics.address");
     }
+    // The operators' listener first, so that a probe can tell a store that takes minutes to
+    // open from a dead process (/healthz answers, /readyz says why not yet).
+    rt->metrics_.SetNotReady("opening the store");
+    if (Status s = rt->metrics_.Serve(metrics_address); !s.ok()) Fail("cannot serve /metrics", s);
     StoreOptions store_options;
     store_options.sync = rt->config_.GetBool("store.sync");
     store_options.min_free_bytes = min_free_bytes;
@@ -164,6 +169,7 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
       Fail("cannot open the store", store.status());
     }
     rt->store_ = std::move(*store);
+    rt->metrics_.SetNotReady("starting");
     // Policy reloads go into the audit log, so the watcher starts once the store is open.
     rt->policy_file_->SetOnReload([raw = rt.get()](bool applied, const std::string& detail) {
       SystemClock clock;
@@ -272,7 +278,6 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
   if (Status s = server.Start(grpc_address, server_credentials()); !s.ok()) {
     Fail("cannot start gRPC", s);
   }
-  if (Status s = metrics_.Serve(metrics_address); !s.ok()) Fail("cannot serve /metrics", s);
   std::vector<std::string> restart_flags = {
       "--grpc.address=" + WithPort(grpc_address, server.port()),
       "--metrics.address=" + WithPort(metrics_address, metrics_.port())};
@@ -304,8 +309,10 @@ int ServiceRuntime::ServeUntilSignal(const std::vector<grpc::Service*>& services
            {"metrics_port", std::to_string(metrics_.port())},
            {"brokers", kafka_.brokers},
            {"kafka_security_protocol", kafka_.properties.at("security.protocol")}});
+  metrics_.SetReady();
   int signal = WaitForShutdownSignal();
   LogInfo("shutting down", {{"signal", std::to_string(signal)}});
+  metrics_.SetNotReady("stopping");
   if (door) door->Stop();
   server.Shutdown();
   if (on_stop) on_stop();

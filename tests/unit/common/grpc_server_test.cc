@@ -24,6 +24,7 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <gtest/gtest.h>
+#include <prometheus/counter.h>
 
 #include "common/metrics.h"
 
@@ -67,8 +68,8 @@ std::string HealthRequest(const std::string& service) {
   return std::string("\x0a", 1) + static_cast<char>(service.size()) + service;
 }
 
-// GET path over a plain TCP socket; returns the whole reply, headers included.
-std::string HttpGet(int port, const std::string& path) {
+// Sends request over a plain TCP socket; returns the whole reply, headers included.
+std::string HttpExchange(int port, const std::string& request) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return {};
   sockaddr_in addr{};
@@ -77,7 +78,6 @@ std::string HttpGet(int port, const std::string& path) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string reply;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.0\r\n\r\n";
     if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
         static_cast<ssize_t>(request.size())) {
       char buf[4096];
@@ -86,6 +86,11 @@ std::string HttpGet(int port, const std::string& path) {
   }
   close(fd);
   return reply;
+}
+
+// GET path; the whole reply, headers included.
+std::string HttpGet(int port, const std::string& path) {
+  return HttpExchange(port, "GET " + path + " HTTP/1.0\r\n\r\n");
 }
 
 // Scrapes until the body contains needle or a few seconds pass; returns the last scrape.
@@ -222,6 +227,56 @@ TEST(MetricsTest, ServeFailsOnUnbindableAddressAndTwice) {
   EXPECT_EQ(metrics.port(), 0);
   ASSERT_TRUE(metrics.Serve("127.0.0.1:0").ok());
   EXPECT_FALSE(metrics.Serve("127.0.0.1:0").ok());
+}
+
+TEST(MetricsTest, OperatorsListenerServesMetricsLivenessAndReadiness) {
+  Metrics metrics;
+  prometheus::BuildCounter()
+      .Name("loyalty_test_things_total")
+      .Help("Things.")
+      .Register(metrics.registry())
+      .Add({})
+      .Increment(3);
+  ASSERT_TRUE(metrics.Serve("127.0.0.1:0").ok());
+  const int port = metrics.port();
+
+  std::string reply = HttpGet(port, "/metrics");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_NE(reply.find("text/plain; version=0.0.4"), std::string::npos);
+  EXPECT_NE(reply.find("loyalty_test_things_total 3"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("process_cpu_seconds_total"), std::string::npos);
+  EXPECT_EQ(HttpGet(port, "/metrics?name=x").rfind("HTTP/1.1 200", 0), 0u);  // a query is ignored
+
+  reply = HttpGet(port, "/healthz");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_NE(reply.find("\r\n\r\nok\n"), std::string::npos) << reply;
+
+  // Not ready until the service says so, and again once it stops.
+  reply = HttpGet(port, "/readyz");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503", 0), 0u) << reply;
+  EXPECT_NE(reply.find("not ready: starting"), std::string::npos) << reply;
+  metrics.SetReady();
+  reply = HttpGet(port, "/readyz");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  metrics.SetNotReady("stopping");
+  reply = HttpGet(port, "/readyz");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503", 0), 0u) << reply;
+  EXPECT_NE(reply.find("not ready: stopping"), std::string::npos) << reply;
+  EXPECT_EQ(HttpGet(port, "/healthz").rfind("HTTP/1.1 200", 0), 0u);  // alive all the same
+
+  EXPECT_EQ(HttpGet(port, "/other").rfind("HTTP/1.1 404", 0), 0u);
+  reply = HttpExchange(port, "POST /metrics HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply;  // no body is taken
+  reply = HttpExchange(port, "DELETE /readyz HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 405", 0), 0u) << reply;
+}
+
+TEST(MetricsTest, ServesOnAnIpv6Address) {
+  Metrics metrics;
+  Status s = metrics.Serve("[::1]:0");
+  if (!s.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << s.message();
+  EXPECT_GT(metrics.port(), 0);
+  EXPECT_FALSE(Metrics().Serve("[not-v6]:0").ok());
 }
 
 TEST(PortsFileTest, WritesJsonObjectAtomically) {
