@@ -110,6 +110,12 @@ ConfigKey NodeKey(std::string path, std::string default_yaml, std::string meanin
   return {std::move(path), std::move(default_yaml), std::move(meaning), true};
 }
 
+ConfigKey OpenMapKey(std::string path, std::string meaning) {
+  ConfigKey key{std::move(path), "{}", std::move(meaning), true};
+  key.open_map = true;
+  return key;
+}
+
 ConfigKeys JoinKeys(ConfigKeys a, const ConfigKeys& b) {
   for (const auto& key : b) {
     if (std::none_of(a.begin(), a.end(), [&](const ConfigKey& k) { return k.path == key.path; })) {
@@ -191,10 +197,19 @@ void Config::Declare(const ConfigKeys& keys) {
   for (const auto& key : keys) keys_.emplace(key.path, key);
 }
 
+const ConfigKey* Config::OpenMapOf(const std::string& path) const {
+  for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+    auto it = keys_.find(path.substr(0, dot));
+    if (it != keys_.end() && it->second.open_map) return &it->second;
+  }
+  return nullptr;
+}
+
 Status Config::CheckKnownKeys() const {
   std::vector<std::string> paths;
   for (const auto& [path, key] : keys_) paths.push_back(path);
   for (const auto& [path, value] : overrides_) {
+    if (OpenMapOf(path) != nullptr) continue;  // --kafka.properties.request.timeout.ms
     auto it = keys_.find(path);
     if (it == keys_.end())
       return Unknown("flag", "--" + path, [&] {
@@ -207,14 +222,19 @@ Status Config::CheckKnownKeys() const {
     }
   }
   std::map<std::string, std::string> env_names;  // LOYALTY_KAFKA_BROKERS -> kafka.brokers
+  std::vector<std::string> map_prefixes;         // LOYALTY_KAFKA_PROPERTIES_
   for (const auto& [path, key] : keys_) {
     if (!key.node) env_names.emplace(EnvName(path), path);
+    if (key.open_map) map_prefixes.push_back(EnvName(path) + "_");
   }
   for (char** env = environ; env != nullptr && *env != nullptr; ++env) {
     std::string name = *env;
     name = name.substr(0, name.find('='));
+    const bool map_entry = std::any_of(map_prefixes.begin(), map_prefixes.end(), [&](auto& p) {
+      return name.size() > p.size() && name.rfind(p, 0) == 0;
+    });
     // LOYALTY_TEST_*: the test harness's own variables (e.g. which Kafka the tests use).
-    if (name.rfind("LOYALTY_", 0) != 0 || env_names.count(name) > 0 ||
+    if (name.rfind("LOYALTY_", 0) != 0 || env_names.count(name) > 0 || map_entry ||
         kSharedEnvironment.count(name) > 0 || name.rfind("LOYALTY_TEST_", 0) == 0) {
       continue;
     }
@@ -237,6 +257,18 @@ Status Config::CheckKnownKeys() const {
       if (auto it = keys_.find(path); it != keys_.end()) {
         if (!it->second.node && !entry.second.IsScalar() && !entry.second.IsNull()) {
           return InvalidArgument("config " + path + ": must be a single value");
+        }
+        if (it->second.open_map && !entry.second.IsNull()) {
+          if (!entry.second.IsMap()) {
+            return InvalidArgument("config " + path + ": must be a map of name: value");
+          }
+          for (const auto& item : entry.second) {
+            if (!item.second.IsScalar()) {
+              return InvalidArgument("config " + path + "." + item.first.as<std::string>() +
+                                     ": must be a single value (write the name whole, "
+                                     "dots included)");
+            }
+          }
         }
         continue;
       }
@@ -274,6 +306,40 @@ YAML::Node Config::GetNode(const std::string& path) const {
   const ConfigKey& key = Declared(path);
   if (YAML::Node node = FileNode(path); node && !node.IsNull()) return node;
   return YAML::Load(key.default_value);
+}
+
+std::map<std::string, std::string> Config::GetMap(const std::string& path) const {
+  const ConfigKey& key = Declared(path);
+  if (!key.open_map) throw std::logic_error("config key " + path + " is not an open map");
+  std::map<std::string, std::string> out;
+  if (YAML::Node node = FileNode(path); node && node.IsMap()) {
+    for (const auto& item : node) {
+      if (!item.second.IsScalar()) {
+        throw std::invalid_argument("config " + path + "." + item.first.as<std::string>() +
+                                    ": must be a single value");
+      }
+      out[item.first.as<std::string>()] = item.second.Scalar();
+    }
+  }
+  const std::string env_prefix = EnvName(path) + "_";
+  for (char** env = environ; env != nullptr && *env != nullptr; ++env) {
+    const std::string entry = *env;
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq <= env_prefix.size() || entry.rfind(env_prefix, 0) != 0) {
+      continue;
+    }
+    std::string name = entry.substr(env_prefix.size(), eq - env_prefix.size());
+    for (char& c : name) {
+      c = c == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    out[name] = entry.substr(eq + 1);
+  }
+  for (const auto& [flag, value] : overrides_) {
+    if (flag.size() > path.size() + 1 && flag.rfind(path + ".", 0) == 0) {
+      out[flag.substr(path.size() + 1)] = value;
+    }
+  }
+  return out;
 }
 
 bool Config::Lookup(const std::string& path, std::string* value) const {

@@ -27,6 +27,10 @@ struct ConfigKey {
   std::string default_value;  // the value as a getter returns it; YAML text for a node key
   std::string meaning;        // one line for --help and the annotated file
   bool node = false;          // a list or map read whole with GetNode (program.tiers)
+  // A map whose entries the operator names (kafka.properties): `name: value` under the path
+  // in the file, --path.NAME=VALUE, LOYALTY_<PATH>_<NAME> (NAME upper-cased, dots as
+  // underscores); read with GetMap.
+  bool open_map = false;
 };
 using ConfigKeys = std::vector<ConfigKey>;
 
@@ -35,6 +39,8 @@ ConfigKey IntKey(std::string path, int64_t default_value, std::string meaning);
 ConfigKey BoolKey(std::string path, bool default_value, std::string meaning);
 // default_yaml: the default node as YAML text ("[]", "{purchases: [1, 10]}").
 ConfigKey NodeKey(std::string path, std::string default_yaml, std::string meaning);
+
+ConfigKey OpenMapKey(std::string path, std::string meaning);
 
 // Appends b's keys to a (a key declared in both keeps a's entry).
 ConfigKeys JoinKeys(ConfigKeys a, const ConfigKeys& b);
@@ -64,6 +70,10 @@ class Config {
   bool GetBool(const std::string& path) const;
   // A declared node key (lists such as tiers): the file's node, or the parsed default.
   YAML::Node GetNode(const std::string& path) const;
+  // A declared open map key's entries, name -> value: the file's, then the environment's
+  // (LOYALTY_KAFKA_PROPERTIES_REQUEST_TIMEOUT_MS is request.timeout.ms), then the flags'.
+  // std::invalid_argument for an entry in the file that is not a single value.
+  std::map<std::string, std::string> GetMap(const std::string& path) const;
   // Overrides a key, like a flag.
   void Set(const std::string& path, const std::string& value) { overrides_[path] = value; }
 
@@ -71,6 +81,8 @@ class Config {
 
  private:
   const ConfigKey& Declared(const std::string& path) const;
+  // The declared open map key that path ("kafka.properties.x") is an entry of, or nullptr.
+  const ConfigKey* OpenMapOf(const std::string& path) const;
   bool Lookup(const std::string& path, std::string* value) const;
   YAML::Node FileNode(const std::string& path) const;
 

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -16,6 +17,7 @@ namespace {
 
 constexpr char kProtocolKey[] = "kafka.security_protocol";
 constexpr char kPropertiesKey[] = "kafka.client_properties";
+constexpr char kPropertyMapKey[] = "kafka.properties";
 
 // The keys whose value goes to one librdkafka property as it is.
 struct PassThrough {
@@ -138,15 +140,63 @@ Status RefuseUnused(const Config& config, const std::string& protocol, bool sasl
   return Status::Ok();
 }
 
+// The key of its own a librdkafka property has (kafka.properties.security.protocol is
+// kafka.security_protocol), or "" if none.
+std::string DedicatedKey(const std::string& property) {
+  if (property == "bootstrap.servers" || property == "metadata.broker.list") return "kafka.brokers";
+  if (property == "security.protocol") return kProtocolKey;
+  if (property == "sasl.mechanism" || property == "sasl.mechanisms") return "kafka.sasl_mechanism";
+  for (const auto& key : kSaslKeys) {
+    if (property == key.property) return key.key;
+  }
+  for (const auto& key : kTlsKeys) {
+    if (property == key.property) return key.key;
+  }
+  return "";
+}
+
+// kafka.properties.<name>: a property with a key of its own sets that key (so that it is
+// checked as the key is: refusing both spellings with different values); the others join
+// kafka.client_properties' (extra), which must not name them too.
+Status ApplyPropertyMap(Config& config, KafkaProperties& extra, std::set<std::string>& from_map) {
+  const ConfigKeys declared = KafkaClientKeys();
+  for (const auto& [name, value] : config.GetMap(kPropertyMapKey)) {
+    const std::string spelled = std::string(kPropertyMapKey) + "." + name;
+    if (const std::string key = DedicatedKey(name); !key.empty()) {
+      const std::string current = config.GetString(key);
+      const auto it = std::find_if(declared.begin(), declared.end(),
+                                   [&](const ConfigKey& k) { return k.path == key; });
+      const bool key_set = it != declared.end() && current != it->default_value;
+      const bool names_a_choice = key == kProtocolKey || key == "kafka.sasl_mechanism";
+      const bool same = names_a_choice ? Lower(current) == Lower(value) : current == value;
+      if (key_set && !same) {
+        return InvalidArgument(spelled + ": set, and " + key + " says otherwise; set one of them");
+      }
+      config.Set(key, value);
+      continue;
+    }
+    if (auto it = ReservedProperties().find(name); it != ReservedProperties().end()) {
+      return InvalidArgument(spelled + ": " + name + " is set by " + it->second + ", not here");
+    }
+    if (!extra.emplace(name, value).second) {
+      return InvalidArgument(spelled + ": also in " + kPropertiesKey + "; set it once");
+    }
+    from_map.insert(name);
+  }
+  return Status::Ok();
+}
+
 // Every property set on a librdkafka configuration, as the clients will: librdkafka refuses
 // an unknown name or a bad value here, at start, with its own message.
-Status CheckWithLibrdkafka(const KafkaProperties& properties, const KafkaProperties& operator_set) {
+Status CheckWithLibrdkafka(const KafkaProperties& properties, const KafkaProperties& operator_set,
+                           const std::set<std::string>& from_map) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   for (const auto& [name, value] : properties) {
     std::string error;
     if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK) {
       const auto reserved = ReservedProperties().find(name);
-      const std::string key = operator_set.count(name) > 0             ? kPropertiesKey
+      const std::string key = from_map.count(name) > 0 ? std::string(kPropertyMapKey) + "." + name
+                              : operator_set.count(name) > 0           ? kPropertiesKey
                               : reserved != ReservedProperties().end() ? reserved->second
                                                                        : name;
       return InvalidArgument(key + ": " + error);
@@ -180,6 +230,10 @@ ConfigKeys KafkaClientKeys() {
       StringKey(kPropertiesKey, "",
                 "further librdkafka properties for every client, name=value,name=value "
                 "(e.g. request.timeout.ms=60000); checked by librdkafka at start"),
+      OpenMapKey(kPropertyMapKey,
+                 "librdkafka properties by name (request.timeout.ms: 60000, or "
+                 "--kafka.properties.request.timeout.ms=60000); security.protocol, sasl.* "
+                 "and ssl.* stand for the kafka.* keys above"),
   };
 }
 
@@ -219,6 +273,10 @@ StatusOr<KafkaClientSettings> KafkaClientSettingsFrom(const Config& in) {
   config.Declare(KafkaClientKeys());
   KafkaClientSettings settings;
   try {
+    auto extra = ParseClientProperties(config.GetString(kPropertiesKey));
+    if (!extra.ok()) return extra.status();
+    std::set<std::string> from_map;
+    if (Status s = ApplyPropertyMap(config, *extra, from_map); !s.ok()) return s;
     settings.brokers = config.GetString("kafka.brokers");
     if (settings.brokers.empty()) return InvalidArgument("kafka.brokers: not set");
     const std::string given = config.GetString(kProtocolKey);
@@ -238,8 +296,6 @@ StatusOr<KafkaClientSettings> KafkaClientSettingsFrom(const Config& in) {
     if (tls) {
       if (Status s = AddTls(config, &settings.properties); !s.ok()) return s;
     }
-    auto extra = ParseClientProperties(config.GetString(kPropertiesKey));
-    if (!extra.ok()) return extra.status();
     for (const auto& [name, value] : *extra) {
       if (auto it = ReservedProperties().find(name); it != ReservedProperties().end()) {
         return InvalidArgument(std::string(kPropertiesKey) + ": " + name + " is set by " +
@@ -249,7 +305,7 @@ StatusOr<KafkaClientSettings> KafkaClientSettingsFrom(const Config& in) {
     }
     KafkaProperties all = settings.properties;
     all["bootstrap.servers"] = settings.brokers;
-    if (Status s = CheckWithLibrdkafka(all, *extra); !s.ok()) return s;
+    if (Status s = CheckWithLibrdkafka(all, *extra, from_map); !s.ok()) return s;
   } catch (const std::invalid_argument& e) {
     return InvalidArgument(e.what());
   }

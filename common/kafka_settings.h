@@ -13,8 +13,9 @@
 
 namespace loyalty {
 
-// kafka.brokers, kafka.security_protocol, kafka.sasl_*, kafka.ssl_* and
-// kafka.client_properties. An empty value is "not set".
+// kafka.brokers, kafka.security_protocol, kafka.sasl_*, kafka.ssl_*, kafka.client_properties
+// and kafka.properties.<librdkafka name> (any property by its own name; those with a key above
+// stand for that key). An empty value is "not set".
 ConfigKeys KafkaClientKeys();
 
 // The settings of config (declares KafkaClientKeys itself). InvalidArgument naming the key:

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
+#include <string>
 
 namespace loyalty {
 namespace {
@@ -27,6 +29,43 @@ TEST(ConfigTest, FileThenEnvironmentThenFlags) {
   EXPECT_EQ(config->GetString("kafka.brokers"), "flag:9092");
   unsetenv("LOYALTY_KAFKA_BROKERS");
   EXPECT_EQ(config->GetString("missing.key"), "fallback");
+}
+
+TEST(ConfigTest, AnOpenMapTakesNamedEntriesFromTheFileTheEnvironmentAndFlags) {
+  ConfigKeys keys = kKeys;
+  keys.push_back(OpenMapKey("kafka.properties", "librdkafka properties"));
+  setenv("LOYALTY_KAFKA_PROPERTIES_SOCKET_KEEPALIVE_ENABLE", "true", 1);
+  setenv("LOYALTY_KAFKA_PROPERTIES_REQUEST_TIMEOUT_MS", "45000", 1);
+  const char* argv[] = {"prog", "--kafka.properties.request.timeout.ms=60000",
+                        "--kafka.properties.debug=broker"};
+  auto config = Config::FromArgs(3, const_cast<char**>(argv), keys);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  auto file = Config::FromYamlText(
+      "kafka:\n  properties:\n    linger.ms: 5\n    request.timeout.ms: 30000\n");
+  ASSERT_TRUE(file.ok());
+  file->Declare(keys);
+  ASSERT_TRUE(file->CheckKnownKeys().ok());
+  EXPECT_EQ(file->GetMap("kafka.properties"),
+            (std::map<std::string, std::string>{{"linger.ms", "5"},
+                                                {"request.timeout.ms", "45000"},  // env wins
+                                                {"socket.keepalive.enable", "true"}}));
+  EXPECT_EQ(config->GetMap("kafka.properties"),
+            (std::map<std::string, std::string>{{"debug", "broker"},
+                                                {"request.timeout.ms", "60000"},  // flag wins
+                                                {"socket.keepalive.enable", "true"}}));
+  unsetenv("LOYALTY_KAFKA_PROPERTIES_SOCKET_KEEPALIVE_ENABLE");
+  unsetenv("LOYALTY_KAFKA_PROPERTIES_REQUEST_TIMEOUT_MS");
+
+  // Entries must be single values; the map itself is not a flag; other keys stay refused.
+  auto nested = Config::FromYamlText("kafka:\n  properties:\n    request: {timeout.ms: 1}\n");
+  ASSERT_TRUE(nested.ok());
+  nested->Declare(keys);
+  EXPECT_EQ(nested->CheckKnownKeys().message().rfind("config kafka.properties.request:", 0), 0u)
+      << nested->CheckKnownKeys().message();
+  const char* whole[] = {"prog", "--kafka.properties=x"};
+  EXPECT_FALSE(Config::FromArgs(2, const_cast<char**>(whole), keys).ok());
+  const char* near[] = {"prog", "--kafka.propertie.x=1"};
+  EXPECT_FALSE(Config::FromArgs(2, const_cast<char**>(near), keys).ok());
 }
 
 TEST(ConfigTest, ParsesFlagsAndTypes) {

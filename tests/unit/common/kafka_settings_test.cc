@@ -172,6 +172,52 @@ TEST(KafkaSettingsTest, ClientPropertiesCannotSetWhatAKeyOrTheGuaranteesOwn) {
   }
 }
 
+TEST(KafkaSettingsTest, PropertiesByNameReachEveryLibrdkafkaSetting) {
+  // Security properties by their librdkafka names stand for the keys, and are checked as them.
+  auto settings = From(
+      "kafka:\n"
+      "  brokers: kafka-1:9093\n"
+      "  properties:\n"
+      "    security.protocol: SASL_SSL\n"
+      "    sasl.mechanism: SCRAM-SHA-256\n"
+      "    sasl.username: accrual\n"
+      "    sasl.password: s3cret\n"
+      "    ssl.ca.location: /etc/loyalty/kafka-ca.pem\n"
+      "    request.timeout.ms: 60000\n");
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->properties, (KafkaProperties{
+                                      {"security.protocol", "SASL_SSL"},
+                                      {"sasl.mechanism", "SCRAM-SHA-256"},
+                                      {"sasl.username", "accrual"},
+                                      {"sasl.password", "s3cret"},
+                                      {"ssl.ca.location", "/etc/loyalty/kafka-ca.pem"},
+                                      {"request.timeout.ms", "60000"},
+                                  }));
+  // The same checks as the keys: SASL without a password names the key to set.
+  EXPECT_EQ(Refusal("kafka: {properties: {security.protocol: sasl_plaintext, sasl.mechanism: "
+                    "PLAIN, sasl.username: u}}")
+                .rfind("kafka.sasl_password: not set", 0),
+            0u);
+  // Both spellings with different values, a guarantee, a name twice, an unknown name.
+  EXPECT_EQ(Refusal("kafka: {security_protocol: ssl, properties: {security.protocol: "
+                    "sasl_ssl}}"),
+            "kafka.properties.security.protocol: set, and kafka.security_protocol says "
+            "otherwise; set one of them");
+  EXPECT_TRUE(
+      Refusal("kafka: {security_protocol: ssl, properties: {security.protocol: SSL}}").empty());
+  EXPECT_EQ(Refusal("kafka: {properties: {enable.idempotence: 'false'}}")
+                .rfind("kafka.properties.enable.idempotence: enable.idempotence is set by the "
+                       "code's value",
+                       0),
+            0u);
+  EXPECT_EQ(Refusal("kafka: {client_properties: linger.ms=5, properties: {linger.ms: 7}}"),
+            "kafka.properties.linger.ms: also in kafka.client_properties; set it once");
+  EXPECT_EQ(Refusal("kafka: {properties: {no.such.prop: 1}}")
+                .rfind("kafka.properties.no.such.prop: No such configuration property", 0),
+            0u)
+      << Refusal("kafka: {properties: {no.such.prop: 1}}");
+}
+
 TEST(KafkaSettingsTest, EmptyBrokersAreRefused) {
   EXPECT_NE(Refusal("kafka: {brokers: ''}").find("kafka.brokers: not set"), std::string::npos);
 }
