@@ -43,7 +43,7 @@ ConfigKeys ServiceRuntime::RuntimeKeys(const std::string& name, int default_grpc
           StringKey("grpc.address", "0.0.0.0:" + std::to_string(default_grpc_port),
                     "gRPC listen address (port 0: any free port)"),
           StringKey("metrics.address", "0.0.0.0:" + std::to_string(default_metrics_port),
-                    "Prometheus /metrics listen address (port 0: any free port)"),
+                    "operators' listener: /metrics, /healthz, /readyz (port 0: any free port)"),
           BoolKey("store.sync", true,
                   "fsync the WAL on every commit; never turn off in production"),
           IntKey("store.disk_min_free_bytes", 64 << 20,
