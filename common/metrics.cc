@@ -18,6 +18,7 @@
 #include <prometheus/metric_type.h>
 #include <prometheus/text_serializer.h>
 
+#include "common/check.h"
 #include "common/http_server.h"
 #include "common/log.h"
 
@@ -160,13 +161,12 @@ std::string Metrics::Scrape() const {
 
 void Metrics::SetReady() {
   std::lock_guard lock(ready_mu_);
-  ready_ = true;
   not_ready_.clear();
 }
 
 void Metrics::SetNotReady(const std::string& reason) {
+  LOYALTY_CHECK(!reason.empty(), "a reason for /readyz");
   std::lock_guard lock(ready_mu_);
-  ready_ = false;
   not_ready_ = reason;
 }
 
@@ -190,8 +190,8 @@ HttpResponse Metrics::Answer(const HttpRequest& request) const {
     response.body = "ok\n";
   } else {
     std::lock_guard lock(ready_mu_);
-    response.status = ready_ ? 200 : 503;
-    response.body = ready_ ? "ready\n" : "not ready: " + not_ready_ + "\n";
+    response.status = not_ready_.empty() ? 200 : 503;
+    response.body = not_ready_.empty() ? "ready\n" : "not ready: " + not_ready_ + "\n";
   }
   return response;
 }

@@ -43,19 +43,17 @@ class Metrics {
 
   // What /readyz answers: ready, or not with the reason ("starting" until the first call).
   void SetReady();
-  void SetNotReady(const std::string& reason);
-
-  // The Prometheus text of every family (the registry's and process_*), as /metrics serves it.
-  std::string Scrape() const;
+  void SetNotReady(const std::string& reason);  // reason: not empty
 
  private:
+  // The Prometheus text of every family (the registry's and process_*).
+  std::string Scrape() const;
   HttpResponse Answer(const HttpRequest& request) const;
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<prometheus::Collectable> process_collector_;
   mutable std::mutex ready_mu_;
-  bool ready_ = false;                  // guarded by ready_mu_
-  std::string not_ready_ = "starting";  // guarded by ready_mu_
+  std::string not_ready_ = "starting";  // why /readyz is 503; empty: ready. Guarded by ready_mu_
   // Last, so that the HTTP threads stop before what they read is destroyed.
   std::unique_ptr<HttpServer> server_;
 };
