@@ -33,6 +33,12 @@ class FakeAccrual : public AccrualClient {
     std::lock_guard lock(mu_);
     lose_answer_[method] = times;
   }
+  // An accrual of an earlier version: HoldPointsRequest.capture is an unknown field to it, so
+  // holds always come back OPEN and the caller captures in a second call.
+  void IgnoreCaptureWithHold() {
+    std::lock_guard lock(mu_);
+    ignore_capture_ = true;
+  }
   // Every call but ListLedger answered UNAVAILABLE while down.
   void SetAllUnavailable(bool down) {
     std::lock_guard lock(mu_);
@@ -119,13 +125,19 @@ class FakeAccrual : public AccrualClient {
         return FailedPrecondition("points: " + std::to_string(r.points()) + " requested but only " +
                                   std::to_string(b.available()) + " available");
       }
-      b.set_available(b.available() - r.points());
-      b.set_held(b.held() + r.points());
       v1::Hold h;
       h.set_hold_id(NewId("h", clock_.NowMs()));
       h.set_member_id(r.member_id());
       h.set_points(r.points());
-      h.set_status(v1::HOLD_STATUS_OPEN);
+      b.set_available(b.available() - r.points());
+      if (r.capture() && !ignore_capture_) {
+        b.set_lifetime_spent(b.lifetime_spent() + r.points());
+        h.set_captured(r.points());
+        h.set_status(v1::HOLD_STATUS_CAPTURED);
+      } else {
+        b.set_held(b.held() + r.points());
+        h.set_status(v1::HOLD_STATUS_OPEN);
+      }
       h.set_expires_at_ms(clock_.NowMs() + (r.ttl_seconds() ? r.ttl_seconds() : 900) * 1000);
       holds_[h.hold_id()] = h;
       return h;
@@ -281,6 +293,7 @@ class FakeAccrual : public AccrualClient {
   const Clock& clock_;
   std::mutex mu_;
   bool all_down_ = false;
+  bool ignore_capture_ = false;
   std::map<std::string, int> unavailable_, lose_answer_, calls_;
   std::map<std::string, v1::Member> members_;
   std::map<std::string, v1::Hold> holds_;

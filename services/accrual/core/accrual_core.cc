@@ -458,6 +458,10 @@ StatusOr<v1::Hold> AccrualCore::ApplyHold(Txn& txn, const v1::HoldPointsRequest&
   }
   auto member = members_.FindActive("member_id", request.member_id());
   if (!member.ok()) return member.status();
+  if (request.capture()) {
+    return holds_.OpenCaptured(txn, **member, Points(request.points()), Seconds(ttl),
+                               request.reference());
+  }
   return holds_.Open(txn, **member, Points(request.points()), Seconds(ttl), request.reference());
 }
 

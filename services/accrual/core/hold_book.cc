@@ -62,6 +62,21 @@ LotSlices HoldBook::LoadSlices(const std::string& hold_id) const {
 
 StatusOr<v1::Hold> HoldBook::Open(Txn& txn, MemberRecord& member, Points points, DurationMs ttl,
                                   const std::string& reference) {
+  auto opened = OpenHold(txn, member, points, ttl, reference);
+  if (!opened.ok()) return opened.status();
+  *opened->hold.mutable_balance() = member.member().balance();
+  return std::move(opened->hold);
+}
+
+StatusOr<v1::Hold> HoldBook::OpenCaptured(Txn& txn, MemberRecord& member, Points points,
+                                          DurationMs ttl, const std::string& reference) {
+  auto opened = OpenHold(txn, member, points, ttl, reference);
+  if (!opened.ok()) return opened.status();
+  return Settle(txn, member, std::move(opened->hold), std::move(opened->slices), points);
+}
+
+StatusOr<HoldBook::Opened> HoldBook::OpenHold(Txn& txn, MemberRecord& member, Points points,
+                                              DurationMs ttl, const std::string& reference) {
   const v1::Balance& balance = member.member().balance();
   if (points.value() > balance.available()) {
     return FailedPrecondition("points: " + std::to_string(points.value()) + " requested but only " +
@@ -94,12 +109,11 @@ StatusOr<v1::Hold> HoldBook::Open(Txn& txn, MemberRecord& member, Points points,
 
   txn.Put(cf::kHolds, hold.hold_id(), hold.SerializeAsString(), /*visible=*/true);
   v1::internal::HoldLots slices;
-  for (auto& slice : posted.taken) *slices.add_lots() = std::move(slice);
+  for (const auto& slice : posted.taken) *slices.add_lots() = slice;
   txn.Put(cf::kHoldLots, hold.hold_id(), slices.SerializeAsString(), /*visible=*/true);
   txn.Put(cf::kHoldExpiry, HoldExpiryKey(hold.expires_at_ms(), hold.hold_id()), "");
   open_.emplace(hold.expires_at_ms(), hold.hold_id());
-  *hold.mutable_balance() = member.member().balance();
-  return hold;
+  return Opened{std::move(hold), std::move(posted.taken)};
 }
 
 StatusOr<v1::Hold> HoldBook::Capture(Txn& txn, const std::string& hold_id, Points requested,
@@ -123,6 +137,15 @@ StatusOr<v1::Hold> HoldBook::Capture(Txn& txn, const std::string& hold_id, Point
   }
   MemberRecord* member = members_.Find(hold.member_id());
   LOYALTY_CHECK(member != nullptr, "the member of hold " + hold_id + " is gone");
+  return Settle(txn, *member, std::move(hold), LoadSlices(hold_id), points);
+}
+
+v1::Hold HoldBook::Settle(Txn& txn, MemberRecord& member, v1::Hold hold, LotSlices slices,
+                          Points points) {
+  LOYALTY_CHECK(hold.status() == v1::HOLD_STATUS_OPEN, "settling a hold that is not open");
+  const std::string& hold_id = hold.hold_id();
+  Points held(hold.points());
+  LOYALTY_CHECK(!points.negative() && points <= held, "capturing more than the hold");
   Points released = held - points;
   hold.set_captured(points.value());
   hold.set_status(v1::HOLD_STATUS_CAPTURED);
@@ -132,7 +155,7 @@ StatusOr<v1::Hold> HoldBook::Capture(Txn& txn, const std::string& hold_id, Point
   posting.available = released;
   posting.held = -held;
   posting.lots = LotMove::kRestore;
-  posting.restore = Unspent(LoadSlices(hold_id), points);
+  posting.restore = Unspent(std::move(slices), points);
   posting.reason =
       hold.reference().empty() ? "points spent" : "points spent on " + hold.reference();
   posting.source_id = hold_id;
@@ -142,9 +165,9 @@ StatusOr<v1::Hold> HoldBook::Capture(Txn& txn, const std::string& hold_id, Point
   captured->set_captured(points.value());
   captured->set_released(released.value());
   captured->set_reference(hold.reference());
-  ledger_.Post(txn, *member, std::move(posting), std::move(event));
+  ledger_.Post(txn, member, std::move(posting), std::move(event));
   End(txn, hold);
-  *hold.mutable_balance() = member->member().balance();
+  *hold.mutable_balance() = member.member().balance();
   return hold;
 }
 

@@ -29,6 +29,10 @@ class HoldBook {
   // Reserves points of member for ttl; FAILED_PRECONDITION if fewer are available.
   StatusOr<v1::Hold> Open(Txn& txn, MemberRecord& member, Points points, DurationMs ttl,
                           const std::string& reference);
+  // Open then Capture of everything in one change: the same ledger entries and events, for
+  // callers with nothing to do between the two.
+  StatusOr<v1::Hold> OpenCaptured(Txn& txn, MemberRecord& member, Points points, DurationMs ttl,
+                                  const std::string& reference);
   // Spends points of an open hold (0: all) and gives the rest back. A hold whose time has
   // passed is refused with expired_now set: its expiry is a change of its own.
   StatusOr<v1::Hold> Capture(Txn& txn, const std::string& hold_id, Points points,
@@ -41,6 +45,14 @@ class HoldBook {
   int64_t open_count() const { return static_cast<int64_t>(open_.size()); }
 
  private:
+  struct Opened {
+    v1::Hold hold;
+    LotSlices slices;  // what the hold took from which lot
+  };
+  StatusOr<Opened> OpenHold(Txn& txn, MemberRecord& member, Points points, DurationMs ttl,
+                            const std::string& reference);
+  // Spends points of an open hold whose checks passed and gives the rest back.
+  v1::Hold Settle(Txn& txn, MemberRecord& member, v1::Hold hold, LotSlices slices, Points points);
   // Gives a hold's points back and ends it as VOIDED or EXPIRED.
   v1::Hold Release(Txn& txn, v1::Hold hold, v1::HoldStatus status);
   // Saves the ended hold and drops its index entry and slices.

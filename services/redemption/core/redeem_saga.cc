@@ -1,6 +1,7 @@
-// The redeem saga: reserve (stock and the member's units, under the lock), hold the points
-// in accrual, capture them, then issue vouchers and complete; compensation voids the hold,
-// and a cancellation gives captured points back. The common case runs asynchronously; the
+// The redeem saga: reserve (stock and the member's units, under the lock), hold and capture
+// the points in accrual (one call; two for sagas reserved by earlier versions), then issue
+// vouchers and complete; compensation voids the hold, and a cancellation gives captured
+// points back. The common case runs asynchronously; the
 // rest on the blocking runner.
 #include <algorithm>
 
@@ -82,6 +83,8 @@ StatusOr<RedemptionCore::Reservation> RedemptionCore::Reserve(const Principal& c
   r.set_created_at_ms(now);
   r.set_updated_at_ms(now);
   r.set_principal(caller.value());
+  // Nothing happens between the hold and its capture: accrual does both in one call.
+  r.set_capture_with_hold(true);
   const std::string& id = r.redemption_id();
   sagas_.AddRedemption(txn, r);
   sagas_.MarkPending(txn, id);
@@ -149,23 +152,29 @@ void RedemptionCore::HoldAndComplete(const std::string& id, const RedemptionCall
       if (ShouldRetryAccrualCall(hold.status())) observer_->SagaStepRetried("hold");
       return DriveBlocking(id, done);
     }
+    if (hold->status() == v1::HOLD_STATUS_CAPTURED) return CompleteAsync(id, *hold, done);
     accrual_.CaptureHoldAsync(MarkHeld(id, *hold), [this, id, done](StatusOr<v1::Hold> captured) {
       if (!captured.ok()) {
         if (ShouldRetryAccrualCall(captured.status())) observer_->SagaStepRetried("capture");
         return DriveBlocking(id, done);
       }
-      Completion completion = CompleteRedemption(id, *captured);
-      store_.WhenDurable(completion.ticket, [this, id, completion, done] {
-        Finish(completion);
-        Redemption r;
-        {
-          std::lock_guard lock(mu_);
-          r = *sagas_.FindRedemption(id);
-        }
-        claims_.Unclaim(id);
-        done(std::move(r));
-      });
+      CompleteAsync(id, *captured, done);
     });
+  });
+}
+
+void RedemptionCore::CompleteAsync(const std::string& id, const v1::Hold& captured,
+                                   const RedemptionCallback& done) {
+  Completion completion = CompleteRedemption(id, captured);
+  store_.WhenDurable(completion.ticket, [this, id, completion, done] {
+    Finish(completion);
+    Redemption r;
+    {
+      std::lock_guard lock(mu_);
+      r = *sagas_.FindRedemption(id);
+    }
+    claims_.Unclaim(id);
+    done(std::move(r));
   });
 }
 
@@ -186,6 +195,7 @@ v1::HoldPointsRequest RedemptionCore::HoldRequest(const std::string& id) {
   request.set_ttl_seconds(config_.redeem_hold_ttl_seconds);
   request.set_reference("redemption " + id);
   request.set_idempotency_key(HoldKey(id));
+  request.set_capture(r.capture_with_hold());
   return request;
 }
 
@@ -212,6 +222,7 @@ RedemptionCore::Completion RedemptionCore::CompleteRedemption(const std::string&
   std::lock_guard lock(mu_);
   Redemption* found = sagas_.FindRedemption(id);
   Txn txn;
+  found->set_hold_id(captured.hold_id());
   found->set_points_captured(captured.captured());
   found->set_state(v1::REDEMPTION_STATE_COMPLETED);
   found->set_updated_at_ms(clock_.NowMs());
@@ -314,6 +325,12 @@ RedemptionCore::Step RedemptionCore::StepReserved(const std::string& id) {
       return ContinuesLater(hold.status(), "redemption", id);
     }
     FailRedemption(id, hold.status());  // nothing was held: only the stock goes back
+    return std::nullopt;
+  }
+  if (hold->status() == v1::HOLD_STATUS_CAPTURED) {
+    Completion completion = CompleteRedemption(id, *hold);
+    store_.WaitDurable(completion.ticket);
+    Finish(completion);
     return std::nullopt;
   }
   MarkHeld(id, *hold);

@@ -157,6 +157,9 @@ class RedemptionCore {
   // continued by a callback.
   void ReserveAndDrive(const Principal& caller, const v1::RedeemRequest& request,
                        const v1::Member& member, const RedemptionCallback& done);
+  // Issues the vouchers of a captured hold and answers once that is durable.
+  void CompleteAsync(const std::string& id, const v1::Hold& captured,
+                     const RedemptionCallback& done);
   void HoldAndComplete(const std::string& id, const RedemptionCallback& done);
   // Hands a claimed saga the asynchronous path cannot finish to DriveRedemption on the runner.
   void DriveBlocking(const std::string& id, const RedemptionCallback& done);

@@ -159,6 +159,68 @@ TEST_F(HoldsTest, CaptureAfterTheDeadlineIsRefusedEvenBeforeTheScheduler) {
   EXPECT_EQ(env.core->OpenHolds(), 0);
 }
 
+TEST_F(HoldsTest, HoldWithCaptureSpendsInOneChangeExactlyLikeHoldThenCapture) {
+  env.Enroll("m2", "+380671234568");
+  v1::AwardPointsRequest award;
+  award.set_member_id("m2");
+  award.set_points(1000);
+  award.set_reason("test");
+  award.set_idempotency_key("seed-m2");
+  ASSERT_TRUE(env.core->AwardPoints(kTestCaller, award).ok());
+  // m2 the two-call way.
+  v1::HoldPointsRequest two_calls = HoldRequest(300, "h2");
+  two_calls.set_member_id("m2");
+  auto held = env.core->HoldPoints(kTestCaller, two_calls);
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(Capture(held->hold_id(), 0, "c2").ok());
+
+  // m1 in one call, through the asynchronous path the redemption saga takes.
+  v1::HoldPointsRequest one_call = HoldRequest(300, "h1");
+  one_call.set_capture(true);
+  std::promise<StatusOr<v1::Hold>> answer;
+  env.core->HoldPointsAsync(kTestCaller, one_call,
+                            [&](StatusOr<v1::Hold> hold) { answer.set_value(hold); });
+  auto spent = answer.get_future().get();
+  ASSERT_TRUE(spent.ok()) << spent.status().ToString();
+  EXPECT_EQ(spent->status(), v1::HOLD_STATUS_CAPTURED);
+  EXPECT_EQ(spent->points(), 300);
+  EXPECT_EQ(spent->captured(), 300);
+  EXPECT_EQ(spent->balance().available(), 700);
+  EXPECT_EQ(spent->balance().held(), 0);
+
+  env.Restart();  // what was answered is on disk
+  v1::Balance one = env.Balance("m1"), two = env.Balance("m2");
+  EXPECT_EQ(one.available(), two.available());
+  EXPECT_EQ(one.held(), 0);
+  EXPECT_EQ(one.lifetime_spent(), 300);
+  EXPECT_EQ(one.lifetime_spent(), two.lifetime_spent());
+  std::vector<v1::LedgerKind> kinds_one, kinds_two;
+  for (const auto& e : env.Ledger("m1")) kinds_one.push_back(e.kind());
+  for (const auto& e : env.Ledger("m2")) kinds_two.push_back(e.kind());
+  EXPECT_EQ(kinds_one, kinds_two);  // award, hold, capture
+  EXPECT_EQ(kinds_one.size(), 3u);
+  env.ExpectLedgerMatchesBalance("m1");
+
+  // A retry answers the same captured hold and moves nothing; the hold is closed and no
+  // expiry is left behind.
+  auto again = env.core->HoldPoints(kTestCaller, one_call);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->hold_id(), spent->hold_id());
+  EXPECT_EQ(again->status(), v1::HOLD_STATUS_CAPTURED);
+  EXPECT_EQ(env.Balance("m1").available(), 700);
+  EXPECT_EQ(Capture(spent->hold_id(), 0, "c1").status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.core->OpenHolds(), 0);
+  env.clock.Advance(3600 * kSecondMs);
+  EXPECT_EQ(env.core->ExpireHolds(), 0);
+  EXPECT_EQ(env.Balance("m1").available(), 700);
+
+  // Not enough points: refused, nothing moves.
+  v1::HoldPointsRequest too_much = HoldRequest(701, "h3");
+  too_much.set_capture(true);
+  EXPECT_EQ(env.core->HoldPoints(kTestCaller, too_much).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(env.Balance("m1").available(), 700);
+}
+
 TEST_F(HoldsTest, ParallelHoldsNeverOverdraw) {
   constexpr int kThreads = 8;
   constexpr int kAttempts = 50;

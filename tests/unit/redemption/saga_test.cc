@@ -68,6 +68,10 @@ TEST_F(SagaTest, RedeemHoldsCapturesAndIssuesVouchers) {
   EXPECT_EQ(env.accrual.Balance("m1").held(), 0);
   EXPECT_EQ(StockUsed("gc"), 2);
   EXPECT_EQ(env.core->PendingSagas(), 0);
+  // One call to accrual: the hold is captured in the same change.
+  EXPECT_EQ(env.accrual.calls("HoldPoints"), 1);
+  EXPECT_EQ(env.accrual.calls("CaptureHold"), 0);
+  EXPECT_FALSE(r->hold_id().empty());
 
   auto events = env.Events();
   ASSERT_EQ(events.size(), 1u);
@@ -150,8 +154,9 @@ TEST_F(SagaTest, LostHoldAnswerFindsTheSameHoldOnRetry) {
   env.accrual.LoseAnswer("HoldPoints", 2);  // applied twice over, answered never
   auto r = env.Redeem("m1", "gc", 1, "k1");
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
-  EXPECT_EQ(env.accrual.Balance("m1").held(), 1'000);  // held once, not twice
-  env.Restart();                                       // and a crash for good measure
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 1'000);  // spent once, not twice
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 9'000);
+  env.Restart();  // and a crash for good measure: the retry sends the very same request
   EXPECT_EQ(env.core->ResumePending(), 0);
   EXPECT_EQ(env.accrual.Balance("m1").available(), 9'000);
   EXPECT_EQ(env.accrual.Balance("m1").held(), 0);
@@ -162,6 +167,7 @@ TEST_F(SagaTest, LostHoldAnswerFindsTheSameHoldOnRetry) {
 }
 
 TEST_F(SagaTest, RestartAfterTheHoldCapturesExactlyOnce) {
+  env.accrual.IgnoreCaptureWithHold();       // an earlier accrual: hold, then capture
   env.accrual.LoseAnswer("CaptureHold", 2);  // captured, but the saga does not know
   auto r = env.Redeem("m1", "gc", 3, "k1");
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
@@ -181,6 +187,7 @@ TEST_F(SagaTest, RestartAfterTheHoldCapturesExactlyOnce) {
 }
 
 TEST_F(SagaTest, HoldExpiredBeforeCaptureCompensatesPointsAndStock) {
+  env.accrual.IgnoreCaptureWithHold();  // an earlier accrual: hold, then capture
   env.accrual.Unavailable("CaptureHold", 2);
   auto r = env.Redeem("m1", "gc", 1, "k1");
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
@@ -269,7 +276,22 @@ TEST_F(AsyncSagaTest, ARefusedHoldFailsThroughTheRunnerAndGivesTheStockBack) {
   EXPECT_EQ(env.accrual.Balance("m2").available(), 500);
 }
 
+TEST_F(AsyncSagaTest, ALostHoldAnswerIsRetriedByTheRunnerAndSpentOnce) {
+  env.accrual.LoseAnswer("HoldPoints", 1);  // spent, but the saga does not know
+  auto r = env.RedeemAsync("m1", "gc", 3, "k1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->state(), v1::REDEMPTION_STATE_COMPLETED);
+  EXPECT_EQ(r->points_captured(), 3'000);
+  EXPECT_EQ(handed_over, 1);
+  EXPECT_GE(env.observer.retried["hold"], 1);
+  EXPECT_EQ(env.accrual.calls("CaptureHold"), 0);
+  EXPECT_EQ(env.accrual.Balance("m1").lifetime_spent(), 3'000);
+  EXPECT_EQ(env.accrual.Balance("m1").available(), 7'000);
+  EXPECT_EQ(env.Events().size(), 1u);
+}
+
 TEST_F(AsyncSagaTest, ALostCaptureAnswerIsRetriedByTheRunnerAndCapturedOnce) {
+  env.accrual.IgnoreCaptureWithHold();       // an earlier accrual: hold, then capture
   env.accrual.LoseAnswer("CaptureHold", 1);  // captured, but the saga does not know
   auto r = env.RedeemAsync("m1", "gc", 3, "k1");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
