@@ -9,6 +9,7 @@
 
 #include "common/audit_log.h"
 #include "common/audit_service.h"
+#include "common/cache_config.h"
 #include "common/clock.h"
 #include "common/disk_guard.h"
 #include "common/grpc_server.h"
@@ -46,6 +47,11 @@ ConfigKeys ServiceRuntime::RuntimeKeys(const std::string& name, int default_grpc
                     "operators' listener: /metrics, /healthz, /readyz (port 0: any free port)"),
           BoolKey("store.sync", true,
                   "fsync the WAL on every commit; never turn off in production"),
+          IntKey(
+              "store.block_cache_mb", 128,
+              "MiB of RocksDB block cache: data blocks, and the SSTs' indexes and bloom filters"),
+          IntKey("store.memtables_mb", 128,
+                 "MiB of RocksDB memtables over all column families; a flush starts at this"),
           IntKey("store.disk_min_free_bytes", 64 << 20,
                  "below this much free space on the data disk nothing is written or acknowledged; "
                  "the service waits for space (docs/operations.md, A full disk)"),
@@ -150,6 +156,15 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
     StoreOptions store_options;
     store_options.sync = rt->config_.GetBool("store.sync");
     store_options.min_free_bytes = min_free_bytes;
+    for (auto [key, mb] : {std::pair{"store.block_cache_mb", &store_options.block_cache_mb},
+                           std::pair{"store.memtables_mb", &store_options.memtables_mb}}) {
+      const int64_t value = rt->config_.GetInt(key);
+      if (value < 1 || value > kMaxCacheMb) {
+        Fail("invalid configuration", InvalidArgument(std::string(key) + ": must be in 1.." +
+                                                      std::to_string(kMaxCacheMb) + " (MiB)"));
+      }
+      *mb = static_cast<size_t>(value);
+    }
     store_options.on_write_failure = [](const std::string& error) {
       RestartInPlace("store write failed: " + error);
     };

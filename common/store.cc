@@ -6,6 +6,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -78,9 +79,18 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
 
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memtables_mb << 20);
+
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+  store->block_cache_ = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+  table.block_cache = store->block_cache_;
+  // Indexes and filters in the cache, or they grow with the keys outside any bound; those of
+  // L0 (the newest, most read) pinned there, the rest kept with high priority.
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   rocksdb::ColumnFamilyOptions cf_options(db_options);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // One insert hint for the whole column family: with the batch sorted by key, each
@@ -247,6 +257,11 @@ void Store::WaitDurable(uint64_t ticket) {
     }
   }
   for (auto& done : due) done();
+}
+
+uint64_t Store::durable_ticket() const {
+  std::lock_guard lock(group_mu_);
+  return durable_;
 }
 
 void Store::WhenDurable(uint64_t ticket, std::function<void()> done) {

@@ -5,6 +5,7 @@
 // synced write.
 #pragma once
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -26,7 +27,12 @@ namespace loyalty {
 
 struct StoreOptions {
   bool sync = true;  // fsync the WAL on every group; off only in benchmarks of the floor
+  // RocksDB's memory, bounded whatever the number of keys: the block cache holds data
+  // blocks and the SSTs' indexes and bloom filters (so these do not grow with the data
+  // outside it); the memtables of all column families together stay within memtables_mb
+  // (a flush starts when they reach it).
   size_t block_cache_mb = 128;
+  size_t memtables_mb = 128;
   // Called instead of aborting when a write fails (a full disk, an I/O error), with the
   // error; it must not return (the service restarts in place: common/disk_guard.h). The
   // callers of the failed group stay blocked: their changes are not durable. When set, it is
@@ -112,12 +118,18 @@ class Store {
   // completes that write (a WaitDurable caller or the store's own syncer thread). For callers
   // that must not block, such as asynchronous gRPC handlers; done must not block either.
   void WhenDurable(uint64_t ticket, std::function<void()> done);
+  // The newest ticket whose group is durable, and so what Get reads.
+  uint64_t durable_ticket() const;
   // Writes at once without waiting for the WAL sync, outside the group order: only for
   // changes whose loss in a crash is harmless (deleting published outbox records: a lost
   // delete republishes, and consumers dedupe). The next synced group makes it durable.
   void WriteUnsynced(const std::function<void(StagedWrite&)>& changes);
 
+  // A property summed over the column families.
   uint64_t GetIntProperty(std::string_view property) const;
+  // The shared block cache's use and capacity, in bytes.
+  size_t block_cache_usage() const { return block_cache_->GetUsage(); }
+  size_t block_cache_capacity() const { return block_cache_->GetCapacity(); }
   rocksdb::DB* db() { return db_.get(); }
 
  private:
@@ -132,6 +144,7 @@ class Store {
 
   std::unique_ptr<rocksdb::Env> env_;  // with on_write_failure; declared first, freed last
   std::unique_ptr<rocksdb::DB> db_;
+  std::shared_ptr<rocksdb::Cache> block_cache_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> by_name_;
   rocksdb::WriteOptions write_options_;

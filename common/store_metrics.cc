@@ -26,7 +26,11 @@ StoreMetrics::StoreMetrics(prometheus::Registry& registry)
                              .Help("Background errors (flush, compaction) since start")
                              .Register(registry)
                              .Add({})),
-      estimated_keys_(MakeGauge(registry, "rocksdb_estimated_keys", "Estimated number of keys")) {}
+      estimated_keys_(MakeGauge(registry, "rocksdb_estimated_keys", "Estimated number of keys")),
+      block_cache_bytes_(MakeGauge(registry, "rocksdb_block_cache_bytes",
+                                   "Memory used by the block cache (data, indexes, filters)")),
+      block_cache_capacity_bytes_(MakeGauge(registry, "rocksdb_block_cache_capacity_bytes",
+                                            "The block cache's capacity (store.block_cache_mb)")) {}
 
 void StoreMetrics::Update(const Store& store) {
   auto set = [&](prometheus::Gauge& gauge, const char* property) {
@@ -42,6 +46,8 @@ void StoreMetrics::Update(const Store& store) {
   if (errors > background_errors_.Value())
     background_errors_.Increment(errors - background_errors_.Value());
   set(estimated_keys_, "rocksdb.estimate-num-keys");
+  block_cache_bytes_.Set(static_cast<double>(store.block_cache_usage()));
+  block_cache_capacity_bytes_.Set(static_cast<double>(store.block_cache_capacity()));
 }
 
 }  // namespace loyalty

@@ -1,5 +1,5 @@
-// RocksDB health as Prometheus gauges: size on disk, memtables, compaction backlog, write
-// stalls and background errors, read from the store's properties every few seconds.
+// RocksDB health as Prometheus gauges: size on disk, memtables, block cache, compaction
+// backlog, write stalls and background errors, read from the store's properties every few seconds.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -24,6 +24,8 @@ class StoreMetrics {
   prometheus::Gauge& delayed_write_rate_;
   prometheus::Counter& background_errors_;  // follows RocksDB's cumulative count
   prometheus::Gauge& estimated_keys_;
+  prometheus::Gauge& block_cache_bytes_;
+  prometheus::Gauge& block_cache_capacity_bytes_;
 };
 
 }  // namespace loyalty

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/auth/access_service.h"
+#include "common/cache_metrics.h"
 #include "common/clock.h"
 #include "common/periodic_task.h"
 #include "common/service_runtime.h"
@@ -43,6 +44,7 @@ int Main(int argc, char** argv) {
   SystemClock clock;
   AccrualCore core(rt->store(), rt->outbox(), clock, *program);
   AccrualMetrics metrics(rt->registry());
+  CacheMetrics member_cache(rt->registry(), "members");
   core.SetOnCommit([&](const std::vector<LedgerFacts>& facts) {
     rt->relay().Notify();
     metrics.Observe(facts);
@@ -58,11 +60,12 @@ int Main(int argc, char** argv) {
   std::thread consume_thread([&] { purchases.Run(running); });
 
   // Timed work, once a second: hold expiry, pending release, lot expiry and reminders, tier
-  // reviews, paid memberships ending, and the gauges.
+  // reviews, paid memberships ending, and the gauges (the member cache's among them).
   PeriodicTask scheduler(std::chrono::seconds(1), [&] {
     core.ExpireHolds();
     core.RunTimers();
     metrics.SetGauges(core.MemberCount(), core.OpenHolds());
+    member_cache.Update(core.MemberCacheStats());
   });
   scheduler.Start();
 

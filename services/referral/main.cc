@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/cache_metrics.h"
 #include "common/clock.h"
 #include "common/grpc_accrual_client.h"
 #include "common/periodic_task.h"
@@ -46,6 +47,8 @@ int Main(int argc, char** argv) {
   SystemClock clock;
   ReferralCore core(rt->store(), rt->outbox(), clock, accrual, *program);
   ReferralMetrics metrics(rt->registry());
+  CacheMetrics member_cache(rt->registry(), "members");
+  CacheMetrics referral_cache(rt->registry(), "referrals");
 
   // The award worker: pays and reverses bonuses outside the core's mutex, first at once (steps
   // persisted before a restart), then when a step becomes due or every second; while accrual
@@ -55,6 +58,8 @@ int Main(int argc, char** argv) {
     StepsResult result = core.RunPendingSteps();
     metrics.StepsRetrying(result.retrying);
     metrics.SetPendingWork(core.PendingWork());
+    member_cache.Update(core.MemberCacheStats());
+    referral_cache.Update(core.ReferralCacheStats());
     if (result.retrying > 0) {
       PeriodicTask::Pause backoff{std::chrono::milliseconds(backoff_ms), /*wakeable=*/false};
       backoff_ms = std::min(backoff_ms * 2, 10'000);

@@ -4,6 +4,8 @@
 #include <initializer_list>
 #include <stdexcept>
 
+#include "common/cache_config.h"
+
 namespace loyalty::accrual {
 
 const TierRule* AccrualConfig::FindTier(const std::string& name) const {
@@ -164,6 +166,7 @@ ConfigKeys AccrualConfig::Keys() {
       IntKey("holds.default_ttl_seconds", d.default_hold_ttl_seconds,
              "a hold without a ttl expires after this"),
       IntKey("holds.max_ttl_seconds", d.max_hold_ttl_seconds, "the longest ttl a hold may ask"),
+      CacheKey("cache.members_mb", d.member_cache_bytes >> 20, "member records"),
   };
 }
 
@@ -272,6 +275,9 @@ StatusOr<AccrualConfig> AccrualConfig::FromConfig(const Config& in) {
   if (out.return_window_days < 0) {
     return InvalidArgument("program.return_window_days: must be >= 0");
   }
+  auto member_cache_bytes = CacheBytes(config, "cache.members_mb");
+  if (!member_cache_bytes.ok()) return member_cache_bytes.status();
+  out.member_cache_bytes = *member_cache_bytes;
   if (out.tier_window_days <= 0 || out.tier_review_days <= 0 || out.tier_grace_days < 0) {
     return InvalidArgument("program.tier_window_days: window and review must be positive");
   }

@@ -53,6 +53,9 @@ struct AccrualConfig {
   int64_t default_hold_ttl_seconds = 15 * 60;
   int64_t max_hold_ttl_seconds = 7 * 24 * 3600;
   int64_t max_amount_minor = 100'000'000'000;  // a purchase above this is refused as bad input
+  // Memory for member records read from the store (a cache: the least recently used leave
+  // first); RSS grows with this, not with the number of members.
+  int64_t member_cache_bytes = int64_t{256} << 20;
 
   int64_t return_window_days = 0;     // purchase points stay pending this long; 0 = at once
   int64_t return_window_seconds = 0;  // finer, for short windows in tests; wins if set

@@ -89,7 +89,7 @@ AccrualCore::AccrualCore(Store& store, Outbox& outbox, const Clock& clock, Accru
       outbox_(outbox),
       clock_(clock),
       config_(std::move(config)),
-      members_(store_),
+      members_(store_, config_.member_cache_bytes),
       timers_(store_),
       ledger_(config_, clock_, timers_),
       milestones_(config_, clock_, ledger_),
@@ -107,7 +107,7 @@ AccrualCore::AccrualCore(Store& store, Outbox& outbox, const Clock& clock, Accru
 // --- staging and idempotent calls ---
 
 uint64_t AccrualCore::Stage(Txn& txn) {
-  return store_.Stage([&](StagedWrite& write) {
+  uint64_t ticket = store_.Stage([&](StagedWrite& write) {
     members_.WriteDirty(txn, write);
     // Purchase records are read by the scheduler thread too: visible before durable.
     for (const auto& [id, record] : txn.purchases) {
@@ -127,6 +127,10 @@ uint64_t AccrualCore::Stage(Txn& txn) {
     }
     txn.WriteTo(write, outbox_);
   });
+  // The transaction is over: no member pointer is held past this point.
+  members_.Staged(txn, ticket);
+  members_.Trim();
+  return ticket;
 }
 
 void AccrualCore::Finish(uint64_t ticket, const std::vector<LedgerFacts>& facts) {
@@ -236,6 +240,7 @@ StatusOr<v1::Member> AccrualCore::ApplyEnroll(Txn& txn, const v1::EnrollMemberRe
 
 StatusOr<v1::Member> AccrualCore::GetMember(const std::string& member_id) {
   std::lock_guard lock(mu_);
+  members_.Trim();  // reads fill the cache too
   if (member_id.empty()) return InvalidArgument("member_id: required");
   MemberRecord* member = members_.Find(member_id);
   if (member == nullptr) return NotFound("member_id: member '" + Quote(member_id) + "' not found");
@@ -375,6 +380,11 @@ StatusOr<v1::Member> AccrualCore::PurchaseMembership(const Principal& caller,
 int64_t AccrualCore::MemberCount() const {
   std::lock_guard lock(mu_);
   return members_.count();
+}
+
+MemberBook::CacheStats AccrualCore::MemberCacheStats() const {
+  std::lock_guard lock(mu_);
+  return members_.cache_stats();
 }
 
 // --- points: awards and adjustments ---
@@ -663,6 +673,7 @@ StatusOr<v1::ListCampaignAuditResponse> AccrualCore::ListCampaignAudit(
 StatusOr<v1::SimulatePurchaseResponse> AccrualCore::SimulatePurchase(
     const v1::PurchaseEvent& purchase) {
   std::lock_guard lock(mu_);
+  members_.Trim();
   if (Status s = purchase_flow_.Validate(purchase); !s.ok()) return s;
   auto member = members_.FindActive("member_id", purchase.member_id());
   if (!member.ok()) return member.status();

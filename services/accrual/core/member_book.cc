@@ -8,21 +8,19 @@ namespace {
 constexpr char kMemberCountKey[] = "member_count";
 }  // namespace
 
-MemberBook::MemberBook(const Store& store) : store_(store) {
+MemberBook::MemberBook(const Store& store, int64_t cache_bytes)
+    : store_(store), cache_(cache_bytes) {
   std::string value;
   if (store_.Get(cf::kMeta, kMemberCountKey, &value)) count_ = keys::ReadI64(value);
 }
 
 MemberRecord* MemberBook::Find(const std::string& member_id) {
-  if (auto it = members_.find(member_id); it != members_.end()) return &it->second;
+  if (MemberRecord* cached = cache_.Find(member_id)) return cached;
   std::string value;
   if (member_id.empty() || !store_.Get(cf::kMembers, member_id, &value)) return nullptr;
-  MemberRecord& slot = members_[member_id];
-  if (!slot.ParseFromString(value)) {
-    members_.erase(member_id);
-    return nullptr;
-  }
-  return &slot;
+  MemberRecord record;
+  if (!record.ParseFromString(value)) return nullptr;
+  return &cache_.Insert(member_id, std::move(record), static_cast<int64_t>(value.size()));
 }
 
 StatusOr<MemberRecord*> MemberBook::FindActive(const std::string& field,
@@ -37,7 +35,7 @@ StatusOr<MemberRecord*> MemberBook::FindActive(const std::string& field,
 }
 
 MemberRecord& MemberBook::Create(Txn& txn, const std::string& member_id) {
-  MemberRecord& record = members_[member_id];
+  MemberRecord& record = cache_.Insert(member_id, MemberRecord(), 0);
   ++count_;
   txn.member_count_changed = true;
   Touch(txn, record);
@@ -63,6 +61,12 @@ void MemberBook::WriteDirty(const Txn& txn, StagedWrite& write) const {
     write.Put(cf::kMembers, member->member().member_id(), member->SerializeAsString());
   }
   if (txn.member_count_changed) write.Put(cf::kMeta, kMemberCountKey, keys::EncodeI64(count_));
+}
+
+void MemberBook::Staged(const Txn& txn, uint64_t ticket) {
+  for (const MemberRecord* member : txn.dirty_members) {
+    cache_.Written(member->member().member_id(), ticket);
+  }
 }
 
 }  // namespace loyalty::accrual

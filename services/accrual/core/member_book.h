@@ -1,11 +1,11 @@
-// Members: their records (loaded from the store on first use and kept), the contact index
-// that keeps phones and e-mails unique, and the member count.
+// Members: their records (read from the store on first use and kept in a bounded cache), the
+// contact index that keeps phones and e-mails unique, and the member count.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 
+#include "common/record_cache.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "services/accrual/core/txn.h"
@@ -15,8 +15,12 @@ namespace loyalty::accrual {
 
 class MemberBook {
  public:
-  explicit MemberBook(const Store& store);
+  using CacheStats = RecordCache<MemberRecord>::Stats;
 
+  // cache_bytes: the budget of member records kept in memory.
+  MemberBook(const Store& store, int64_t cache_bytes);
+
+  // The record stays valid until the next Trim.
   MemberRecord* Find(const std::string& member_id);
   // The member of an id a caller gave in field: INVALID_ARGUMENT, NOT_FOUND or, if erased,
   // FAILED_PRECONDITION otherwise.
@@ -30,11 +34,17 @@ class MemberBook {
   // The record is written with the transaction.
   static void Touch(Txn& txn, MemberRecord& member) { txn.dirty_members.insert(&member); }
   void WriteDirty(const Txn& txn, StagedWrite& write) const;
+  // The transaction's records were staged in the write group of ticket.
+  void Staged(const Txn& txn, uint64_t ticket);
+  // Lets records over the cache budget go (those whose writes are durable). Only where no
+  // pointer from Find or Create is held: between transactions.
+  void Trim() { cache_.Trim(store_.durable_ticket()); }
   int64_t count() const { return count_; }
+  const CacheStats& cache_stats() const { return cache_.stats(); }
 
  private:
   const Store& store_;
-  std::unordered_map<std::string, MemberRecord> members_;
+  RecordCache<MemberRecord> cache_;
   int64_t count_ = 0;
 };
 

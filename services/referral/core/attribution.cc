@@ -29,7 +29,6 @@ StatusOr<v1::Referral> Attribution::Apply(Txn& txn, const ApplyCmd& cmd) {
   MemberState& invitee_state = members_.GetOrCreate(txn, invitee_id);
   invitee_state.set_referral_id(r.referral_id());
   invitee_state.set_referred_by(referrer_id);
-  members_.Follow(invitee_id);
   txn.Note("applied");
   if (verdict.status == v1::REFERRAL_STATUS_REJECTED) {
     referrals_.Reject(txn, r, verdict.reason, verdict.detail);
@@ -80,7 +79,6 @@ void Attribution::CountForReferrer(Txn& txn, const std::string& referrer_id, Tim
       std::remove_if(recent->begin(), recent->end(), [&](int64_t at) { return at <= since; }),
       recent->end());
   recent->Add(now.value());
-  members_.Follow(referrer_id);
 }
 
 }  // namespace loyalty::referral

@@ -5,29 +5,28 @@
 
 namespace loyalty::referral {
 
-MemberBook::MemberBook(const Store& store, const Clock& clock) : store_(store), clock_(clock) {
-  store_.Scan(cf::kMembers, "", "", [&](std::string_view key, std::string_view v) {
-    MemberState m;
-    m.ParseFromArray(v.data(), static_cast<int>(v.size()));
-    if (!m.referral_id().empty() || m.referrals_made() > 0) followed_.emplace(key);
-    return true;
-  });
-}
+MemberBook::MemberBook(const Store& store, const Clock& clock, int64_t cache_bytes)
+    : store_(store), clock_(clock), cache_(cache_bytes) {}
 
 MemberState* MemberBook::Find(const std::string& member_id) {
-  if (auto it = members_.find(member_id); it != members_.end()) return &it->second;
+  if (MemberState* cached = cache_.Find(member_id)) return cached;
   std::string value;
   if (member_id.empty() || !store_.Get(cf::kMembers, member_id, &value)) return nullptr;
-  MemberState& slot = members_[member_id];
-  slot.ParseFromString(value);
-  return &slot;
+  MemberState record;
+  if (!record.ParseFromString(value)) return nullptr;
+  return &cache_.Insert(member_id, std::move(record), static_cast<int64_t>(value.size()));
+}
+
+bool MemberBook::Followed(const std::string& member_id) {
+  const MemberState* m = Find(member_id);
+  return m != nullptr && (!m->referral_id().empty() || m->referrals_made() > 0);
 }
 
 MemberState& MemberBook::GetOrCreate(Txn& txn, const std::string& member_id) {
   LOYALTY_CHECK(!member_id.empty(), "a member record needs an id");
   MemberState* m = Find(member_id);
   if (m == nullptr) {
-    m = &members_[member_id];
+    m = &cache_.Insert(member_id, MemberState(), 0);
     m->set_member_id(member_id);
   }
   Touch(txn, *m);
@@ -46,8 +45,14 @@ void MemberBook::Publish(Txn& txn, const std::string& member_id, v1::LoyaltyEven
 
 void MemberBook::WriteDirty(const Txn& txn, StagedWrite& write) const {
   for (const auto& id : txn.dirty_members) {
-    write.Put(cf::kMembers, id, members_.at(id).SerializeAsString());
+    const MemberState* member = cache_.Peek(id);
+    LOYALTY_CHECK(member != nullptr, "a dirty member record stays cached until staged");
+    write.Put(cf::kMembers, id, member->SerializeAsString());
   }
+}
+
+void MemberBook::Staged(const Txn& txn, uint64_t ticket) {
+  for (const auto& id : txn.dirty_members) cache_.Written(id, ticket);
 }
 
 }  // namespace loyalty::referral

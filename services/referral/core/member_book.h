@@ -1,13 +1,13 @@
-// Members as referral knows them: their records (loaded from the store on first use and
-// kept), the set of members whose accrual events matter (invitees and referrers), and the
-// events referral publishes for a member, stamped with the member's own sequence.
+// Members as referral knows them: their records (read from the store on first use and kept
+// in a bounded cache), which members' accrual events matter (invitees and referrers), and
+// the events referral publishes for a member, stamped with the member's own sequence.
 #pragma once
 
+#include <cstdint>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "common/clock.h"
+#include "common/record_cache.h"
 #include "common/store.h"
 #include "loyalty/v1/events.pb.h"
 #include "services/referral/core/txn.h"
@@ -17,9 +17,12 @@ namespace loyalty::referral {
 
 class MemberBook {
  public:
-  // Loads the followed set: a scan of the members column family.
-  MemberBook(const Store& store, const Clock& clock);
+  using CacheStats = RecordCache<MemberState>::Stats;
 
+  // cache_bytes: the budget of member records kept in memory.
+  MemberBook(const Store& store, const Clock& clock, int64_t cache_bytes);
+
+  // The record stays valid until the next Trim.
   MemberState* Find(const std::string& member_id);
   // The member's record, created if referral has none; written with txn.
   MemberState& GetOrCreate(Txn& txn, const std::string& member_id);
@@ -28,20 +31,26 @@ class MemberBook {
     txn.dirty_members.insert(member.member_id());
   }
 
-  // Everything else on loyalty.events.v1 is skipped without a read or a write.
-  bool Followed(const std::string& member_id) const { return followed_.count(member_id) > 0; }
-  void Follow(const std::string& member_id) { followed_.insert(member_id); }
+  // Whether the member's accrual events matter: it applied a code or made a referral.
+  // Everything else on loyalty.events.v1 is skipped without a write (a miss in the store's
+  // bloom filter, mostly: most members never refer anyone).
+  bool Followed(const std::string& member_id);
 
   // Publishes event as the member's next referral event (ids "referral:<member>:<seq>").
   void Publish(Txn& txn, const std::string& member_id, v1::LoyaltyEvent event);
 
   void WriteDirty(const Txn& txn, StagedWrite& write) const;
+  // The transaction's records were staged in the write group of ticket.
+  void Staged(const Txn& txn, uint64_t ticket);
+  // Lets records over the cache budget go (those whose writes are durable). Only where no
+  // pointer from Find or GetOrCreate is held: between transactions.
+  void Trim() { cache_.Trim(store_.durable_ticket()); }
+  const CacheStats& cache_stats() const { return cache_.stats(); }
 
  private:
   const Store& store_;
   const Clock& clock_;
-  std::unordered_map<std::string, MemberState> members_;  // loaded on first use
-  std::unordered_set<std::string> followed_;
+  RecordCache<MemberState> cache_;
 };
 
 }  // namespace loyalty::referral

@@ -55,8 +55,9 @@ bool HasPendingStep(const v1::Referral& r) {
   return false;
 }
 
-ReferralBook::ReferralBook(const Store& store, const Clock& clock, MemberBook& members)
-    : store_(store), clock_(clock), members_(members) {
+ReferralBook::ReferralBook(const Store& store, const Clock& clock, MemberBook& members,
+                           int64_t cache_bytes)
+    : store_(store), clock_(clock), members_(members), cache_(cache_bytes) {
   store_.Scan(cf::kWork, "", "", [&](std::string_view key, std::string_view) {
     work_.emplace(key);
     return true;
@@ -64,19 +65,18 @@ ReferralBook::ReferralBook(const Store& store, const Clock& clock, MemberBook& m
 }
 
 v1::Referral* ReferralBook::Find(const std::string& referral_id) {
-  if (auto it = referrals_.find(referral_id); it != referrals_.end()) return &it->second;
+  if (v1::Referral* cached = cache_.Find(referral_id)) return cached;
   std::string value;
   if (referral_id.empty() || !store_.Get(cf::kReferrals, referral_id, &value)) return nullptr;
-  v1::Referral& slot = referrals_[referral_id];
-  slot.ParseFromString(value);
-  return &slot;
+  v1::Referral record;
+  if (!record.ParseFromString(value)) return nullptr;
+  return &cache_.Insert(referral_id, std::move(record), static_cast<int64_t>(value.size()));
 }
 
 v1::Referral& ReferralBook::Create(Txn& txn, v1::Referral referral) {
   LOYALTY_CHECK(referral.status() == v1::REFERRAL_STATUS_PENDING, "a referral starts pending");
-  LOYALTY_CHECK(!referrals_.count(referral.referral_id()), "referral ids are unique");
-  v1::Referral& r = referrals_[referral.referral_id()];
-  r = std::move(referral);
+  const std::string id = referral.referral_id();
+  v1::Referral& r = cache_.Insert(id, std::move(referral), 0);  // checks that ids are unique
   txn.Put(cf::kByReferrer, ByReferrerKey(r), "");
   return r;
 }
@@ -256,8 +256,14 @@ v1::ListReferralsResponse ReferralBook::ListHeld(const std::string& page_token, 
 
 void ReferralBook::WriteDirty(const Txn& txn, StagedWrite& write) const {
   for (const auto& id : txn.dirty_referrals) {
-    write.Put(cf::kReferrals, id, referrals_.at(id).SerializeAsString());
+    const v1::Referral* referral = cache_.Peek(id);
+    LOYALTY_CHECK(referral != nullptr, "a dirty referral stays cached until staged");
+    write.Put(cf::kReferrals, id, referral->SerializeAsString());
   }
+}
+
+void ReferralBook::Staged(const Txn& txn, uint64_t ticket) {
+  for (const auto& id : txn.dirty_referrals) cache_.Written(id, ticket);
 }
 
 }  // namespace loyalty::referral

@@ -1,6 +1,6 @@
-// Referrals and their state machine. The book owns the records (loaded on first use and
-// kept), the index by referrer (for stats and listing), the list of held referrals (for
-// review) and the work list (referrals with a pending award or reversal step, for the award
+// Referrals and their state machine. The book owns the records (read on first use and kept
+// in a bounded cache), the index by referrer (for stats and listing), the list of held referrals
+// (for review) and the work list (referrals with a pending award or reversal step, for the award
 // worker). Every change of a referral's status goes through one of the transitions below,
 // which checks that the state machine allows it:
 //
@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/record_cache.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/referral.pb.h"
@@ -33,9 +33,12 @@ bool HasPendingStep(const v1::Referral& referral);
 
 class ReferralBook {
  public:
-  // Loads the work list.
-  ReferralBook(const Store& store, const Clock& clock, MemberBook& members);
+  using CacheStats = RecordCache<v1::Referral>::Stats;
 
+  // Loads the work list. cache_bytes: the budget of referral records kept in memory.
+  ReferralBook(const Store& store, const Clock& clock, MemberBook& members, int64_t cache_bytes);
+
+  // The record stays valid until the next Trim.
   v1::Referral* Find(const std::string& referral_id);
   // Keeps a new PENDING referral and indexes it by referrer; the caller then judges it.
   v1::Referral& Create(Txn& txn, v1::Referral referral);
@@ -69,6 +72,11 @@ class ReferralBook {
   v1::ListReferralsResponse ListHeld(const std::string& page_token, int page_size);
 
   void WriteDirty(const Txn& txn, StagedWrite& write) const;
+  // The transaction's records were staged in the write group of ticket.
+  void Staged(const Txn& txn, uint64_t ticket);
+  // Lets records over the cache budget go; only between transactions (see MemberBook).
+  void Trim() { cache_.Trim(store_.durable_ticket()); }
+  const CacheStats& cache_stats() const { return cache_.stats(); }
 
  private:
   void Move(v1::Referral& referral, v1::ReferralStatus to);
@@ -79,7 +87,7 @@ class ReferralBook {
   const Store& store_;
   const Clock& clock_;
   MemberBook& members_;
-  std::unordered_map<std::string, v1::Referral> referrals_;  // loaded on first use
+  RecordCache<v1::Referral> cache_;
   std::set<std::string> work_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/cache_config.h"
+
 namespace loyalty::referral {
 namespace {
 
@@ -58,6 +60,8 @@ ConfigKeys ReferralConfig::Keys() {
                 "more than cap_count referrals in cap_period_days" + actions),
       StringKey("referral.rules.same_store", RuleActionName(d.same_store),
                 "same store within same_store_minutes" + actions),
+      CacheKey("cache.members_mb", d.member_cache_bytes >> 20, "referral's member records"),
+      CacheKey("cache.referrals_mb", d.referral_cache_bytes >> 20, "referral records"),
   };
 }
 
@@ -111,6 +115,12 @@ StatusOr<ReferralConfig> ReferralConfig::FromConfig(const Config& in) {
     return InvalidArgument("referral.apply_within_seconds: must be >= 0 (0: use the days)");
   }
   if (out.cap_count <= 0) return InvalidArgument("referral.cap_count: must be > 0");
+  for (auto [key, bytes] : {std::pair{"cache.members_mb", &out.member_cache_bytes},
+                            std::pair{"cache.referrals_mb", &out.referral_cache_bytes}}) {
+    auto budget = CacheBytes(config, key);
+    if (!budget.ok()) return budget.status();
+    *bytes = *budget;
+  }
   return out;
 }
 

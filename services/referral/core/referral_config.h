@@ -40,6 +40,10 @@ struct ReferralConfig {
   RuleAction same_store = RuleAction::kHold;
   int64_t same_store_minutes = 30;
 
+  // Bounded caches of the records read from the store.
+  int64_t member_cache_bytes = int64_t{128} << 20;
+  int64_t referral_cache_bytes = int64_t{128} << 20;
+
   int64_t ApplyWithinMs() const {
     return apply_within_seconds > 0 ? apply_within_seconds * kSecondMs : apply_within_days * kDayMs;
   }

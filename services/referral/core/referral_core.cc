@@ -28,20 +28,29 @@ ReferralCore::ReferralCore(Store& store, Outbox& outbox, const Clock& clock, Acc
       clock_(clock),
       accrual_(accrual),
       config_(config),
-      members_(store, clock),
+      members_(store, clock, config_.member_cache_bytes),
       codes_(store),
-      referrals_(store, clock, members_),
+      referrals_(store, clock, members_, config_.referral_cache_bytes),
       attribution_(clock, config_, members_, referrals_),
       qualify_(store, clock, config_, members_, referrals_),
       steps_(referrals_, members_),
       offsets_(store_, cf::kOffsets) {}
 
 uint64_t ReferralCore::Stage(Txn& txn) {
-  return store_.Stage([&](StagedWrite& write) {
+  uint64_t ticket = store_.Stage([&](StagedWrite& write) {
     members_.WriteDirty(txn, write);
     referrals_.WriteDirty(txn, write);
     txn.WriteTo(write, outbox_);
   });
+  members_.Staged(txn, ticket);
+  referrals_.Staged(txn, ticket);
+  TrimCaches();
+  return ticket;
+}
+
+void ReferralCore::TrimCaches() {
+  members_.Trim();
+  referrals_.Trim();
 }
 
 void ReferralCore::Finish(uint64_t ticket, Txn& txn) {
@@ -71,6 +80,7 @@ StatusOr<v1::ReferralCode> ReferralCore::GetReferralCode(const std::string& memb
   if (Status s = ValidMemberId("member_id", member_id); !s.ok()) return s;
   {
     std::lock_guard lock(mu_);
+    TrimCaches();  // reads fill the caches too
     MemberState* m = members_.Find(member_id);
     if (m != nullptr && !m->generated_code().empty()) return CodeBook::View(*m);
   }
@@ -208,10 +218,21 @@ size_t ReferralCore::PendingWork() const {
   return referrals_.work().size();
 }
 
+RecordCacheStats ReferralCore::MemberCacheStats() const {
+  std::lock_guard lock(mu_);
+  return members_.cache_stats();
+}
+
+RecordCacheStats ReferralCore::ReferralCacheStats() const {
+  std::lock_guard lock(mu_);
+  return referrals_.cache_stats();
+}
+
 StepsResult ReferralCore::RunPendingSteps() {
   std::vector<Step> steps;
   {
     std::lock_guard lock(mu_);
+    TrimCaches();  // reads fill the caches too
     steps = steps_.Due();
   }
   StepsResult result;
@@ -240,6 +261,7 @@ void ReferralCore::RunStep(const Step& step, StepsResult& result) {
 StatusOr<v1::Referral> ReferralCore::GetReferral(const std::string& referral_id) {
   if (referral_id.empty()) return InvalidArgument("referral_id: required");
   std::lock_guard lock(mu_);
+  TrimCaches();  // reads fill the caches too
   v1::Referral* r = referrals_.Find(referral_id);
   if (r == nullptr) return NotFound("referral_id: referral '" + Quote(referral_id) + "' not found");
   return *r;
@@ -248,6 +270,7 @@ StatusOr<v1::Referral> ReferralCore::GetReferral(const std::string& referral_id)
 StatusOr<v1::ReferralStats> ReferralCore::GetReferralStats(const std::string& member_id) {
   if (Status s = ValidMemberId("member_id", member_id); !s.ok()) return s;
   std::lock_guard lock(mu_);
+  TrimCaches();  // reads fill the caches too
   MemberState* m = members_.Find(member_id);
   if (m == nullptr) {
     // A member referral never heard of has empty statistics, if accrual knows it. (Asked
@@ -274,6 +297,7 @@ StatusOr<v1::ListReferralsResponse> ReferralCore::ListReferrals(
   auto from = referrals_.PageStart(request.member_id(), request.page_token());
   if (!from.ok()) return from.status();
   std::lock_guard lock(mu_);
+  TrimCaches();  // reads fill the caches too
   return referrals_.ListOfReferrer(request.member_id(), *from, *page_size);
 }
 
@@ -282,6 +306,7 @@ StatusOr<v1::ListReferralsResponse> ReferralCore::ListHeldReferrals(
   StatusOr<int> page_size = PageSize(request.page_size());
   if (!page_size.ok()) return page_size.status();
   std::lock_guard lock(mu_);
+  TrimCaches();  // reads fill the caches too
   return referrals_.ListHeld(request.page_token(), *page_size);
 }
 

@@ -27,6 +27,7 @@
 #include "common/input.h"
 #include "common/outbox.h"
 #include "common/principal.h"
+#include "common/record_cache.h"
 #include "common/staged_offsets.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -86,9 +87,15 @@ class ReferralCore {
   // caller at a time (the award worker).
   StepsResult RunPendingSteps();
   size_t PendingWork() const;
+  // The bounded caches' counters and sizes, for the metrics.
+  RecordCacheStats MemberCacheStats() const;
+  RecordCacheStats ReferralCacheStats() const;
 
  private:
+  // Stages the transaction's write, then trims the caches.
   uint64_t Stage(Txn& txn);
+  // Lets records over the caches' budgets go: only where no pointer into them is held.
+  void TrimCaches();
   void Finish(uint64_t ticket, Txn& txn);
 
   template <typename Response, typename Request>

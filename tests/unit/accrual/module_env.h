@@ -25,7 +25,7 @@ class ModuleEnv {
   explicit ModuleEnv(AccrualConfig config = {}) : config(std::move(config)) {
     store = testing::OpenStoreOrThrow(dir.path(), AccrualColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
-    members = std::make_unique<MemberBook>(*store);
+    members = std::make_unique<MemberBook>(*store, this->config.member_cache_bytes);
     timers = std::make_unique<Timers>(*store);
     ledger = std::make_unique<Ledger>(this->config, clock, *timers);
   }

@@ -1,5 +1,5 @@
-// The member book against a real store: records written once per transaction, the followed
-// set rebuilt from the store (invitees and referrers only), and referral's own event ids.
+// The member book against a real store: records written once per transaction, followed
+// members read from the store (invitees and referrers only), and referral's own event ids.
 #include "services/referral/core/member_book.h"
 
 #include <gtest/gtest.h>

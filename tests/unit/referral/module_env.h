@@ -77,8 +77,9 @@ class ModuleEnv {
   void Open() {
     store = testing::OpenStoreOrThrow(dir.path(), ReferralColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
-    members = std::make_unique<MemberBook>(*store, clock);
-    referrals = std::make_unique<ReferralBook>(*store, clock, *members);
+    members = std::make_unique<MemberBook>(*store, clock, config.member_cache_bytes);
+    referrals =
+        std::make_unique<ReferralBook>(*store, clock, *members, config.referral_cache_bytes);
   }
 };
 

@@ -17,10 +17,8 @@ class QualificationFlowTest : public ::testing::Test {
     referral = &env.NewReferral(txn, "rf1", "alice", "bob");
     MemberState& bob = env.members->GetOrCreate(txn, "bob");
     bob.set_referral_id("rf1");
-    env.members->Follow("bob");
     MemberState& alice = env.members->GetOrCreate(txn, "alice");
     alice.set_referrals_made(1);
-    env.members->Follow("alice");
     env.Commit(txn);
   }
 
