@@ -90,6 +90,7 @@ constexpr Override kOverrides[] = {
     // The till's order id, which redemption passes on to accrual's hold with a prefix.
     {"StartCheckoutRequest", "reference", {limits::kIdBytes, 0}},
     {"CreateApiKeyRequest", "name", {64, 0}},  // the principal "apikey:<name>"
+    {"EnrollMembersRequest", "members", {0, 1000}},
 };
 
 bool EndsWith(std::string_view s, std::string_view suffix) {

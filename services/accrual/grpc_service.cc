@@ -12,6 +12,13 @@ grpc::Status AccrualGrpcService::EnrollMember(grpc::ServerContext* context,
   return Reply(core_.EnrollMember(auth::PrincipalOf(*context), *request), response);
 }
 
+grpc::Status AccrualGrpcService::EnrollMembers(grpc::ServerContext* context,
+                                               const v1::EnrollMembersRequest* request,
+                                               v1::EnrollMembersResponse* response) {
+  if (Status s = CheckFieldLimits(*request); !s.ok()) return ToGrpc(s);
+  return Reply(core_.EnrollMembers(auth::PrincipalOf(*context), *request), response);
+}
+
 grpc::Status AccrualGrpcService::GetMember(grpc::ServerContext*,
                                            const v1::GetMemberRequest* request,
                                            v1::Member* response) {

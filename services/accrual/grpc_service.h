@@ -17,6 +17,8 @@ class AccrualGrpcService final : public AccrualServiceBase {
 
   grpc::Status EnrollMember(grpc::ServerContext*, const v1::EnrollMemberRequest*,
                             v1::Member*) override;
+  grpc::Status EnrollMembers(grpc::ServerContext*, const v1::EnrollMembersRequest*,
+                             v1::EnrollMembersResponse*) override;
   grpc::Status GetMember(grpc::ServerContext*, const v1::GetMemberRequest*, v1::Member*) override;
   grpc::Status GetBalance(grpc::ServerContext*, const v1::GetBalanceRequest*,
                           v1::GetBalanceResponse*) override;

@@ -89,6 +89,11 @@ struct Options {
   // broker (librdkafka's mock) keeps only the last 5 MiB of each partition and a consumer
   // that falls further behind is reset past the messages it missed.
   int64_t max_backlog = 0;
+  // Members per EnrollMembers call; 0: one EnrollMember call per member (as before issue 15).
+  int enroll_batch = 0;
+  // Off: no RocksDB floor, and the in-process reference keeps no WAL to replay (the floor
+  // holds the whole write stream in memory: too much at 10M purchases).
+  bool floor = true;
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -98,7 +103,8 @@ struct Options {
                "                     [--rate=R] [--inflight=K] [--seed=S] [--stall_seconds=T]\n"
                "                     [--max_backlog=K] [--floor_deletes=true|false]\n"
                "                     [--rules=true|false] [--lines=true|false] "
-               "[--read_events=true|false]\n",
+               "[--read_events=true|false]\n"
+               "                     [--enroll_batch=K] [--floor=true|false]\n",
                error.c_str());
   std::exit(2);
 }
@@ -137,6 +143,10 @@ Options ParseOptions(int argc, char** argv) {
         o.lines = value == "true" || value == "1";
       } else if (name == "read_events") {
         o.read_events = value == "true" || value == "1";
+      } else if (name == "enroll_batch") {
+        o.enroll_batch = std::stoi(value);
+      } else if (name == "floor") {
+        o.floor = value == "true" || value == "1";
       } else {
         Usage("unknown flag: --" + name);
       }
@@ -145,8 +155,8 @@ Options ParseOptions(int argc, char** argv) {
     }
   }
   if (o.purchases <= 0 || o.members <= 0 || o.partitions <= 0 || o.batch <= 0 || o.inflight <= 0 ||
-      o.rate < 0) {
-    Usage("every number must be positive");
+      o.rate < 0 || o.enroll_batch < 0 || o.enroll_batch > 1000) {
+    Usage("every number must be positive (--enroll_batch at most 1000)");
   }
   if (o.max_backlog <= 0) o.max_backlog = 25'000LL * o.partitions;
   if (o.rules) o.lines = true;
@@ -428,6 +438,22 @@ struct ServiceResult {
   int64_t total_earned = 0;
 };
 
+v1::EnrollMemberRequest EnrollRequest(const Workload& w, int i) {
+  v1::EnrollMemberRequest request;
+  request.set_member_id(w.member_ids[i]);
+  request.set_phone(Phone(i));
+  request.set_idempotency_key("enroll-" + w.member_ids[i]);
+  return request;
+}
+
+// The members of the call-th EnrollMembers call of --enroll_batch.
+v1::EnrollMembersRequest EnrollBatch(const Options& o, const Workload& w, int call) {
+  v1::EnrollMembersRequest request;
+  const int end = std::min(o.members, (call + 1) * o.enroll_batch);
+  for (int i = call * o.enroll_batch; i < end; ++i) *request.add_members() = EnrollRequest(w, i);
+  return request;
+}
+
 std::string BalanceKey(const v1::GetBalanceResponse& response) {
   return response.tier() + '\n' + response.balance().SerializeAsString();
 }
@@ -534,21 +560,37 @@ ServiceResult Measure(const Options& o, const Workload& w, testing::DevKafka& ka
 
   // (b) Enrollment.
   auto enroll_start = SteadyClock::now();
-  RunConcurrent<v1::Member>(
-      o.members, o.inflight,
-      [&](int i, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
-        v1::EnrollMemberRequest request;
-        request.set_member_id(w.member_ids[i]);
-        request.set_phone(Phone(i));
-        request.set_idempotency_key("enroll-" + w.member_ids[i]);
-        return stub->AsyncEnrollMember(context, request, cq);
-      },
-      [&](int i, const grpc::Status& status, const v1::Member&) {
-        if (!status.ok()) {
-          std::fprintf(stderr, "enroll %d: %s (retrying)\n", i, status.error_message().c_str());
-        }
-        return status.ok();
-      });
+  if (o.enroll_batch == 0) {
+    RunConcurrent<v1::Member>(
+        o.members, o.inflight,
+        [&](int i, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return stub->AsyncEnrollMember(context, EnrollRequest(w, i), cq);
+        },
+        [&](int i, const grpc::Status& status, const v1::Member&) {
+          if (!status.ok()) {
+            std::fprintf(stderr, "enroll %d: %s (retrying)\n", i, status.error_message().c_str());
+          }
+          return status.ok();
+        });
+  } else {
+    const int calls = (o.members + o.enroll_batch - 1) / o.enroll_batch;
+    RunConcurrent<v1::EnrollMembersResponse>(
+        calls, std::min(o.inflight, 8),
+        [&](int call, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+          return stub->AsyncEnrollMembers(context, EnrollBatch(o, w, call), cq);
+        },
+        [&](int call, const grpc::Status& status, const v1::EnrollMembersResponse& response) {
+          if (!status.ok()) {
+            std::fprintf(stderr, "enroll batch %d: %s (retrying)\n", call,
+                         status.error_message().c_str());
+            return false;
+          }
+          for (const auto& result : response.results()) {
+            if (result.code() != 0) throw std::runtime_error("enroll: " + result.error());
+          }
+          return true;
+        });
+  }
   r.enroll_seconds = Seconds(enroll_start);
   r.enroll_per_s = o.members / r.enroll_seconds;
   std::printf("(b) enrolled %s members in %.2f s: %s/s\n", Thousands(o.members).c_str(),
@@ -924,7 +966,9 @@ Reference RunReference(const Options& o, const Workload& w, const ServiceResult&
   if (!store.ok()) throw std::runtime_error(store.status().message());
   rocksdb::DB* db = (*store)->db();
   // Keep every WAL file so that the write stream can be read back afterwards.
-  if (auto s = db->DisableFileDeletions(); !s.ok()) throw std::runtime_error(s.ToString());
+  if (o.floor) {
+    if (auto s = db->DisableFileDeletions(); !s.ok()) throw std::runtime_error(s.ToString());
+  }
   ref.cf_names = {rocksdb::kDefaultColumnFamilyName};
   ref.cf_names.insert(ref.cf_names.end(), names.begin(), names.end());
   // Column families get their ids in the order they are created; check with one marker put.
@@ -935,13 +979,16 @@ Reference RunReference(const Options& o, const Workload& w, const ServiceResult&
   Outbox outbox(**store);
   SystemClock clock;
   accrual::AccrualCore core(**store, outbox, clock, accrual::AccrualConfig{});
-  for (int m = 0; m < o.members; ++m) {
-    v1::EnrollMemberRequest request;
-    request.set_member_id(w.member_ids[m]);
-    request.set_phone(Phone(m));
-    request.set_idempotency_key("enroll-" + w.member_ids[m]);
-    if (auto s = core.EnrollMember(kTestCaller, request); !s.ok()) {
-      throw std::runtime_error(s.status().message());
+  if (o.enroll_batch == 0) {
+    for (int m = 0; m < o.members; ++m) {
+      if (auto s = core.EnrollMember(kTestCaller, EnrollRequest(w, m)); !s.ok()) {
+        throw std::runtime_error(s.status().message());
+      }
+    }
+  } else {
+    for (int call = 0; call * o.enroll_batch < o.members; ++call) {
+      auto s = core.EnrollMembers(kTestCaller, EnrollBatch(o, w, call));
+      if (!s.ok()) throw std::runtime_error(s.status().message());
     }
   }
   if (o.rules) SetUpRulesInProcess(o, w, core);
@@ -983,6 +1030,7 @@ Reference RunReference(const Options& o, const Workload& w, const ServiceResult&
     }
   }
 
+  if (!o.floor) return ref;
   // The write stream, from the WAL.
   std::unique_ptr<rocksdb::TransactionLogIterator> wal;
   if (auto s = db->GetUpdatesSince(1, &wal); !s.ok()) throw std::runtime_error(s.ToString());
@@ -1124,7 +1172,8 @@ int Main(int argc, char** argv) {
     std::printf(" %s %.2f+%.2f %.0f B;", cf.c_str(), c[0], c[1], c[2]);
   }
   std::printf("\n");
-  FloorResult f = RunFloor(o, ref, dir);
+  FloorResult f;
+  if (o.floor) f = RunFloor(o, ref, dir);
   const bool balances_ok = ref.wrong == 0 && ref.total_earned == s.total_earned;
 
   double applied_per_s = static_cast<double>(o.purchases) / s.applied_seconds;
@@ -1140,7 +1189,10 @@ int Main(int argc, char** argv) {
               o.rules   ? "4 tiers (75% paid memberships), a segment, 20 live campaigns; 3 lines"
               : o.lines ? "default, every member in the base tier; purchases of 3 lines"
                         : "default, every member in the base tier; purchases without lines");
-  std::printf("| enrollments over gRPC (%d in flight) | %s/s (%.1f s) |\n", o.inflight,
+  std::printf("| enrollments over gRPC (%s) | %s/s (%.1f s) |\n",
+              o.enroll_batch == 0
+                  ? (std::to_string(o.inflight) + " EnrollMember calls in flight").c_str()
+                  : ("EnrollMembers of " + std::to_string(o.enroll_batch)).c_str(),
               Thousands(s.enroll_per_s).c_str(), s.enroll_seconds);
   std::printf(
       "| publish rate (produce calls, incl. waits for backlog <= %s%s) | %s/s (%.2f s, %.2f s "
@@ -1176,17 +1228,21 @@ int Main(int argc, char** argv) {
               s.cpu.accrual / static_cast<double>(o.purchases) * 1e6);
   std::printf("| in-process AccrualCore, same batches, no fsync, no Kafka/gRPC/relay | %s/s |\n",
               Thousands(reference_per_s).c_str());
-  std::printf(
-      "| RocksDB floor: its write stream (%.0f B, %.2f puts+deletes per purchase), synced "
-      "batches of %d | %s purchases/s (%s ops/s) |\n",
-      f.bytes_per_purchase, f.ops_per_purchase, o.batch, Thousands(f.per_s).c_str(),
-      Thousands(f.puts_per_s).c_str());
-  if (o.floor_deletes) {
-    std::printf("| RocksDB floor + relay's outbox deletes | %s purchases/s |\n",
-                Thousands(f.per_s_with_deletes).c_str());
+  if (o.floor) {
+    std::printf(
+        "| RocksDB floor: its write stream (%.0f B, %.2f puts+deletes per purchase), synced "
+        "batches of %d | %s purchases/s (%s ops/s) |\n",
+        f.bytes_per_purchase, f.ops_per_purchase, o.batch, Thousands(f.per_s).c_str(),
+        Thousands(f.puts_per_s).c_str());
+    if (o.floor_deletes) {
+      std::printf("| RocksDB floor + relay's outbox deletes | %s purchases/s |\n",
+                  Thousands(f.per_s_with_deletes).c_str());
+    }
+    std::printf("| ratio service (durably applied) / floor | %s |\n",
+                o.rate > 0 ? "n/a (paced run)" : Fmt("%.2f", applied_per_s / f.per_s).c_str());
+  } else {
+    std::printf("| RocksDB floor | not measured (--floor=false) |\n");
   }
-  std::printf("| ratio service (durably applied) / floor | %s |\n",
-              o.rate > 0 ? "n/a (paced run)" : Fmt("%.2f", applied_per_s / f.per_s).c_str());
   std::string verdict = o.rate > 0                ? "n/a: a paced run measures latency"
                         : applied_per_s >= target ? "met"
                                                   : "NOT met";

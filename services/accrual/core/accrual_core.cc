@@ -182,6 +182,32 @@ StatusOr<v1::Member> AccrualCore::EnrollMember(const Principal& caller,
                                 [&](Txn& txn) { return ApplyEnroll(txn, request); });
 }
 
+StatusOr<v1::EnrollMembersResponse> AccrualCore::EnrollMembers(
+    const Principal& caller, const v1::EnrollMembersRequest& request) {
+  if (request.members().empty()) return InvalidArgument("members: at least one is required");
+  v1::EnrollMembersResponse response;
+  uint64_t last_ticket = 0;
+  std::vector<LedgerFacts> facts;
+  // One decision at a time, each staged on its own: a later request sees the contacts, ids
+  // and idempotency keys of the earlier ones (visible before durable).
+  for (const v1::EnrollMemberRequest& item : request.members()) {
+    Decided<v1::Member> decided =
+        Decide<v1::Member>("EnrollMember", caller, item, item.idempotency_key(),
+                           [&](Txn& txn) { return ApplyEnroll(txn, item); });
+    v1::EnrollResult& result = *response.add_results();
+    if (decided.result.ok()) {
+      *result.mutable_member() = std::move(*decided.result);
+    } else {
+      result.set_code(static_cast<int32_t>(decided.result.status().code()));
+      result.set_error(decided.result.status().message());
+    }
+    last_ticket = std::max(last_ticket, decided.ticket);
+    for (auto& f : decided.facts) facts.push_back(std::move(f));
+  }
+  if (last_ticket != 0) Finish(last_ticket, facts);
+  return response;
+}
+
 StatusOr<v1::Member> AccrualCore::ApplyEnroll(Txn& txn, const v1::EnrollMemberRequest& request) {
   auto contacts = NormalizeContacts(request, config_);
   if (!contacts.ok()) return contacts.status();

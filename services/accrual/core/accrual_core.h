@@ -57,6 +57,10 @@ class AccrualCore {
   // to it, and the ledger entries, events and audit records it makes carry it.
   StatusOr<v1::Member> EnrollMember(const Principal& caller,
                                     const v1::EnrollMemberRequest& request);
+  // Each request as EnrollMember (the same idempotency records), one result each, answered
+  // once the last is durable: no per-call round trip and fsync for a bulk load.
+  StatusOr<v1::EnrollMembersResponse> EnrollMembers(const Principal& caller,
+                                                    const v1::EnrollMembersRequest& request);
   StatusOr<v1::Member> GetMember(const std::string& member_id);
   StatusOr<v1::GetBalanceResponse> GetBalance(const std::string& member_id);
   StatusOr<v1::ListLedgerResponse> ListLedger(const v1::ListLedgerRequest& request);

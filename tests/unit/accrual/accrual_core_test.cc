@@ -60,6 +60,63 @@ TEST(EnrollTest, WelcomeBonusIsALedgerEntryAndAnEvent) {
   EXPECT_EQ(events[1].event_id(), "m1:2");
 }
 
+v1::EnrollMemberRequest EnrollRequest(const std::string& id, const std::string& phone,
+                                      const std::string& key) {
+  v1::EnrollMemberRequest request;
+  request.set_member_id(id);
+  request.set_phone(phone);
+  request.set_idempotency_key(key);
+  return request;
+}
+
+TEST(EnrollTest, EnrollMembersIsEachEnrollMemberInOrderWithItsOwnAnswer) {
+  AccrualConfig config;
+  config.welcome_bonus = 50;
+  AccrualTestEnv env(config);
+  v1::EnrollMembersRequest bulk;
+  *bulk.add_members() = EnrollRequest("a", "+380671110001", "ka");
+  *bulk.add_members() = EnrollRequest("b", "+380671110002", "kb");
+  *bulk.add_members() = EnrollRequest("c", "+380671110001", "kc");  // a's phone
+  *bulk.add_members() = EnrollRequest("d", "12", "kd");             // not a phone
+  *bulk.add_members() = EnrollRequest("a", "+380671110009", "ke");  // a's id
+  *bulk.add_members() = EnrollRequest("b", "+380671110002", "kb");  // b again, same key
+  auto response = env.core->EnrollMembers(kTestCaller, bulk);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(response->results_size(), 6);
+  auto code = [&](int i) { return static_cast<Code>(response->results(i).code()); };
+  EXPECT_EQ(code(0), Code::kOk);
+  EXPECT_EQ(response->results(0).member().member_id(), "a");
+  EXPECT_EQ(code(1), Code::kOk);
+  EXPECT_EQ(code(2), Code::kAlreadyExists);
+  EXPECT_EQ(response->results(2).error().rfind("phone:", 0), 0u);
+  EXPECT_FALSE(response->results(2).has_member());
+  EXPECT_EQ(code(3), Code::kInvalidArgument);
+  EXPECT_EQ(response->results(3).error().rfind("phone:", 0), 0u);
+  EXPECT_EQ(code(4), Code::kAlreadyExists);
+  EXPECT_EQ(code(5), Code::kOk);
+  EXPECT_EQ(response->results(5).SerializeAsString(), response->results(1).SerializeAsString());
+  EXPECT_EQ(env.core->MemberCount(), 2);
+  EXPECT_EQ(env.Balance("a").available(), 50);
+  EXPECT_EQ(env.Events().size(), 4u);  // enrolled and welcome bonus, twice
+
+  // The whole call again: the same answers from the keys, nothing enrolled twice. Each key is
+  // EnrollMember's, so a single call under one of them is a retry too.
+  auto retry = env.core->EnrollMembers(kTestCaller, bulk);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->results(0).SerializeAsString(), response->results(0).SerializeAsString());
+  EXPECT_EQ(retry->results(1).SerializeAsString(), response->results(1).SerializeAsString());
+  auto single = env.core->EnrollMember(kTestCaller, bulk.members(0));
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(single->SerializeAsString(), response->results(0).member().SerializeAsString());
+  EXPECT_EQ(env.core->MemberCount(), 2);
+  EXPECT_EQ(env.Balance("a").available(), 50);
+  EXPECT_EQ(env.Events().size(), 4u);
+  env.Restart();
+  EXPECT_EQ(env.Balance("b").available(), 50);
+
+  EXPECT_EQ(env.core->EnrollMembers(kTestCaller, {}).status().code(), Code::kInvalidArgument);
+}
+
 TEST(IdempotencyTest, RetryReturnsTheFirstResultAndChangesNothing) {
   AccrualTestEnv env;
   env.Enroll("m1", "+380671234567");

@@ -49,6 +49,32 @@ TEST_F(RequestLimitsTest, FreeTextAtItsLimitIsAcceptedAndOneByteMoreIsRefused) {
   EXPECT_EQ(env.Balance("m1").available(), 10);
 }
 
+TEST_F(RequestLimitsTest, ABulkEnrolmentOfAThousandIsAcceptedAndOneMoreIsRefused) {
+  v1::EnrollMembersRequest request;
+  for (int i = 0; i < 1001; ++i) {
+    v1::EnrollMemberRequest& member = *request.add_members();
+    member.set_member_id("bulk-" + std::to_string(i));
+    member.set_phone("+38050" + std::to_string(1'000'000 + i));
+    member.set_idempotency_key("bulk-" + std::to_string(i));
+  }
+  v1::EnrollMembersResponse response;
+  grpc::ServerContext refused_context;
+  ExpectRefused(service.EnrollMembers(&refused_context, &request, &response),
+                "members: 1001 values, at most 1000");
+  EXPECT_EQ(env.core->MemberCount(), 1);
+  request.mutable_members()->RemoveLast();
+  // An element over its own limits is named by its path.
+  request.mutable_members(7)->set_email(std::string(300, 'e'));
+  grpc::ServerContext named_context;
+  ExpectRefused(service.EnrollMembers(&named_context, &request, &response),
+                "members[7].email: 300 bytes, at most 254");
+  request.mutable_members(7)->clear_email();
+  grpc::ServerContext context;
+  ASSERT_TRUE(service.EnrollMembers(&context, &request, &response).ok());
+  EXPECT_EQ(response.results_size(), 1000);
+  EXPECT_EQ(env.core->MemberCount(), 1001);
+}
+
 TEST_F(RequestLimitsTest, IdsAndKeysOverTheirLimitAreRefusedNamingTheField) {
   ExpectRefused(Award(std::string(limits::kIdBytes + 1, 'm'), "r", "k1"),
                 "member_id: 129 bytes, at most 128");
