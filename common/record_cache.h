@@ -67,6 +67,27 @@ class RecordCache {
     return entry.record;
   }
 
+  // Sets the record of key, cached or not (a record replaced as a whole).
+  Record& Put(const std::string& key, Record record, int64_t serialized_bytes) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return Insert(key, std::move(record), serialized_bytes);
+    it->second.record = std::move(record);
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    Measure(it->first, it->second, serialized_bytes);
+    return it->second.record;
+  }
+
+  // Forgets the record of key, if cached (it was deleted from the store in a visible write,
+  // or is read back unchanged).
+  void Erase(const std::string& key) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return;
+    stats_.bytes -= it->second.bytes;
+    lru_.erase(it->second.lru);
+    entries_.erase(it);
+    --stats_.entries;
+  }
+
   // The record of key, just serialized (its cached size is current), was staged in the write
   // group of ticket: it stays until that group is durable. Its memory is measured again when
   // its serialized size moved by more than a quarter since the last measure.

@@ -22,8 +22,8 @@ class UnitOfWork {
   void Put(std::string_view cf, std::string key, std::string value, bool visible = false) {
     ops_.push_back({cf, std::move(key), std::move(value), visible, false});
   }
-  void Erase(std::string_view cf, std::string key) {
-    ops_.push_back({cf, std::move(key), "", false, true});
+  void Erase(std::string_view cf, std::string key, bool visible = false) {
+    ops_.push_back({cf, std::move(key), "", visible, true});
   }
   // A message to publish, in this order, once the group is durable.
   void Publish(v1::internal::OutboxRecord record) { outbox_.push_back(std::move(record)); }
@@ -52,7 +52,9 @@ class UnitOfWork {
 
 inline void UnitOfWork::WriteTo(StagedWrite& write, Outbox& outbox) const {
   for (const auto& op : ops_) {
-    if (op.erase) {
+    if (op.erase && op.visible) {
+      write.DeleteVisible(op.cf, op.key);
+    } else if (op.erase) {
       write.Delete(op.cf, op.key);
     } else if (op.visible) {
       write.PutVisible(op.cf, op.key, op.value);

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <thread>
 
+#include "common/cache_metrics.h"
 #include "common/clock.h"
 #include "common/grpc_accrual_client.h"
 #include "common/grpc_server.h"
 #include "common/log.h"
+#include "common/periodic_task.h"
 #include "common/service_runtime.h"
 #include "loyalty/v1/internal.pb.h"
 #include "services/notification/channels/channels.h"
@@ -71,6 +73,10 @@ int Main(int argc, char** argv) {
   SystemClock clock;
   NotificationCore core(rt->store(), rt->outbox(), clock, *settings);
   NotificationMetrics metrics(rt->registry());
+  CacheMetrics preference_cache(rt->registry(), "preferences");
+  PeriodicTask cache_metrics(std::chrono::seconds(1),
+                             [&] { preference_cache.Update(core.PreferenceCacheStats()); });
+  cache_metrics.Start();
   Dispatcher dispatcher(core, ChannelsFromConfig(config, clock), metrics,
                         static_cast<int>(config.GetInt("dispatch.workers_per_channel")));
   core.SetOnQueued([&] {
@@ -126,6 +132,7 @@ int Main(int argc, char** argv) {
     consume_thread.join();
     webhook.Stop();
     dispatcher.Stop();
+    cache_metrics.Stop();
   });
 }
 

@@ -38,14 +38,6 @@ int64_t& DailyCaps::Slot(const MemberId& member, int64_t day) {
   auto key = std::make_pair(member.value(), day);
   auto it = counts_.find(key);
   if (it != counts_.end()) return it->second;
-  // Older days are never needed again: forget them so the map stays small.
-  for (auto old = counts_.begin(); old != counts_.end();) {
-    if (old->first.second < day - 1) {
-      old = counts_.erase(old);
-    } else {
-      ++old;
-    }
-  }
   std::string value;
   int64_t count =
       store_.Get(cf::kDayCounts, DayKey(member.value(), day), &value) ? keys::ReadI64(value) : 0;
@@ -58,7 +50,7 @@ void DailyCaps::Increment(Txn& txn, const MemberId& member, int64_t day) {
   int64_t& count = Slot(member, day);
   ++count;
   LOYALTY_CHECK(count > 0, member.value() + ": day count " + std::to_string(count));
-  txn.Put(cf::kDayCounts, DayKey(member.value(), day), keys::EncodeI64(count));
+  txn.Put(cf::kDayCounts, DayKey(member.value(), day), keys::EncodeI64(count), /*visible=*/true);
 }
 
 }  // namespace loyalty::notification

@@ -1,6 +1,7 @@
 // Daily caps: how many non-transactional notifications each member got on their local day.
-// Only today's and yesterday's counters are kept in memory; a retention sweep deletes the
-// stored ones of days over.
+// The counters live in the store, written visibly (a later transaction reads what an earlier
+// staged one wrote); only those of the transaction being built are kept in memory. A
+// retention sweep deletes the stored ones of days over.
 #pragma once
 
 #include <cstdint>
@@ -25,12 +26,15 @@ class DailyCaps {
   int64_t Count(const MemberId& member, int64_t day);
   // One more on that day, written in txn.
   void Increment(Txn& txn, const MemberId& member, int64_t day);
+  // The transaction was staged: its counters are read from the store from now on.
+  void Staged() { counts_.clear(); }
 
  private:
   int64_t& Slot(const MemberId& member, int64_t day);
 
   const Store& store_;
-  std::map<std::pair<std::string, int64_t>, int64_t> counts_;  // (member, day) -> sent
+  // (member, day) -> sent, of the transaction being built
+  std::map<std::pair<std::string, int64_t>, int64_t> counts_;
 };
 
 }  // namespace loyalty::notification

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "common/cache_config.h"
 #include "services/notification/core/i18n.h"
 #include "services/notification/core/templates.h"
 
@@ -41,6 +42,7 @@ ConfigKeys NotificationConfig::Keys() {
       IntKey("notification.seed", static_cast<int64_t>(d.seed), "seed of the retry jitter"),
       IntKey("notification.link_code_ttl_ms", d.link_code_ttl_ms,
              "lifetime of a Telegram account-link code"),
+      CacheKey("cache.preferences_mb", d.preference_cache_bytes >> 20, "members' preferences"),
   };
 }
 
@@ -69,6 +71,9 @@ StatusOr<NotificationConfig> NotificationConfig::FromConfig(const Config& in) {
   c.breaker.open_ms = config.GetInt("notification.breaker_open_ms");
   c.seed = static_cast<uint64_t>(config.GetInt("notification.seed"));
   c.link_code_ttl_ms = config.GetInt("notification.link_code_ttl_ms");
+  auto preference_cache_bytes = CacheBytes(config, "cache.preferences_mb");
+  if (!preference_cache_bytes.ok()) return preference_cache_bytes.status();
+  c.preference_cache_bytes = *preference_cache_bytes;
   return c;
 }
 

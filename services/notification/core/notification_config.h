@@ -19,6 +19,7 @@ struct NotificationConfig {
   BreakerOptions breaker;
   uint64_t seed = 1;  // of the retry jitter
   int64_t link_code_ttl_ms = 15 * 60 * 1000;
+  int64_t preference_cache_bytes = int64_t{128} << 20;  // cache.preferences_mb
 
   // notification.disabled_kinds (comma-separated), notification.default_language,
   // notification.max_attempts, notification.backoff_base_ms, notification.backoff_max_ms,

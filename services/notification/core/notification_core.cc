@@ -26,7 +26,7 @@ NotificationCore::NotificationCore(Store& store, Outbox& outbox, const Clock& cl
       outbox_(outbox),
       clock_(clock),
       config_(std::move(config)),
-      prefs_(store_, config_),
+      prefs_(store_, config_, config_.preference_cache_bytes),
       links_(store_, config_),
       templates_(store_),
       log_(store_),
@@ -39,7 +39,11 @@ NotificationCore::NotificationCore(Store& store, Outbox& outbox, const Clock& cl
       offsets_(store_, cf::kOffsets) {}
 
 uint64_t NotificationCore::Stage(Txn& txn) {
-  return store_.Stage([&](StagedWrite& write) { txn.WriteTo(write, outbox_); });
+  uint64_t ticket = store_.Stage([&](StagedWrite& write) { txn.WriteTo(write, outbox_); });
+  // The transaction is over: no pointer into the caches is held past this point.
+  caps_.Staged();
+  prefs_.Trim();
+  return ticket;
 }
 
 void NotificationCore::Finish(uint64_t ticket, Txn& txn) {
@@ -82,6 +86,7 @@ StatusOr<v1::Preferences> NotificationCore::SetPreferences(
 StatusOr<v1::Preferences> NotificationCore::GetPreferences(const std::string& member_id) {
   if (member_id.empty()) return InvalidArgument("member_id: required");
   std::lock_guard lock(mu_);
+  prefs_.Trim();  // reads fill the cache too
   const v1::Preferences* p = prefs_.Find(MemberId(member_id));
   if (p == nullptr) return NotFound("member_id: no preferences for '" + Quote(member_id) + "'");
   return *p;
@@ -201,6 +206,7 @@ Offers NotificationCore::FetchOffers(const Records& records) {
   {
     // Only members who will get the message are worth a call.
     std::lock_guard lock(mu_);
+    prefs_.Trim();
     for (auto it = members.begin(); it != members.end();) {
       bool wants = prefs_.Wants(prefs_.Find(MemberId(*it)), "expiring_soon");
       it = wants ? std::next(it) : members.erase(it);
@@ -251,6 +257,11 @@ AttemptFacts NotificationCore::RecordAttempt(const std::string& notification_id,
   }
   store_.WaitDurable(ticket);
   return facts;
+}
+
+RecordCacheStats NotificationCore::PreferenceCacheStats() const {
+  std::lock_guard lock(mu_);
+  return prefs_.cache_stats();
 }
 
 int64_t NotificationCore::QueueDepth() const {

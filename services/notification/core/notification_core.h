@@ -33,6 +33,7 @@
 #include "common/input.h"
 #include "common/outbox.h"
 #include "common/principal.h"
+#include "common/record_cache.h"
 #include "common/staged_offsets.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -98,6 +99,8 @@ class NotificationCore {
   AttemptFacts RecordAttempt(const std::string& notification_id, const SendResult& result);
 
   int64_t QueueDepth() const;
+  // The preference cache's counters and size, for the metrics.
+  RecordCacheStats PreferenceCacheStats() const;
   CircuitBreaker::State BreakerState(const std::string& channel) const;
   // Called after changes that may have made something due (wakes dispatchers).
   void SetOnQueued(std::function<void()> on_queued) { on_queued_ = std::move(on_queued); }

@@ -7,19 +7,17 @@
 
 namespace loyalty::notification {
 
-PreferenceBook::PreferenceBook(const Store& store, const NotificationConfig& config)
-    : store_(store), config_(config) {}
+PreferenceBook::PreferenceBook(const Store& store, const NotificationConfig& config,
+                               int64_t cache_bytes)
+    : store_(store), config_(config), cache_(cache_bytes) {}
 
 v1::Preferences* PreferenceBook::FindMutable(const std::string& member_id) {
-  if (auto it = prefs_.find(member_id); it != prefs_.end()) return &it->second;
+  if (v1::Preferences* cached = cache_.Find(member_id)) return cached;
   std::string value;
   if (member_id.empty() || !store_.Get(cf::kPrefs, member_id, &value)) return nullptr;
-  v1::Preferences& slot = prefs_[member_id];
-  if (!slot.ParseFromString(value)) {
-    prefs_.erase(member_id);
-    return nullptr;
-  }
-  return &slot;
+  v1::Preferences prefs;
+  if (!prefs.ParseFromString(value)) return nullptr;
+  return &cache_.Insert(member_id, std::move(prefs), static_cast<int64_t>(value.size()));
 }
 
 const v1::Preferences* PreferenceBook::Find(const MemberId& member) {
@@ -34,8 +32,9 @@ StatusOr<v1::Preferences> PreferenceBook::Set(Txn& txn, v1::Preferences prefs, T
   }
   if (Status s = ValidatePreferences(prefs); !s.ok()) return s;
   prefs.set_updated_at_ms(now.value());
-  prefs_[prefs.member_id()] = prefs;
-  txn.Put(cf::kPrefs, prefs.member_id(), prefs.SerializeAsString(), /*visible=*/true);
+  std::string value = prefs.SerializeAsString();
+  cache_.Put(prefs.member_id(), prefs, static_cast<int64_t>(value.size()));
+  txn.Put(cf::kPrefs, prefs.member_id(), std::move(value), /*visible=*/true);
   return prefs;
 }
 
@@ -44,7 +43,7 @@ void PreferenceBook::AttachTelegram(Txn& txn, const MemberId& member, const std:
   LOYALTY_CHECK(ValidChatId(chat_id), "telegram chat id '" + chat_id + "'");
   v1::Preferences* p = FindMutable(member.value());
   if (p == nullptr) {
-    p = &prefs_[member.value()];
+    p = &cache_.Insert(member.value(), v1::Preferences(), 0);
     p->set_member_id(member.value());
   }
   p->set_telegram_chat_id(chat_id);
@@ -53,14 +52,17 @@ void PreferenceBook::AttachTelegram(Txn& txn, const MemberId& member, const std:
   }
   p->set_updated_at_ms(now.value());
   txn.Put(cf::kPrefs, member.value(), p->SerializeAsString(), /*visible=*/true);
+  cache_.Written(member.value(), /*ticket=*/0);  // visible: may leave once staged
 }
 
 std::string PreferenceBook::Erase(Txn& txn, const MemberId& member) {
   const v1::Preferences* p = FindMutable(member.value());
   if (p == nullptr) return "";
   std::string chat = p->telegram_chat_id();
-  prefs_.erase(member.value());
-  txn.Erase(cf::kPrefs, member.value());
+  cache_.Erase(member.value());
+  // Visible, like every write of preferences: a read before it is durable must not find the
+  // erased ones in the store and cache them again.
+  txn.Erase(cf::kPrefs, member.value(), /*visible=*/true);
   return chat;
 }
 

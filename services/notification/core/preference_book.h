@@ -1,11 +1,13 @@
 // Members' preferences: channels and their addresses, opted-out kinds, language, time zone,
-// quiet hours and daily cap. Loaded from the store on first use and kept; written visibly,
-// so that a concurrent call finds them before the write is durable.
+// quiet hours and daily cap. Read from the store on first use and kept in a bounded cache;
+// written visibly, so that a concurrent call finds them before the write is durable (and a
+// record may leave the cache as soon as its transaction is staged).
 #pragma once
 
+#include <cstdint>
 #include <string>
-#include <unordered_map>
 
+#include "common/record_cache.h"
 #include "common/status.h"
 #include "common/store.h"
 #include "loyalty/v1/notification.pb.h"
@@ -17,9 +19,11 @@ namespace loyalty::notification {
 
 class PreferenceBook {
  public:
-  PreferenceBook(const Store& store, const NotificationConfig& config);
+  // cache_bytes: the budget of preferences kept in memory.
+  PreferenceBook(const Store& store, const NotificationConfig& config, int64_t cache_bytes);
 
-  // The member's preferences, or null if they set none (or were erased).
+  // The member's preferences, or null if they set none (or were erased). Valid until the
+  // next Trim.
   const v1::Preferences* Find(const MemberId& member);
   // Validates and saves prefs. The chat id comes from linking through the bot: prefs without
   // one keep the linked chat.
@@ -37,12 +41,16 @@ class PreferenceBook {
   // The member's language, else the configured default.
   std::string LanguageOf(const v1::Preferences* prefs) const;
 
+  // Lets preferences over the budget go; only where no pointer from Find is held.
+  void Trim() { cache_.Trim(store_.durable_ticket()); }
+  const RecordCacheStats& cache_stats() const { return cache_.stats(); }
+
  private:
   v1::Preferences* FindMutable(const std::string& member_id);
 
   const Store& store_;
   const NotificationConfig& config_;
-  std::unordered_map<std::string, v1::Preferences> prefs_;  // by member id
+  RecordCache<v1::Preferences> cache_;  // by member id
 };
 
 }  // namespace loyalty::notification

@@ -36,6 +36,38 @@ TEST(PreferenceBookTest, RefusesInvalidAndErasesWithTheChat) {
   EXPECT_EQ(env.prefs->Erase(txn, MemberId("m1")), "");
 }
 
+TEST(PreferenceBookTest, ASmallCacheReadsPreferencesBackAndErasedOnesStayErased) {
+  NotificationConfig config;
+  config.preference_cache_bytes = 4 << 10;  // a handful of members
+  ModuleEnv env(config);
+  for (int i = 0; i < 100; ++i) {
+    Txn txn;
+    std::string member = "m" + std::to_string(i);
+    ASSERT_TRUE(env.prefs->Set(txn, env.Prefs(member), env.Now()).ok());
+    if (i % 10 == 0)
+      env.prefs->AttachTelegram(txn, MemberId(member), std::to_string(7000 + i), env.Now());
+    env.Commit(txn);
+  }
+  EXPECT_GT(env.prefs->cache_stats().evictions, 50);
+  EXPECT_LE(env.prefs->cache_stats().bytes, 4 << 10);
+  for (int i = 0; i < 100; ++i) {
+    std::string member = "m" + std::to_string(i);
+    const v1::Preferences* p = env.prefs->Find(MemberId(member));
+    ASSERT_NE(p, nullptr) << member;
+    EXPECT_EQ(p->email(), member + "@example.com");
+    EXPECT_EQ(p->telegram_chat_id(), i % 10 == 0 ? std::to_string(7000 + i) : "") << member;
+    env.prefs->Trim();
+  }
+  // An erasure is visible at once: a read before it is durable does not bring them back.
+  Txn erase;
+  EXPECT_EQ(env.prefs->Erase(erase, MemberId("m10")), "7010");
+  env.store->Stage([&](StagedWrite& write) { erase.WriteTo(write, *env.outbox); });
+  EXPECT_EQ(env.prefs->Find(MemberId("m10")), nullptr);
+  env.Reopen();
+  EXPECT_EQ(env.prefs->Find(MemberId("m10")), nullptr);
+  EXPECT_NE(env.prefs->Find(MemberId("m11")), nullptr);
+}
+
 TEST(PreferenceBookTest, WantsNeedsAChannelNoOptOutAndAnEnabledKind) {
   NotificationConfig config;
   config.disabled_kinds = {"welcome"};
@@ -92,6 +124,23 @@ TEST(DailyCapsTest, CountsPerDayAndSurviveARestart) {
   EXPECT_EQ(env.caps->Count(MemberId("m1"), 101), 1);
   EXPECT_EQ(env.caps->Count(MemberId("m2"), 100), 0);
   EXPECT_EQ(SweepOldDayCounts(*env.store, 104 * kDayMs), 2) << "days 100 and 101 are over";
+}
+
+TEST(DailyCapsTest, AStagedTransactionsCountersAreReadFromTheStore) {
+  ModuleEnv env;
+  Txn first;
+  env.caps->Increment(first, MemberId("m1"), 100);
+  env.caps->Increment(first, MemberId("m1"), 100);
+  EXPECT_EQ(env.caps->Count(MemberId("m1"), 100), 2) << "within a transaction";
+  // Staged, not yet durable: the next transaction reads the visible counter.
+  env.store->Stage([&](StagedWrite& write) { first.WriteTo(write, *env.outbox); });
+  env.caps->Staged();
+  EXPECT_EQ(env.caps->Count(MemberId("m1"), 100), 2);
+  Txn second;
+  env.caps->Increment(second, MemberId("m1"), 100);
+  env.Commit(second);
+  env.Reopen();
+  EXPECT_EQ(env.caps->Count(MemberId("m1"), 100), 3);
 }
 
 TEST(DigestBookTest, AddsToTheFirstDaysDigestAndHandsItOverWhenDue) {

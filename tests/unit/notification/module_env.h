@@ -42,9 +42,11 @@ class ModuleEnv {
     Open();
   }
 
-  // Makes txn durable, as the core's Stage does.
+  // Makes txn durable and lets the books forget it, as the core's Stage does.
   void Commit(Txn& txn) {
     store->Commit([&](StagedWrite& write) { txn.WriteTo(write, *outbox); });
+    caps->Staged();
+    prefs->Trim();
   }
 
   v1::Preferences Prefs(const std::string& member) const {
@@ -77,7 +79,7 @@ class ModuleEnv {
   void Open() {
     store = testing::OpenStoreOrThrow(dir.path(), NotificationColumnFamilies());
     outbox = std::make_unique<Outbox>(*store);
-    prefs = std::make_unique<PreferenceBook>(*store, config);
+    prefs = std::make_unique<PreferenceBook>(*store, config, config.preference_cache_bytes);
     links = std::make_unique<TelegramLinks>(*store, config);
     templates = std::make_unique<TemplateBook>(*store);
     log = std::make_unique<DeliveryLog>(*store);
