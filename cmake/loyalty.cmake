@@ -11,12 +11,15 @@ function(loyalty_library name)
   target_compile_options(${name} PRIVATE -Wall -Wextra -Werror -Wno-unused-parameter)
 endfunction()
 
-# loyalty_executable(name SOURCES ... DEPS ...)
+# loyalty_executable(name SOURCES ... DEPS ...): with jemalloc unless LOYALTY_JEMALLOC is off.
 function(loyalty_executable name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  if(LOYALTY_JEMALLOC)
+    target_link_libraries(${name} PRIVATE PkgConfig::JEMALLOC)
+  endif()
   target_compile_options(${name} PRIVATE -Wall -Wextra -Werror -Wno-unused-parameter)
 endfunction()
 

@@ -8,14 +8,19 @@
 // Not thread-safe: the owner's lock guards it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <list>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "common/check.h"
+#include "common/store.h"
 
 namespace loyalty {
 
@@ -144,5 +149,26 @@ class RecordCache {
   std::list<const std::string*> lru_;  // most recent first; keys live in entries_' nodes
   Stats stats_;
 };
+
+// Reads the records of those keys that are not cached from the store's column family cf in
+// one MultiGet and caches those found: a batch's records before it is applied. Reading the
+// durable store is right because a record with a write not yet durable is never evicted.
+template <typename Record>
+void PrefetchRecords(RecordCache<Record>& cache, const Store& store, std::string_view cf,
+                     const std::vector<std::string>& keys) {
+  std::vector<std::string> missing;
+  for (const auto& key : keys) {
+    if (!key.empty() && cache.Peek(key) == nullptr) missing.push_back(key);
+  }
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+  if (missing.empty()) return;
+  std::vector<std::optional<std::string>> values = store.MultiGet(cf, missing);
+  for (size_t i = 0; i < missing.size(); ++i) {
+    Record record;
+    if (!values[i] || !record.ParseFromString(*values[i])) continue;
+    cache.Insert(missing[i], std::move(record), static_cast<int64_t>(values[i]->size()));
+  }
+}
 
 }  // namespace loyalty

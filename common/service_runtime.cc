@@ -1,5 +1,7 @@
 #include "common/service_runtime.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -237,14 +239,18 @@ void ServiceRuntime::AddRetentionSweep(
   retention_sweeps_.push_back(std::move(sweep));
 }
 
-// Every 5 s the store's metrics; every sweep interval the expired idempotency and dedupe
-// records.
+// Every 5 s the store's metrics and the heap's free memory given back; every sweep interval
+// the expired idempotency and dedupe records.
 void ServiceRuntime::Housekeeping() {
   auto next_sweep = std::chrono::steady_clock::now() + sweep_every_;
   SystemClock clock;
   std::unique_lock lock(stop_mu_);
   while (!stopping_) {
     store_metrics_->Update(*store_);
+    // The record caches free and allocate records all the time, from many threads; glibc
+    // keeps the freed memory in its arenas (at 10M members, 190 MB of accrual's 840 MB RSS
+    // was free heap). Trimming returns it, so RSS follows the caches' budgets.
+    malloc_trim(0);
     if (!retention_sweeps_.empty() && std::chrono::steady_clock::now() >= next_sweep) {
       auto sweeps = retention_sweeps_;
       lock.unlock();

@@ -87,10 +87,17 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   store->block_cache_ = rocksdb::NewLRUCache(options.block_cache_mb << 20);
   table.block_cache = store->block_cache_;
   // Indexes and filters in the cache, or they grow with the keys outside any bound; those of
-  // L0 (the newest, most read) pinned there, the rest kept with high priority.
+  // L0 (the newest, most read) pinned there, the rest kept with high priority. Partitioned
+  // into 4 KiB blocks, as RocksDB's wiki advises for this: a whole filter of an SST with
+  // millions of keys is megabytes, larger than a cache shard, and was read from the file
+  // and checksummed on every Get (enrolment at 2M members ran at a tenth of its speed).
   table.cache_index_and_filter_blocks = true;
   table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
+  table.pin_top_level_index_and_filter = true;
   rocksdb::ColumnFamilyOptions cf_options(db_options);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // One insert hint for the whole column family: with the batch sorted by key, each
@@ -184,6 +191,46 @@ bool Store::Get(std::string_view cf, std::string_view key, std::string* value) c
     std::abort();
   }
   return true;
+}
+
+std::vector<std::optional<std::string>> Store::MultiGet(
+    std::string_view cf, const std::vector<std::string>& keys) const {
+  std::vector<std::optional<std::string>> values(keys.size());
+  std::vector<size_t> from_db;  // indexes of the keys no visible change answers
+  {
+    std::lock_guard lock(group_mu_);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      bool answered = false;
+      if (!visible_open_.empty() || !visible_writing_.empty()) {
+        std::pair<std::string, std::string> k{std::string(cf), keys[i]};
+        for (const VisibleChanges* changes : {&visible_open_, &visible_writing_}) {
+          if (auto it = changes->find(k); it != changes->end()) {
+            values[i] = it->second;
+            answered = true;
+            break;
+          }
+        }
+      }
+      if (!answered) from_db.push_back(i);
+    }
+  }
+  if (from_db.empty()) return values;
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(from_db.size());
+  for (size_t i : from_db) slices.emplace_back(keys[i]);
+  std::vector<rocksdb::PinnableSlice> found(from_db.size());
+  std::vector<rocksdb::Status> statuses(from_db.size());
+  db_->MultiGet(rocksdb::ReadOptions(), Handle(cf), slices.size(), slices.data(), found.data(),
+                statuses.data());
+  for (size_t j = 0; j < from_db.size(); ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    if (!statuses[j].ok()) {
+      LogError("RocksDB read failed", {{"error", statuses[j].ToString()}});
+      std::abort();
+    }
+    values[from_db[j]] = found[j].ToString();
+  }
+  return values;
 }
 
 void Store::Scan(std::string_view cf, std::string_view from, std::string_view to,

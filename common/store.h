@@ -96,6 +96,10 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   bool Get(std::string_view cf, std::string_view key, std::string* value) const;
+  // Get of many keys at once (RocksDB's MultiGet: one pass over each file's index and filter
+  // for all of them); nullopt where a key is absent.
+  std::vector<std::optional<std::string>> MultiGet(std::string_view cf,
+                                                   const std::vector<std::string>& keys) const;
 
   // Visits keys in [from, to) in order (to empty: to the end of the column family) until
   // visit returns false.

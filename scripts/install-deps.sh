@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config ninja-build git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev librocksdb-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  libyaml-cpp-dev
+  libyaml-cpp-dev libjemalloc-dev
   kcat prometheus curl clang-format clang-14 libclang-rt-14-dev llvm-14
   libcurl4-openssl-dev python3-aiosmtpd libssl-dev
   libhowardhinnant-date-dev tzdata

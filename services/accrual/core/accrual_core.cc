@@ -598,7 +598,13 @@ AccrualCore::StagedBatch AccrualCore::StageRecords(
     size_t n, const std::function<const InputMessage&(size_t)>& source,
     const std::function<void(size_t, Txn&, BatchResult&)>& apply) {
   StagedBatch staged;
+  // Input is keyed by member id: the batch's members are read in one MultiGet, not one Get
+  // each as the records come (a miss of the member cache costs most of a purchase).
+  std::vector<std::string> member_ids;
+  member_ids.reserve(n);
+  for (size_t i = 0; i < n; ++i) member_ids.push_back(source(i).key);
   std::lock_guard lock(mu_);
+  members_.Prefetch(member_ids);
   Txn txn;
   for (size_t i = 0; i < n; ++i) {
     const InputMessage& record = source(i);

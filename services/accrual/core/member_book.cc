@@ -23,6 +23,10 @@ MemberRecord* MemberBook::Find(const std::string& member_id) {
   return &cache_.Insert(member_id, std::move(record), static_cast<int64_t>(value.size()));
 }
 
+void MemberBook::Prefetch(const std::vector<std::string>& member_ids) {
+  PrefetchRecords(cache_, store_, cf::kMembers, member_ids);
+}
+
 StatusOr<MemberRecord*> MemberBook::FindActive(const std::string& field,
                                                const std::string& member_id) {
   if (member_id.empty()) return InvalidArgument(field + ": required");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/record_cache.h"
 #include "common/status.h"
@@ -22,6 +23,9 @@ class MemberBook {
 
   // The record stays valid until the next Trim.
   MemberRecord* Find(const std::string& member_id);
+  // Reads the records of those members that are not cached in one MultiGet, so that a batch
+  // of input finds them in memory (ids that name no member are skipped).
+  void Prefetch(const std::vector<std::string>& member_ids);
   // The member of an id a caller gave in field: INVALID_ARGUMENT, NOT_FOUND or, if erased,
   // FAILED_PRECONDITION otherwise.
   StatusOr<MemberRecord*> FindActive(const std::string& field, const std::string& member_id);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/record_cache.h"
@@ -24,6 +25,11 @@ class MemberBook {
 
   // The record stays valid until the next Trim.
   MemberState* Find(const std::string& member_id);
+  // Reads the records of those members that are not cached in one MultiGet (ids referral
+  // has no record of are skipped: most members of a batch, a bloom filter miss each).
+  void Prefetch(const std::vector<std::string>& member_ids) {
+    PrefetchRecords(cache_, store_, cf::kMembers, member_ids);
+  }
   // The member's record, created if referral has none; written with txn.
   MemberState& GetOrCreate(Txn& txn, const std::string& member_id);
   // The record is written with the transaction.

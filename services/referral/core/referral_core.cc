@@ -178,8 +178,13 @@ EventBatchResult ReferralCore::ApplyRecords(
   EventBatch state;
   Txn txn;
   uint64_t ticket = 0;
+  // Events are keyed by member id: the batch's members are read in one MultiGet.
+  std::vector<std::string> member_ids;
+  member_ids.reserve(n);
+  for (size_t i = 0; i < n; ++i) member_ids.push_back(source(i).key);
   {
     std::lock_guard lock(mu_);
+    members_.Prefetch(member_ids);
     for (size_t i = 0; i < n; ++i) {
       const InputMessage& record = source(i);
       if (offsets_.AlreadyApplied(record)) {

@@ -77,5 +77,26 @@ TEST(RecordCacheTest, AWriteThatGrowsARecordCountsItsNewSize) {
   EXPECT_GT(cache.stats().bytes, before + 100 * 9);
 }
 
+TEST(RecordCacheTest, PutReplacesOrAddsAndEraseForgetsWithTheirBytes) {
+  RecordCache<v1::Member> cache(1 << 20);
+  cache.Put("m0", MemberNamed("m0"), Size("m0"));  // absent: added
+  const int64_t one = cache.stats().bytes;
+  v1::Member small;
+  small.set_member_id("m0");
+  cache.Put("m0", small, static_cast<int64_t>(small.ByteSizeLong()));  // replaced, re-measured
+  EXPECT_EQ(cache.stats().entries, 1);
+  EXPECT_LT(cache.stats().bytes, one);
+  EXPECT_EQ(cache.Peek("m0")->email(), "");
+  cache.Put("m1", MemberNamed("m1"), Size("m1"));
+  cache.Erase("m0");
+  cache.Erase("absent");
+  EXPECT_EQ(cache.stats().entries, 1);
+  EXPECT_EQ(cache.stats().bytes, one);
+  EXPECT_EQ(cache.Peek("m0"), nullptr);
+  EXPECT_EQ(cache.stats().hits + cache.stats().misses, 0) << "Peek counts no lookup";
+  cache.Insert("m0", MemberNamed("m0"), Size("m0"));  // erased: may be inserted again
+  EXPECT_EQ(cache.stats().entries, 2);
+}
+
 }  // namespace
 }  // namespace loyalty

@@ -50,6 +50,36 @@ TEST(StoreTest, VisiblePutsAreReadableBeforeTheyAreDurable) {
   EXPECT_TRUE((*store)->Get("a", "unseen", &value));
 }
 
+TEST(StoreTest, MultiGetAnswersLikeGetForEachKey) {
+  testing::TempDir dir;
+  auto store = Store::Open(dir.path(), {"a"});
+  ASSERT_TRUE(store.ok());
+  (*store)->Commit([](StagedWrite& w) {
+    w.Put("a", "durable", "d");
+    w.Put("a", "deleted", "x");
+  });
+  // Not durable yet: a visible put and a visible delete answer, a plain put does not.
+  (*store)->Stage([](StagedWrite& w) {
+    w.PutVisible("a", "visible", "v");
+    w.DeleteVisible("a", "deleted");
+    w.Put("a", "plain", "p");
+  });
+  auto values =
+      (*store)->MultiGet("a", {"visible", "durable", "missing", "deleted", "plain", "durable"});
+  ASSERT_EQ(values.size(), 6u);
+  EXPECT_EQ(values[0], "v");
+  EXPECT_EQ(values[1], "d");
+  EXPECT_EQ(values[2], std::nullopt);
+  EXPECT_EQ(values[3], std::nullopt);
+  EXPECT_EQ(values[4], std::nullopt);
+  EXPECT_EQ(values[5], "d");
+  for (const std::string key : {"visible", "durable", "missing", "deleted", "plain"}) {
+    std::string value;
+    EXPECT_EQ((*store)->Get("a", key, &value), (*store)->MultiGet("a", {key})[0].has_value())
+        << key;
+  }
+}
+
 TEST(StoreTest, TheLaterChangeToAKeyWinsAlthoughGroupsAreWrittenSortedByKey) {
   testing::TempDir dir;
   auto store = Store::Open(dir.path(), {"a", "b"});
