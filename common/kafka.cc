@@ -261,6 +261,7 @@ Status KafkaConsumer::AssignAll(const std::vector<std::string>& topics,
       }
       if (count > 0) {
         for (int32_t p = 0; p < count; ++p) {
+          if (!owned_.Owns(p)) continue;  // another instance's
           auto it = next_offsets.find({topic, p});
           int64_t start = it == next_offsets.end() ? RdKafka::Topic::OFFSET_BEGINNING : it->second;
           partitions.push_back(RdKafka::TopicPartition::create(topic, p, start));

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/input.h"
+#include "common/partitioning.h"
 #include "common/status.h"
 
 namespace loyalty {
@@ -124,11 +125,13 @@ class KafkaConsumer {
                                                          prometheus::Registry* registry = nullptr);
   ~KafkaConsumer();
 
-  // Assigns every partition of the topics. A partition starts at next_offsets (the stored
-  // offset of the next message to read) or, if it has none, at the beginning. Waits up to
-  // wait_ms for topics to appear; gives up at once with FailedPrecondition when no broker
-  // answers and the client saw a security error (IsSecurityError): a wrong password does not
-  // heal by waiting.
+  // From now on AssignAll takes only the partitions this instance owns (default: all).
+  void OwnOnly(PartitionOwnership owned) { owned_ = owned; }
+  // Assigns every partition of the topics that this instance owns. A partition starts at
+  // next_offsets (the stored offset of the next message to read) or, if it has none, at the
+  // beginning. Waits up to wait_ms for topics to appear; gives up at once with FailedPrecondition
+  // when no broker answers and the client saw a security error (IsSecurityError): a wrong password
+  // does not heal by waiting.
   Status AssignAll(const std::vector<std::string>& topics,
                    const std::map<TopicPartition, int64_t>& next_offsets, int wait_ms = 30000);
   // One message, or nothing if none arrived within timeout_ms. A partition whose offset is
@@ -150,6 +153,7 @@ class KafkaConsumer {
   std::unique_ptr<KafkaEventLogger> events_;  // outlives consumer_, which calls it
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::vector<TopicPartition> assigned_;
+  PartitionOwnership owned_;
   std::map<TopicPartition, StoppedPartition> stopped_;
   prometheus::Family<prometheus::Gauge>* out_of_range_ = nullptr;
 };

@@ -59,6 +59,11 @@ ConfigKeys ServiceRuntime::RuntimeKeys(const std::string& name, int default_grpc
                  "the service waits for space (docs/operations.md, A full disk)"),
           StringKey("ports_file", "",
                     "if set, the bound ports are written here as JSON once serving (for tests)"),
+          IntKey("cluster.instances", 1,
+                 "instances of this service; each owns the input partitions p with p mod "
+                 "instances = its index (docs/operations.md, Many instances)"),
+          IntKey("cluster.index", 0,
+                 "this instance's index, 0..instances-1 (a StatefulSet pod's ordinal)"),
           IntKey("idempotency.retention_days", 30,
                  "idempotency and dedupe records are kept this long, then deleted"),
           IntKey("idempotency.sweep_interval_seconds", 3600,
@@ -223,6 +228,20 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
            .Add({});
   // Read here, before the thread starts: the configuration is not shared with it.
   try {
+    const int64_t instances = rt->config_.GetInt("cluster.instances");
+    const int64_t index = rt->config_.GetInt("cluster.index");
+    if (instances < 1 || instances > 1024) {
+      Fail("bad configuration", InvalidArgument("cluster.instances: must be in 1..1024"));
+    }
+    if (index < 0 || index >= instances) {
+      Fail("bad configuration",
+           InvalidArgument("cluster.index: must be in 0.." + std::to_string(instances - 1)));
+    }
+    rt->ownership_ = {static_cast<int32_t>(instances), static_cast<int32_t>(index)};
+    if (instances > 1) {
+      LogInfo("one instance of many: reading only the partitions it owns",
+              {{"instances", std::to_string(instances)}, {"index", std::to_string(index)}});
+    }
     rt->retention_ms_ = rt->config_.GetInt("idempotency.retention_days") * 86'400'000;
     rt->sweep_every_ =
         std::chrono::seconds(rt->config_.GetInt("idempotency.sweep_interval_seconds"));

@@ -25,6 +25,7 @@
 #include "common/kafka_settings.h"
 #include "common/metrics.h"
 #include "common/outbox_relay.h"
+#include "common/partitioning.h"
 #include "common/retention.h"
 #include "common/status.h"
 #include "common/store.h"
@@ -66,6 +67,9 @@ class ServiceRuntime {
   // Where and how the service's Kafka clients connect (kafka.brokers, security keys).
   const KafkaClientSettings& kafka() const { return kafka_; }
   const std::string& brokers() const { return kafka_.brokers; }
+  // The input partitions this instance owns (cluster.instances, cluster.index): its
+  // consumers read only those.
+  const PartitionOwnership& ownership() const { return ownership_; }
   const std::string& name() const { return name_; }
   // For the service's clients of other services: its certificate as client identity.
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const {
@@ -122,6 +126,7 @@ class ServiceRuntime {
   std::unique_ptr<auth::ApiKeyBook> api_keys_;
   std::unique_ptr<auth::ApiKeyFeed> api_key_feed_;
   std::chrono::seconds api_keys_load_timeout_{10};
+  PartitionOwnership ownership_;
   std::unique_ptr<Store> store_;
   Metrics metrics_;
   std::unique_ptr<KafkaProducer> producer_;

@@ -53,6 +53,7 @@ int Main(int argc, char** argv) {
   auto consumer =
       KafkaConsumer::Create(rt->kafka(), config.GetString("kafka.group_id"), &rt->registry());
   if (!consumer.ok()) ServiceRuntime::Fail("cannot create the Kafka consumer", consumer.status());
+  (*consumer)->OwnOnly(rt->ownership());
   PurchaseConsumer purchases(core, **consumer, metrics, batch_options);
   if (Status s = purchases.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the input", s);
 
