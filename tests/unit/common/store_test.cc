@@ -73,7 +73,7 @@ TEST(StoreTest, MultiGetAnswersLikeGetForEachKey) {
   EXPECT_EQ(values[3], std::nullopt);
   EXPECT_EQ(values[4], std::nullopt);
   EXPECT_EQ(values[5], "d");
-  for (const std::string key : {"visible", "durable", "missing", "deleted", "plain"}) {
+  for (const char* key : {"visible", "durable", "missing", "deleted", "plain"}) {
     std::string value;
     EXPECT_EQ((*store)->Get("a", key, &value), (*store)->MultiGet("a", {key})[0].has_value())
         << key;
