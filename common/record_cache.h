@@ -151,24 +151,31 @@ class RecordCache {
 };
 
 // Reads the records of those keys that are not cached from the store's column family cf in
-// one MultiGet and caches those found: a batch's records before it is applied. Reading the
-// durable store is right because a record with a write not yet durable is never evicted.
+// one MultiGet and caches those found: a batch's records before it is applied. Returns the
+// keys the store has no record of (as of now). Reading the durable store is right because a
+// record with a write not yet durable is never evicted.
 template <typename Record>
-void PrefetchRecords(RecordCache<Record>& cache, const Store& store, std::string_view cf,
-                     const std::vector<std::string>& keys) {
+std::vector<std::string> PrefetchRecords(RecordCache<Record>& cache, const Store& store,
+                                         std::string_view cf,
+                                         const std::vector<std::string>& keys) {
   std::vector<std::string> missing;
   for (const auto& key : keys) {
     if (!key.empty() && cache.Peek(key) == nullptr) missing.push_back(key);
   }
   std::sort(missing.begin(), missing.end());
   missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-  if (missing.empty()) return;
+  std::vector<std::string> absent;
+  if (missing.empty()) return absent;
   std::vector<std::optional<std::string>> values = store.MultiGet(cf, missing);
   for (size_t i = 0; i < missing.size(); ++i) {
     Record record;
-    if (!values[i] || !record.ParseFromString(*values[i])) continue;
-    cache.Insert(missing[i], std::move(record), static_cast<int64_t>(values[i]->size()));
+    if (!values[i]) {
+      absent.push_back(std::move(missing[i]));
+    } else if (record.ParseFromString(*values[i])) {
+      cache.Insert(missing[i], std::move(record), static_cast<int64_t>(values[i]->size()));
+    }
   }
+  return absent;
 }
 
 }  // namespace loyalty

@@ -10,6 +10,7 @@ MemberBook::MemberBook(const Store& store, const Clock& clock, int64_t cache_byt
 
 MemberState* MemberBook::Find(const std::string& member_id) {
   if (MemberState* cached = cache_.Find(member_id)) return cached;
+  if (absent_.count(member_id) > 0) return nullptr;
   std::string value;
   if (member_id.empty() || !store_.Get(cf::kMembers, member_id, &value)) return nullptr;
   MemberState record;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -25,10 +26,13 @@ class MemberBook {
 
   // The record stays valid until the next Trim.
   MemberState* Find(const std::string& member_id);
-  // Reads the records of those members that are not cached in one MultiGet (ids referral
-  // has no record of are skipped: most members of a batch, a bloom filter miss each).
+  // Reads the records of those members that are not cached in one MultiGet. The ids
+  // referral has no record of (most members of a batch) are remembered until the next Trim,
+  // so that Find does not ask the store for them again.
   void Prefetch(const std::vector<std::string>& member_ids) {
-    PrefetchRecords(cache_, store_, cf::kMembers, member_ids);
+    for (auto& id : PrefetchRecords(cache_, store_, cf::kMembers, member_ids)) {
+      absent_.insert(std::move(id));
+    }
   }
   // The member's record, created if referral has none; written with txn.
   MemberState& GetOrCreate(Txn& txn, const std::string& member_id);
@@ -50,13 +54,19 @@ class MemberBook {
   void Staged(const Txn& txn, uint64_t ticket);
   // Lets records over the cache budget go (those whose writes are durable). Only where no
   // pointer from Find or GetOrCreate is held: between transactions.
-  void Trim() { cache_.Trim(store_.durable_ticket()); }
+  void Trim() {
+    absent_.clear();
+    cache_.Trim(store_.durable_ticket());
+  }
   const CacheStats& cache_stats() const { return cache_.stats(); }
 
  private:
   const Store& store_;
   const Clock& clock_;
   RecordCache<MemberState> cache_;
+  // Ids the store had no record of at the last Prefetch; a record made since is in cache_,
+  // which Find asks first.
+  std::unordered_set<std::string> absent_;
 };
 
 }  // namespace loyalty::referral
