@@ -47,6 +47,7 @@ TEST(RecordCacheTest, EvictsTheLeastRecentlyUsedBeyondTheBudget) {
 TEST(RecordCacheTest, KeepsARecordUntilItsWriteIsDurable) {
   RecordCache<v1::Member> cache(BudgetOf(1));
   cache.Insert("m0", MemberNamed("m0"), Size("m0"));
+  cache.Peek("m0")->SerializeAsString();  // written: its cached size is current
   cache.Written("m0", /*ticket=*/7);
   cache.Insert("m1", MemberNamed("m1"), Size("m1"));
   cache.Trim(/*durable=*/6);  // m0 is the oldest, but its write is still in flight
@@ -57,6 +58,7 @@ TEST(RecordCacheTest, KeepsARecordUntilItsWriteIsDurable) {
   EXPECT_EQ(cache.Find("m1"), nullptr);
   EXPECT_NE(cache.Find("m0"), nullptr);
   cache.Insert("m2", MemberNamed("m2"), Size("m2"));
+  cache.Peek("m2")->SerializeAsString();
   cache.Written("m2", 8);
   cache.Trim(/*durable=*/7);  // m0's write is durable: it may go, m2's not
   EXPECT_EQ(cache.Find("m0"), nullptr);
