@@ -165,12 +165,9 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
     store_options.min_free_bytes = min_free_bytes;
     for (auto [key, mb] : {std::pair{"store.block_cache_mb", &store_options.block_cache_mb},
                            std::pair{"store.memtables_mb", &store_options.memtables_mb}}) {
-      const int64_t value = rt->config_.GetInt(key);
-      if (value < 1 || value > kMaxCacheMb) {
-        Fail("invalid configuration", InvalidArgument(std::string(key) + ": must be in 1.." +
-                                                      std::to_string(kMaxCacheMb) + " (MiB)"));
-      }
-      *mb = static_cast<size_t>(value);
+      auto bytes = CacheBytes(rt->config_, key);  // the same MiB rule as the record caches
+      if (!bytes.ok()) Fail("invalid configuration", bytes.status());
+      *mb = static_cast<size_t>(*bytes >> 20);
     }
     store_options.on_write_failure = [](const std::string& error) {
       RestartInPlace("store write failed: " + error);

@@ -168,19 +168,24 @@ rocksdb::ColumnFamilyHandle* Store::Handle(std::string_view cf) const {
   return it->second;
 }
 
+const std::optional<std::string>* Store::VisibleChange(std::string_view cf,
+                                                       std::string_view key) const {
+  if (visible_open_.empty() && visible_writing_.empty()) return nullptr;
+  std::pair<std::string, std::string> k{std::string(cf), std::string(key)};
+  // The open group is newer than the one being written.
+  for (const VisibleChanges* changes : {&visible_open_, &visible_writing_}) {
+    if (auto it = changes->find(k); it != changes->end()) return &it->second;
+  }
+  return nullptr;
+}
+
 bool Store::Get(std::string_view cf, std::string_view key, std::string* value) const {
   {
     std::lock_guard lock(group_mu_);
-    if (!visible_open_.empty() || !visible_writing_.empty()) {
-      std::pair<std::string, std::string> k{std::string(cf), std::string(key)};
-      // The open group is newer than the one being written.
-      for (const VisibleChanges* changes : {&visible_open_, &visible_writing_}) {
-        if (auto it = changes->find(k); it != changes->end()) {
-          if (!it->second) return false;
-          *value = *it->second;
-          return true;
-        }
-      }
+    if (const std::optional<std::string>* change = VisibleChange(cf, key)) {
+      if (!*change) return false;
+      *value = **change;
+      return true;
     }
   }
   rocksdb::Status s =
@@ -200,18 +205,11 @@ std::vector<std::optional<std::string>> Store::MultiGet(
   {
     std::lock_guard lock(group_mu_);
     for (size_t i = 0; i < keys.size(); ++i) {
-      bool answered = false;
-      if (!visible_open_.empty() || !visible_writing_.empty()) {
-        std::pair<std::string, std::string> k{std::string(cf), keys[i]};
-        for (const VisibleChanges* changes : {&visible_open_, &visible_writing_}) {
-          if (auto it = changes->find(k); it != changes->end()) {
-            values[i] = it->second;
-            answered = true;
-            break;
-          }
-        }
+      if (const std::optional<std::string>* change = VisibleChange(cf, keys[i])) {
+        values[i] = *change;
+      } else {
+        from_db.push_back(i);
       }
-      if (!answered) from_db.push_back(i);
     }
   }
   if (from_db.empty()) return values;

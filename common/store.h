@@ -139,6 +139,9 @@ class Store {
  private:
   Store() = default;
   rocksdb::ColumnFamilyHandle* Handle(std::string_view cf) const;
+  // The newest visible change of key not yet in RocksDB (a value, or nullopt for a delete),
+  // or nullptr if none; with group_mu_ held.
+  const std::optional<std::string>* VisibleChange(std::string_view cf, std::string_view key) const;
   // Writes every group staged so far in one synced write, with group_mu_ held on entry and
   // exit (released during the write); returns the callbacks that became due.
   std::vector<std::function<void()>> WriteOpenGroups(std::unique_lock<std::mutex>& lock);

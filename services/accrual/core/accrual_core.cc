@@ -408,7 +408,7 @@ int64_t AccrualCore::MemberCount() const {
   return members_.count();
 }
 
-MemberBook::CacheStats AccrualCore::MemberCacheStats() const {
+RecordCacheStats AccrualCore::MemberCacheStats() const {
   std::lock_guard lock(mu_);
   return members_.cache_stats();
 }

@@ -128,7 +128,7 @@ class AccrualCore {
   StatusOr<v1::SimulatePurchaseResponse> SimulatePurchase(const v1::PurchaseEvent& purchase);
   v1::ListPartnerStatsResponse ListPartnerStats();
   int64_t MemberCount() const;
-  MemberBook::CacheStats MemberCacheStats() const;
+  RecordCacheStats MemberCacheStats() const;
   int64_t OpenHolds() const;
 
  private:

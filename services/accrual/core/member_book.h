@@ -16,8 +16,6 @@ namespace loyalty::accrual {
 
 class MemberBook {
  public:
-  using CacheStats = RecordCache<MemberRecord>::Stats;
-
   // cache_bytes: the budget of member records kept in memory.
   MemberBook(const Store& store, int64_t cache_bytes);
 
@@ -44,7 +42,7 @@ class MemberBook {
   // pointer from Find or Create is held: between transactions.
   void Trim() { cache_.Trim(store_.durable_ticket()); }
   int64_t count() const { return count_; }
-  const CacheStats& cache_stats() const { return cache_.stats(); }
+  const RecordCacheStats& cache_stats() const { return cache_.stats(); }
 
  private:
   const Store& store_;

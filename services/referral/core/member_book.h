@@ -19,8 +19,6 @@ namespace loyalty::referral {
 
 class MemberBook {
  public:
-  using CacheStats = RecordCache<MemberState>::Stats;
-
   // cache_bytes: the budget of member records kept in memory.
   MemberBook(const Store& store, const Clock& clock, int64_t cache_bytes);
 
@@ -58,7 +56,7 @@ class MemberBook {
     absent_.clear();
     cache_.Trim(store_.durable_ticket());
   }
-  const CacheStats& cache_stats() const { return cache_.stats(); }
+  const RecordCacheStats& cache_stats() const { return cache_.stats(); }
 
  private:
   const Store& store_;

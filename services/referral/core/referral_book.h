@@ -33,8 +33,6 @@ bool HasPendingStep(const v1::Referral& referral);
 
 class ReferralBook {
  public:
-  using CacheStats = RecordCache<v1::Referral>::Stats;
-
   // Loads the work list. cache_bytes: the budget of referral records kept in memory.
   ReferralBook(const Store& store, const Clock& clock, MemberBook& members, int64_t cache_bytes);
 
@@ -76,7 +74,7 @@ class ReferralBook {
   void Staged(const Txn& txn, uint64_t ticket);
   // Lets records over the cache budget go; only between transactions (see MemberBook).
   void Trim() { cache_.Trim(store_.durable_ticket()); }
-  const CacheStats& cache_stats() const { return cache_.stats(); }
+  const RecordCacheStats& cache_stats() const { return cache_.stats(); }
 
  private:
   void Move(v1::Referral& referral, v1::ReferralStatus to);
