@@ -38,82 +38,99 @@ void InvokeAsync(std::chrono::milliseconds deadline, const Request& request,
         });
 }
 
-// Reconnect quickly after accrual restarts: gRPC's default backoff grows to two minutes,
-// during which sagas and awards would wait for a service that is back.
-std::shared_ptr<grpc::Channel> Channel(const std::string& address,
-                                       std::shared_ptr<grpc::ChannelCredentials> credentials) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, std::move(credentials), args);
-}
-
 }  // namespace
+
+GrpcAccrualClient::GrpcAccrualClient(const std::vector<std::string>& addresses, int32_t partitions,
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                     std::chrono::milliseconds deadline)
+    : router_(addresses, partitions, credentials), deadline_(deadline) {}
 
 GrpcAccrualClient::GrpcAccrualClient(const std::string& address,
                                      std::shared_ptr<grpc::ChannelCredentials> credentials,
                                      std::chrono::milliseconds deadline)
-    : stub_(v1::AccrualService::NewStub(Channel(address, std::move(credentials)))),
-      deadline_(deadline) {}
+    : GrpcAccrualClient(std::vector<std::string>{address}, 0, std::move(credentials), deadline) {}
 
 StatusOr<v1::Hold> GrpcAccrualClient::HoldPoints(const v1::HoldPointsRequest& request) {
-  return Invoke<v1::Hold>(deadline_,
-                          [&](auto* c, auto* r) { return stub_->HoldPoints(c, request, r); });
+  return Invoke<v1::Hold>(deadline_, [&](auto* c, auto* r) {
+    return router_.For(request.member_id()).HoldPoints(c, request, r);
+  });
 }
 
 StatusOr<v1::Hold> GrpcAccrualClient::CaptureHold(const v1::CaptureHoldRequest& request) {
-  return Invoke<v1::Hold>(deadline_,
-                          [&](auto* c, auto* r) { return stub_->CaptureHold(c, request, r); });
+  return Invoke<v1::Hold>(deadline_, [&](auto* c, auto* r) {
+    return router_.For(request.hold_id()).CaptureHold(c, request, r);
+  });
 }
 
 void GrpcAccrualClient::HoldPointsAsync(const v1::HoldPointsRequest& request, HoldCallback done) {
-  InvokeAsync<v1::Hold>(deadline_, request, std::move(done),
-                        [&](auto* c, auto* q, auto* r, auto callback) {
-                          stub_->async()->HoldPoints(c, q, r, std::move(callback));
-                        });
+  InvokeAsync<v1::Hold>(
+      deadline_, request, std::move(done), [&](auto* c, auto* q, auto* r, auto callback) {
+        router_.For(request.member_id()).async()->HoldPoints(c, q, r, std::move(callback));
+      });
 }
 
 void GrpcAccrualClient::CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) {
-  InvokeAsync<v1::Hold>(deadline_, request, std::move(done),
-                        [&](auto* c, auto* q, auto* r, auto callback) {
-                          stub_->async()->CaptureHold(c, q, r, std::move(callback));
-                        });
+  InvokeAsync<v1::Hold>(
+      deadline_, request, std::move(done), [&](auto* c, auto* q, auto* r, auto callback) {
+        router_.For(request.hold_id()).async()->CaptureHold(c, q, r, std::move(callback));
+      });
 }
 
 StatusOr<v1::Hold> GrpcAccrualClient::VoidHold(const v1::VoidHoldRequest& request) {
-  return Invoke<v1::Hold>(deadline_,
-                          [&](auto* c, auto* r) { return stub_->VoidHold(c, request, r); });
+  return Invoke<v1::Hold>(deadline_, [&](auto* c, auto* r) {
+    return router_.For(request.hold_id()).VoidHold(c, request, r);
+  });
 }
 
 StatusOr<v1::LedgerEntry> GrpcAccrualClient::AwardPoints(const v1::AwardPointsRequest& request) {
-  return Invoke<v1::LedgerEntry>(
-      deadline_, [&](auto* c, auto* r) { return stub_->AwardPoints(c, request, r); });
+  return Invoke<v1::LedgerEntry>(deadline_, [&](auto* c, auto* r) {
+    return router_.For(request.member_id()).AwardPoints(c, request, r);
+  });
 }
 
 StatusOr<v1::LedgerEntry> GrpcAccrualClient::AdjustPoints(const v1::AdjustPointsRequest& request) {
-  return Invoke<v1::LedgerEntry>(
-      deadline_, [&](auto* c, auto* r) { return stub_->AdjustPoints(c, request, r); });
+  return Invoke<v1::LedgerEntry>(deadline_, [&](auto* c, auto* r) {
+    return router_.For(request.member_id()).AdjustPoints(c, request, r);
+  });
 }
 
 StatusOr<v1::GetBalanceResponse> GrpcAccrualClient::GetBalance(const std::string& member_id) {
   v1::GetBalanceRequest request;
   request.set_member_id(member_id);
-  return Invoke<v1::GetBalanceResponse>(
-      deadline_, [&](auto* c, auto* r) { return stub_->GetBalance(c, request, r); });
+  return Invoke<v1::GetBalanceResponse>(deadline_, [&](auto* c, auto* r) {
+    return router_.For(member_id).GetBalance(c, request, r);
+  });
 }
 
 StatusOr<v1::Member> GrpcAccrualClient::GetMember(const std::string& member_id) {
   v1::GetMemberRequest request;
   request.set_member_id(member_id);
-  return Invoke<v1::Member>(deadline_,
-                            [&](auto* c, auto* r) { return stub_->GetMember(c, request, r); });
+  return Invoke<v1::Member>(
+      deadline_, [&](auto* c, auto* r) { return router_.For(member_id).GetMember(c, request, r); });
 }
 
 StatusOr<v1::ListLedgerResponse> GrpcAccrualClient::ListLedger(
     const v1::ListLedgerRequest& request) {
-  return Invoke<v1::ListLedgerResponse>(
-      deadline_, [&](auto* c, auto* r) { return stub_->ListLedger(c, request, r); });
+  return Invoke<v1::ListLedgerResponse>(deadline_, [&](auto* c, auto* r) {
+    return router_.For(request.member_id()).ListLedger(c, request, r);
+  });
+}
+
+StatusOr<std::unique_ptr<GrpcAccrualClient>> ConnectAccrual(
+    const std::string& addresses, const KafkaClientSettings& kafka,
+    std::shared_ptr<grpc::ChannelCredentials> credentials, std::chrono::milliseconds deadline) {
+  std::vector<std::string> instances = SplitAddresses(addresses);
+  if (instances.empty()) return InvalidArgument("accrual.address: no address given");
+  int32_t partitions = 0;
+  if (instances.size() > 1) {
+    auto producer = KafkaProducer::Create(kafka);
+    if (!producer.ok()) return producer.status();
+    auto count = (*producer)->PartitionCount("loyalty.purchases.v1");
+    if (!count.ok()) return count.status();
+    partitions = *count;
+  }
+  return std::make_unique<GrpcAccrualClient>(instances, partitions, std::move(credentials),
+                                             deadline);
 }
 
 }  // namespace loyalty

@@ -1,4 +1,5 @@
-// The accrual service over gRPC, as AccrualClient (common/accrual_client.h).
+// The accrual service over gRPC, as AccrualClient (common/accrual_client.h): each call goes
+// to the instance that owns its member (common/owner_router.h).
 #pragma once
 
 #include <grpcpp/security/credentials.h>
@@ -6,15 +7,24 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/accrual_client.h"
+#include "common/kafka.h"
+#include "common/owner_router.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
 
 namespace loyalty {
 
 class GrpcAccrualClient : public AccrualClient {
  public:
-  // credentials: the calling service's (common/grpc_tls.h ChannelCredentials).
+  // addresses: accrual's instances in index order; partitions: the member-keyed topics'
+  // partition count (needed with two or more instances). credentials: the calling service's
+  // (common/grpc_tls.h ChannelCredentials).
+  GrpcAccrualClient(const std::vector<std::string>& addresses, int32_t partitions,
+                    std::shared_ptr<grpc::ChannelCredentials> credentials,
+                    std::chrono::milliseconds deadline = std::chrono::seconds(5));
+  // One instance.
   GrpcAccrualClient(const std::string& address,
                     std::shared_ptr<grpc::ChannelCredentials> credentials,
                     std::chrono::milliseconds deadline = std::chrono::seconds(5));
@@ -32,8 +42,16 @@ class GrpcAccrualClient : public AccrualClient {
   void CaptureHoldAsync(const v1::CaptureHoldRequest& request, HoldCallback done) override;
 
  private:
-  std::unique_ptr<v1::AccrualService::Stub> stub_;
+  OwnerRouter<v1::AccrualService> router_;
   std::chrono::milliseconds deadline_;
 };
+
+// accrual's client from its configured address (accrual.address): one address, or its
+// instances comma-separated in index order; then calls are routed by the partitions of
+// loyalty.purchases.v1, which are read from Kafka here. INVALID_ARGUMENT for an empty list.
+StatusOr<std::unique_ptr<GrpcAccrualClient>> ConnectAccrual(
+    const std::string& addresses, const KafkaClientSettings& kafka,
+    std::shared_ptr<grpc::ChannelCredentials> credentials,
+    std::chrono::milliseconds deadline = std::chrono::seconds(5));
 
 }  // namespace loyalty

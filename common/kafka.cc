@@ -170,6 +170,27 @@ KafkaProducer::~KafkaProducer() {
   if (producer_) producer_->flush(5000);
 }
 
+StatusOr<int32_t> KafkaProducer::PartitionCount(const std::string& topic, int wait_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    std::string error;
+    std::unique_ptr<RdKafka::Topic> handle(
+        RdKafka::Topic::create(producer_.get(), topic, nullptr, error));
+    RdKafka::Metadata* raw = nullptr;
+    RdKafka::ErrorCode err = producer_->metadata(false, handle.get(), &raw, 5000);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    if (err == RdKafka::ERR_NO_ERROR && metadata->topics()->size() == 1 &&
+        metadata->topics()->at(0)->err() == RdKafka::ERR_NO_ERROR &&
+        !metadata->topics()->at(0)->partitions()->empty()) {
+      return static_cast<int32_t>(metadata->topics()->at(0)->partitions()->size());
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Internal("kafka topic " + topic + ": no broker told its partitions");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
 Status KafkaProducer::Produce(const std::string& topic, std::string_view key,
                               std::string_view value, const KafkaHeaders& headers,
                               DeliveryCallback on_delivery, DeliveryResult* refused) {
@@ -260,6 +281,7 @@ Status KafkaConsumer::AssignAll(const std::vector<std::string>& topics,
         count = static_cast<int>(metadata->topics()->at(0)->partitions()->size());
       }
       if (count > 0) {
+        partition_counts_[topic] = count;
         for (int32_t p = 0; p < count; ++p) {
           if (!owned_.Owns(p)) continue;  // another instance's
           auto it = next_offsets.find({topic, p});

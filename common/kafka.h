@@ -96,6 +96,9 @@ class KafkaProducer {
   void Poll(int timeout_ms);
   // True if every queued message got its answer within the timeout.
   bool Flush(int timeout_ms);
+  // The partition count of topic as the brokers report it, asked until wait_ms has passed;
+  // INTERNAL naming the topic if no broker told it.
+  StatusOr<int32_t> PartitionCount(const std::string& topic, int wait_ms = 30000);
 
  private:
   KafkaProducer() = default;
@@ -146,6 +149,11 @@ class KafkaConsumer {
   // cached watermarks (no broker round trip).
   std::map<TopicPartition, int64_t> Lag(const std::map<TopicPartition, int64_t>& next_offsets);
   const std::vector<TopicPartition>& assignment() const { return assigned_; }
+  // The partition count of an assigned topic as Assign found it; 0 for another topic.
+  int32_t PartitionCount(const std::string& topic) const {
+    auto it = partition_counts_.find(topic);
+    return it == partition_counts_.end() ? 0 : it->second;
+  }
 
  private:
   KafkaConsumer() = default;
@@ -153,6 +161,7 @@ class KafkaConsumer {
   std::unique_ptr<KafkaEventLogger> events_;  // outlives consumer_, which calls it
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::vector<TopicPartition> assigned_;
+  std::map<std::string, int32_t> partition_counts_;
   PartitionOwnership owned_;
   std::map<TopicPartition, StoppedPartition> stopped_;
   prometheus::Family<prometheus::Gauge>* out_of_range_ = nullptr;

@@ -50,4 +50,24 @@ int32_t OwnerOf(int32_t partition, int32_t instances) {
   return partition % instances;
 }
 
+std::string DrawIdWhere(const std::function<std::string()>& make,
+                        const std::function<bool(std::string_view)>& accept) {
+  // 1 in 1024 partitions per draw: a million draws fail with probability e^-976.
+  constexpr int kMaxDraws = 1'000'000;
+  for (int draw = 0; draw < kMaxDraws; ++draw) {
+    std::string id = make();
+    if (accept(id)) return id;
+  }
+  LOYALTY_CHECK(false, "an id is drawn that hashes where it must");
+  return {};
+}
+
+std::string DrawIdBeside(std::string_view anchor, int32_t partitions,
+                         const std::function<std::string()>& make) {
+  if (partitions <= 1) return make();
+  const int32_t partition = PartitionOf(anchor, partitions);
+  return DrawIdWhere(make,
+                     [&](std::string_view id) { return PartitionOf(id, partitions) == partition; });
+}
+
 }  // namespace loyalty

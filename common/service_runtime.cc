@@ -17,6 +17,7 @@
 #include "common/grpc_server.h"
 #include "common/http_door.h"
 #include "common/log.h"
+#include "common/owner_router.h"
 
 namespace loyalty {
 namespace {
@@ -64,6 +65,12 @@ ConfigKeys ServiceRuntime::RuntimeKeys(const std::string& name, int default_grpc
                  "instances = its index (docs/operations.md, Many instances)"),
           IntKey("cluster.index", 0,
                  "this instance's index, 0..instances-1 (a StatefulSet pod's ordinal)"),
+          StringKey("cluster.peers", "",
+                    "gRPC addresses of this service's instances in index order, comma-separated: "
+                    "a call for a member another instance owns is forwarded there"),
+          StringKey("cluster.peer_principal", "spiffe://loyalty/service/" + name,
+                    "certificate principal of this service's instances: their forwarded calls "
+                    "carry the caller's grant, trusted from this principal only"),
           IntKey("idempotency.retention_days", 30,
                  "idempotency and dedupe records are kept this long, then deleted"),
           IntKey("idempotency.sweep_interval_seconds", 3600,
@@ -135,7 +142,8 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
       rt->api_key_feed_->Start();
     }
     rt->authorizer_ =
-        std::make_shared<auth::Authorizer>(rt->policy_file_->source(), rt->api_keys_.get());
+        std::make_shared<auth::Authorizer>(rt->policy_file_->source(), rt->api_keys_.get(),
+                                           rt->config_.GetString("cluster.peer_principal"));
     if (rt->tls_.insecure) {
       LogWarn(
           "grpc.insecure is set: gRPC serves plain text and callers have no identity; "
@@ -235,6 +243,12 @@ std::unique_ptr<ServiceRuntime> ServiceRuntime::Create(const std::string& name, 
            InvalidArgument("cluster.index: must be in 0.." + std::to_string(instances - 1)));
     }
     rt->ownership_ = {static_cast<int32_t>(instances), static_cast<int32_t>(index)};
+    rt->peers_ = SplitAddresses(rt->config_.GetString("cluster.peers"));
+    if (!rt->peers_.empty() && static_cast<int64_t>(rt->peers_.size()) != instances) {
+      Fail("bad configuration",
+           InvalidArgument("cluster.peers: " + std::to_string(rt->peers_.size()) +
+                           " addresses for " + std::to_string(instances) + " instances"));
+    }
     if (instances > 1) {
       LogInfo("one instance of many: reading only the partitions it owns",
               {{"instances", std::to_string(instances)}, {"index", std::to_string(index)}});

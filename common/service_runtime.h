@@ -70,6 +70,8 @@ class ServiceRuntime {
   // The input partitions this instance owns (cluster.instances, cluster.index): its
   // consumers read only those.
   const PartitionOwnership& ownership() const { return ownership_; }
+  // The service's instances in index order (cluster.peers), for forwarding; empty if unset.
+  const std::vector<std::string>& peers() const { return peers_; }
   const std::string& name() const { return name_; }
   // For the service's clients of other services: its certificate as client identity.
   std::shared_ptr<grpc::ChannelCredentials> channel_credentials() const {
@@ -127,6 +129,7 @@ class ServiceRuntime {
   std::unique_ptr<auth::ApiKeyFeed> api_key_feed_;
   std::chrono::seconds api_keys_load_timeout_{10};
   PartitionOwnership ownership_;
+  std::vector<std::string> peers_;
   std::unique_ptr<Store> store_;
   Metrics metrics_;
   std::unique_ptr<KafkaProducer> producer_;

@@ -95,8 +95,9 @@ StatusOr<Grant> Authorize(const Policy& policy, const ApiKeyVerifier* keys, std:
   return grant;
 }
 
-Authorizer::Authorizer(std::shared_ptr<PolicySource> policy, const ApiKeyVerifier* keys)
-    : policy_(std::move(policy)), keys_(keys) {
+Authorizer::Authorizer(std::shared_ptr<PolicySource> policy, const ApiKeyVerifier* keys,
+                       std::string peer_principal)
+    : policy_(std::move(policy)), keys_(keys), peer_principal_(std::move(peer_principal)) {
   installed.store(this);
 }
 
@@ -114,6 +115,11 @@ grpc::Status Authorizer::Process(const InputMetadata& auth_metadata, grpc::AuthC
                                  OutputMetadata* /*consumed_auth_metadata*/,
                                  OutputMetadata* /*response_metadata*/) {
   const std::string method(Find(auth_metadata, ":path"));
+  // Another instance of this service decided this call before forwarding it to the owner.
+  if (!peer_principal_.empty() && !Find(auth_metadata, kForwardedFromHeader).empty() &&
+      CertificatePrincipal(*context) == peer_principal_) {
+    return grpc::Status::OK;
+  }
   // A key, when sent, outranks the certificate.
   auto grant = Authorize(*policy_->Get(), keys_, method, CertificatePrincipal(*context),
                          Find(auth_metadata, "authorization"));
@@ -129,9 +135,16 @@ const std::string& DoorToken() {
 }
 
 std::vector<std::pair<std::string, std::string>> DoorMetadata(const Grant& grant) {
-  std::vector<std::pair<std::string, std::string>> out = {{kDoorTokenHeader, DoorToken()},
-                                                          {kDoorPrincipalHeader, grant.principal}};
-  const ArgumentLimits& limits = grant.limits;
+  std::vector<std::pair<std::string, std::string>> out = {{kDoorTokenHeader, DoorToken()}};
+  for (auto& entry : GrantMetadata(Caller{grant.principal, grant.limits})) {
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> GrantMetadata(const Caller& caller) {
+  std::vector<std::pair<std::string, std::string>> out = {{kDoorPrincipalHeader, caller.principal}};
+  const ArgumentLimits& limits = caller.limits;
   if (limits.adjust_limit)
     out.push_back({kDoorAdjustLimitHeader, std::to_string(*limits.adjust_limit)});
   if (limits.adjust_negative_only) out.push_back({kDoorAdjustNegativeOnlyHeader, "1"});
@@ -167,11 +180,27 @@ bool FromTheDoor(const grpc::ServerContextBase& context) {
          CRYPTO_memcmp(token.data(), expected.data(), expected.size()) == 0;
 }
 
+// Forwarded by a peer whose certificate proves it (never on a port without TLS).
+bool FromTrustedPeer(const grpc::ServerContextBase& context) {
+  const Authorizer* authorizer = Authorizer::Installed();
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (authorizer == nullptr || authorizer->peer_principal().empty() || !auth) return false;
+  return !FirstValue(context, kForwardedFromHeader).empty() &&
+         CertificatePrincipal(*auth) == authorizer->peer_principal();
+}
+
 }  // namespace
+
+bool ForwardedByPeer(const grpc::ServerContextBase& context) {
+  if (FirstValue(context, kForwardedFromHeader).empty()) return false;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (!auth || !auth->IsPeerAuthenticated()) return true;  // plain text: nothing to prove
+  return FromTrustedPeer(context);
+}
 
 Caller CallerOf(const grpc::ServerContextBase& context, std::string_view method) {
   Caller caller;
-  if (FromTheDoor(context)) {
+  if (FromTheDoor(context) || FromTrustedPeer(context)) {
     caller.principal = FirstValue(context, kDoorPrincipalHeader);
     std::string limit = FirstValue(context, kDoorAdjustLimitHeader);
     if (!limit.empty()) caller.limits.adjust_limit = std::stoll(limit);

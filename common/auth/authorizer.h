@@ -92,12 +92,16 @@ StatusOr<Grant> Authorize(const Policy& policy, const ApiKeyVerifier* keys, std:
 class Authorizer : public grpc::AuthMetadataProcessor {
  public:
   // keys: nullptr when API keys are not in use (a bearer token is then UNAUTHENTICATED).
-  // The newest Authorizer of the process is the one CallerOf asks (Installed).
-  Authorizer(std::shared_ptr<PolicySource> policy, const ApiKeyVerifier* keys);
+  // peer_principal: the certificate principal of this service's other instances, whose
+  // forwarded calls carry the grant the first instance decided (common/forwarder.h); ""
+  // trusts none. The newest Authorizer of the process is the one CallerOf asks (Installed).
+  Authorizer(std::shared_ptr<PolicySource> policy, const ApiKeyVerifier* keys,
+             std::string peer_principal = "");
   ~Authorizer() override;
   static const Authorizer* Installed();
   std::shared_ptr<const Policy> policy() const { return policy_->Get(); }
   const ApiKeyVerifier* keys() const { return keys_; }
+  const std::string& peer_principal() const { return peer_principal_; }
 
   bool IsBlocking() const override { return false; }
   grpc::Status Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
@@ -107,6 +111,14 @@ class Authorizer : public grpc::AuthMetadataProcessor {
  private:
   std::shared_ptr<PolicySource> policy_;
   const ApiKeyVerifier* keys_;
+  std::string peer_principal_;
+};
+
+// Who a call's caller is once authorised: its principal, and the argument limits of the
+// method (AdjustPoints, AwardPoints; none for other methods).
+struct Caller {
+  std::string principal;
+  ArgumentLimits limits;
 };
 
 // The HTTP door (common/http_door.h) calls the service in process, where no Authorizer runs:
@@ -121,14 +133,19 @@ inline constexpr char kDoorAwardSourceHeader[] = "x-loyalty-door-award-source";
 const std::string& DoorToken();
 std::vector<std::pair<std::string, std::string>> DoorMetadata(const Grant& grant);
 
+// A call one instance forwards to the member's owner (common/forwarder.h) carries the grant it
+// decided in the same entries (without the door's token) and this one, the forwarding
+// instance's index. The owner honours them only from the peer principal over mutual TLS.
+inline constexpr char kForwardedFromHeader[] = "x-loyalty-forwarded-from";
+std::vector<std::pair<std::string, std::string>> GrantMetadata(const Caller& caller);
+// Whether the call was forwarded by another instance of this service, as its certificate
+// proves (a port without TLS: whether the header is there, since nothing is trusted there).
+bool ForwardedByPeer(const grpc::ServerContextBase& context);
+
 // The caller of a call, as the Authorizer identified it (worked out again from the peer's
-// certificate and the call's authorization header), or as the HTTP door passed it; with the
-// argument limits of method (AdjustPoints, AwardPoints; none for other methods). Otherwise (a
-// port without TLS, grpc.insecure) the principal is "anonymous" and nothing is limited.
-struct Caller {
-  std::string principal;
-  ArgumentLimits limits;
-};
+// certificate and the call's authorization header), or as the HTTP door or a forwarding peer
+// passed it; with the argument limits of method. Otherwise (a port without TLS,
+// grpc.insecure) the principal is "anonymous" and nothing is limited.
 Caller CallerOf(const grpc::ServerContextBase& context, std::string_view method = "");
 // The caller's principal as the cores take it (common/principal.h).
 inline Principal PrincipalOf(const grpc::ServerContextBase& context) {

@@ -1,6 +1,10 @@
 // gRPC adapter of accrual: translates requests to core calls and Status to gRPC codes.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
+#include "common/forwarder.h"
 #include "loyalty/v1/accrual.grpc.pb.h"
 #include "services/accrual/core/accrual_core.h"
 
@@ -13,7 +17,10 @@ using AccrualServiceBase = v1::AccrualService::WithCallbackMethod_HoldPoints<
 
 class AccrualGrpcService final : public AccrualServiceBase {
  public:
-  explicit AccrualGrpcService(AccrualCore& core) : core_(core) {}
+  // forwarder: with several instances, calls for members another instance owns go there
+  // (common/forwarder.h); nullptr serves every call here.
+  explicit AccrualGrpcService(AccrualCore& core, Forwarder<v1::AccrualService>* forwarder = nullptr)
+      : core_(core), forwarder_(forwarder) {}
 
   grpc::Status EnrollMember(grpc::ServerContext*, const v1::EnrollMemberRequest*,
                             v1::Member*) override;
@@ -57,7 +64,18 @@ class AccrualGrpcService final : public AccrualServiceBase {
                                 v1::ListPartnerStatsResponse*) override;
 
  private:
+  using Stub = v1::AccrualService::Stub;
+  // The owner's answer when another instance owns key; nullopt: serve the call here.
+  template <typename Request, typename Response, typename Call>
+  std::optional<grpc::Status> AtOwner(const grpc::ServerContext& context, std::string_view method,
+                                      std::string_view key, Call call, const Request& request,
+                                      Response* response);
+  grpc::Status EnrollAtOwners(const grpc::ServerContext& context,
+                              const v1::EnrollMembersRequest& request,
+                              v1::EnrollMembersResponse* response);
+
   AccrualCore& core_;
+  Forwarder<v1::AccrualService>* forwarder_;
 };
 
 }  // namespace loyalty::accrual

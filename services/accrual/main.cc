@@ -56,6 +56,9 @@ int Main(int argc, char** argv) {
   (*consumer)->OwnOnly(rt->ownership());
   PurchaseConsumer purchases(core, **consumer, metrics, batch_options);
   if (Status s = purchases.Assign(); !s.ok()) ServiceRuntime::Fail("cannot read the input", s);
+  // Member ids are placed by the partitions of the input, which Assign has just read.
+  const Placement placement{(*consumer)->PartitionCount(kPurchasesTopic), rt->ownership()};
+  core.SetPlacement(placement);
 
   std::atomic<bool> running{true};
   std::thread consume_thread([&] { purchases.Run(running); });
@@ -70,7 +73,9 @@ int Main(int argc, char** argv) {
   });
   scheduler.Start();
 
-  AccrualGrpcService service(core);
+  Forwarder<v1::AccrualService> forwarder(placement, rt->peers(), rt->channel_credentials(),
+                                          rt->registry());
+  AccrualGrpcService service(core, &forwarder);
   std::vector<grpc::Service*> services = {&service};
   // The API keys of the whole platform are created and revoked here (common/auth/).
   std::unique_ptr<KafkaProducer> keys_producer;

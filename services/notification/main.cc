@@ -37,8 +37,10 @@ ConfigKeys Keys() {
           IntKey("kafka.max_batch", 500, "input messages per durable write"),
           IntKey("kafka.max_wait_ms", 5, "how long a partial batch waits for more"),
           IntKey("dispatch.workers_per_channel", 2, "delivery threads per channel"),
-          StringKey("accrual.address", "",
-                    "accrual's gRPC address, for the bot's balances (empty: unavailable)"),
+          StringKey(
+              "accrual.address", "",
+              "accrual's gRPC address (or its instances', comma-separated in index order), for "
+              "the bot's balances (empty: unavailable)"),
           StringKey("redemption.address", "",
                     "redemption's gRPC address, for reward suggestions and /rewards (empty: "
                     "none)"),
@@ -87,8 +89,11 @@ int Main(int argc, char** argv) {
   // The bot asks accrual for balances; without an address it answers "unavailable".
   std::unique_ptr<GrpcAccrualClient> accrual;
   std::string accrual_address = config.GetString("accrual.address");
-  if (!accrual_address.empty())
-    accrual = std::make_unique<GrpcAccrualClient>(accrual_address, rt->channel_credentials());
+  if (!accrual_address.empty()) {
+    auto connected = ConnectAccrual(accrual_address, rt->kafka(), rt->channel_credentials());
+    if (!connected.ok()) ServiceRuntime::Fail("cannot reach accrual", connected.status());
+    accrual = std::move(*connected);
+  }
   // Redemption suggests a reward in expiring-soon messages and answers /rewards; without an
   // address both behave as before it existed (no suggestion, "catalog not available"). The
   // deadline is short because the event consumer waits for it.

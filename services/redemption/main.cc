@@ -19,15 +19,17 @@ namespace {
 // Every key loyalty-redemption reads: the runtime's, the wiring's here, the rules'.
 ConfigKeys Keys() {
   return JoinKeys(
-      JoinKeys(ServiceRuntime::RuntimeKeys("redemption", 50052, 9465),
-               {
-                   StringKey("accrual.address", "127.0.0.1:50051", "accrual's gRPC address"),
-                   IntKey("accrual.deadline_ms", 5000, "deadline of each call to accrual"),
-                   IntKey("redemption.blocking_threads", 8,
-                          "threads for the blocking saga steps of asynchronous redemptions"),
-                   IntKey("redemption.resume_interval_ms", 1000,
-                          "how often unfinished sagas are resumed and checkouts expired"),
-               }),
+      JoinKeys(
+          ServiceRuntime::RuntimeKeys("redemption", 50052, 9465),
+          {
+              StringKey("accrual.address", "127.0.0.1:50051",
+                        "accrual's gRPC address, or its instances' comma-separated in index order"),
+              IntKey("accrual.deadline_ms", 5000, "deadline of each call to accrual"),
+              IntKey("redemption.blocking_threads", 8,
+                     "threads for the blocking saga steps of asynchronous redemptions"),
+              IntKey("redemption.resume_interval_ms", 1000,
+                     "how often unfinished sagas are resumed and checkouts expired"),
+          }),
       RedemptionConfig::Keys());
 }
 
@@ -37,8 +39,11 @@ int Main(int argc, char** argv) {
   const Config& config = rt->config();
   auto rules = RedemptionConfig::FromConfig(config);
   if (!rules.ok()) ServiceRuntime::Fail("bad redemption configuration", rules.status());
-  GrpcAccrualClient accrual(config.GetString("accrual.address"), rt->channel_credentials(),
-                            std::chrono::milliseconds(config.GetInt("accrual.deadline_ms")));
+  auto connected =
+      ConnectAccrual(config.GetString("accrual.address"), rt->kafka(), rt->channel_credentials(),
+                     std::chrono::milliseconds(config.GetInt("accrual.deadline_ms")));
+  if (!connected.ok()) ServiceRuntime::Fail("cannot reach accrual", connected.status());
+  GrpcAccrualClient& accrual = **connected;
 
   SystemClock clock;
   RedemptionMetrics metrics(rt->registry(), [&] { rt->relay().Notify(); });

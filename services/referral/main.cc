@@ -21,14 +21,16 @@ namespace {
 // Every key loyalty-referral reads: the runtime's, the wiring's here, the program's.
 ConfigKeys Keys() {
   return JoinKeys(
-      JoinKeys(ServiceRuntime::RuntimeKeys("referral", 50053, 9466),
-               {
-                   StringKey("accrual.address", "127.0.0.1:50051", "accrual's gRPC address"),
-                   StringKey("kafka.group_id", "loyalty-referral",
-                             "consumer group of loyalty.events.v1"),
-                   IntKey("kafka.max_batch", 2000, "input messages per durable write"),
-                   IntKey("kafka.max_wait_ms", 5, "how long a partial batch waits for more"),
-               }),
+      JoinKeys(
+          ServiceRuntime::RuntimeKeys("referral", 50053, 9466),
+          {
+              StringKey("accrual.address", "127.0.0.1:50051",
+                        "accrual's gRPC address, or its instances' comma-separated in index order"),
+              StringKey("kafka.group_id", "loyalty-referral",
+                        "consumer group of loyalty.events.v1"),
+              IntKey("kafka.max_batch", 2000, "input messages per durable write"),
+              IntKey("kafka.max_wait_ms", 5, "how long a partial batch waits for more"),
+          }),
       ReferralConfig::Keys());
 }
 
@@ -43,7 +45,10 @@ int Main(int argc, char** argv) {
   batch_options.max_batch = config.GetInt("kafka.max_batch");
   batch_options.max_wait_ms = static_cast<int>(config.GetInt("kafka.max_wait_ms"));
 
-  GrpcAccrualClient accrual(config.GetString("accrual.address"), rt->channel_credentials());
+  auto connected =
+      ConnectAccrual(config.GetString("accrual.address"), rt->kafka(), rt->channel_credentials());
+  if (!connected.ok()) ServiceRuntime::Fail("cannot reach accrual", connected.status());
+  GrpcAccrualClient& accrual = **connected;
   SystemClock clock;
   ReferralCore core(rt->store(), rt->outbox(), clock, accrual, *program);
   ReferralMetrics metrics(rt->registry());

@@ -222,7 +222,8 @@ StatusOr<v1::Member> AccrualCore::ApplyEnroll(Txn& txn, const v1::EnrollMemberRe
   if (Status s = ValidateLanguage(language); !s.ok()) return s;
   std::string member_id = request.member_id();
   if (member_id.empty()) {
-    member_id = NewId("m", clock_.NowMs());
+    member_id = DrawIdWhere([&] { return NewId("m", clock_.NowMs()); },
+                            [&](std::string_view id) { return placement_.OwnsKey(id); });
   } else if (!ValidId(member_id)) {
     return InvalidArgument("member_id: use 1-128 letters, digits and _ - . : @");
   } else if (members_.Find(member_id) != nullptr) {
@@ -556,6 +557,12 @@ int AccrualCore::ExpireHolds() {
   }
   Finish(ticket, txn.facts);
   return expired;
+}
+
+void AccrualCore::SetPlacement(const Placement& placement) {
+  std::lock_guard lock(mu_);
+  placement_ = placement;
+  holds_.set_partitions(placement.partitions);
 }
 
 int64_t AccrualCore::OpenHolds() const {

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/input.h"
 #include "common/outbox.h"
+#include "common/partitioning.h"
 #include "common/principal.h"
 #include "common/staged_offsets.h"
 #include "common/status.h"
@@ -52,6 +53,10 @@ class AccrualCore {
   // relay, feeds metrics). Retried idempotent calls report nothing.
   using CommitObserver = std::function<void(const std::vector<LedgerFacts>&)>;
   void SetOnCommit(CommitObserver on_commit) { on_commit_ = std::move(on_commit); }
+  // Where this instance sits among the service's instances (common/partitioning.h): a
+  // generated member id is drawn among the partitions it owns, a hold id beside its member's.
+  // Set at start, before any call.
+  void SetPlacement(const Placement& placement);
 
   // Every mutating call names its caller (common/principal.h): the idempotency key is scoped
   // to it, and the ledger entries, events and audit records it makes carry it.
@@ -178,6 +183,7 @@ class AccrualCore {
   const Clock& clock_;
   const AccrualConfig config_;
   CommitObserver on_commit_;
+  Placement placement_;
 
   // Every module below is guarded by mu_ (the facade takes it for every call).
   mutable std::mutex mu_;

@@ -6,6 +6,7 @@
 #include "common/field_limits.h"
 #include "common/ids.h"
 #include "common/key_codec.h"
+#include "common/partitioning.h"
 
 namespace loyalty::accrual {
 namespace {
@@ -84,7 +85,8 @@ StatusOr<HoldBook::Opened> HoldBook::OpenHold(Txn& txn, MemberRecord& member, Po
   }
   TimeMs now(clock_.NowMs());
   v1::Hold hold;
-  hold.set_hold_id(NewId("h", now.value()));
+  hold.set_hold_id(DrawIdBeside(member.member().member_id(), partitions_,
+                                [&] { return NewId("h", now.value()); }));
   hold.set_member_id(member.member().member_id());
   hold.set_points(points.value());
   hold.set_status(v1::HOLD_STATUS_OPEN);

@@ -43,6 +43,9 @@ class HoldBook {
   // Voids every open hold of a member (an erased member spends nothing more).
   void VoidAllOf(Txn& txn, const std::string& member_id);
   int64_t open_count() const { return static_cast<int64_t>(open_.size()); }
+  // The member-keyed topics' partition count: new hold ids hash to their member's partition,
+  // so that a capture or void naming only the hold reaches the member's owner.
+  void set_partitions(int32_t partitions) { partitions_ = partitions; }
 
  private:
   struct Opened {
@@ -64,6 +67,7 @@ class HoldBook {
   Ledger& ledger_;
   const Clock& clock_;
   std::set<std::pair<int64_t, std::string>> open_;  // (expires_at_ms, hold_id)
+  int32_t partitions_ = 0;                          // 0: ids placed anywhere
 };
 
 }  // namespace loyalty::accrual

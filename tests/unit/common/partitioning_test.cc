@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "common/owner_router.h"
+
 namespace loyalty {
 namespace {
 
@@ -40,6 +42,40 @@ TEST(PartitioningTest, AnInstanceOwnsThePartitionsCongruentToItsIndex) {
   EXPECT_EQ(OwnerOf(4, 3), 1);
   EXPECT_EQ(OwnerOf(11, 3), 2);
   EXPECT_EQ(OwnerOf(7, 1), 0);
+}
+
+TEST(PartitioningTest, ANewIdIsDrawnWhereItBelongs) {
+  int counter = 0;
+  auto make = [&] { return "id-" + std::to_string(counter++); };
+  for (int32_t partitions : {2, 12, 64}) {
+    for (const char* member : {"m-1", "alice", "m_01jd5x7k3m0q9x2c4v6b8n1r3t"}) {
+      const std::string id = DrawIdBeside(member, partitions, make);
+      EXPECT_EQ(PartitionOf(id, partitions), PartitionOf(member, partitions))
+          << id << " beside " << member << " of " << partitions;
+    }
+  }
+  // One partition: the first id drawn.
+  counter = 0;
+  EXPECT_EQ(DrawIdBeside("m-1", 1, make), "id-0");
+
+  Placement placement{12, PartitionOwnership{3, 2}};
+  for (int n = 0; n < 20; ++n) {
+    const std::string id =
+        DrawIdWhere(make, [&](std::string_view k) { return placement.OwnsKey(k); });
+    EXPECT_EQ(OwnerOf(PartitionOf(id, 12), 3), 2) << id;
+    EXPECT_EQ(placement.OwnerOfKey(id), 2) << id;
+  }
+  // Partitions not known yet: every key is this instance's.
+  Placement unknown{0, PartitionOwnership{3, 1}};
+  EXPECT_TRUE(unknown.OwnsKey("anything"));
+  EXPECT_EQ(unknown.OwnerOfKey("anything"), 1);
+}
+
+TEST(PartitioningTest, AnAddressListIsSplitAtCommas) {
+  EXPECT_EQ(SplitAddresses("a:1"), std::vector<std::string>{"a:1"});
+  EXPECT_EQ(SplitAddresses(" a:1 , b:2,,c:3 "), (std::vector<std::string>{"a:1", "b:2", "c:3"}));
+  EXPECT_TRUE(SplitAddresses("").empty());
+  EXPECT_TRUE(SplitAddresses(" , ").empty());
 }
 
 }  // namespace
